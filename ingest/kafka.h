@@ -1,0 +1,105 @@
+/* kafka.h - the only module that includes rdkafka.h.
+ *
+ * Consumer with externally stored offsets (PostgreSQL), producer (dead-letter
+ * topic, generator) and the embedded broker (librdkafka's mock cluster).
+ *
+ * Ownership: messages returned by swi_kafka_consumer_poll() stay valid until
+ * swi_kafka_msg_release(). Config arrays are copied.
+ * Thread safety: a consumer or producer handle is used from one thread; the
+ * assign/revoke callbacks run inside swi_kafka_consumer_poll() on that thread. */
+#ifndef SWI_KAFKA_H
+#define SWI_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/swi_err.h"
+
+typedef struct swi_kafka_consumer_s swi_kafka_consumer_t;
+typedef struct swi_kafka_producer_s swi_kafka_producer_t;
+typedef struct swi_kafka_mock_s swi_kafka_mock_t;
+
+/* Special offset: start of the partition (no stored offset). */
+#define SWI_KAFKA_OFFSET_BEGINNING (-2)
+
+typedef struct swi_kafka_msg_s {
+        const char *topic;
+        int32_t partition;
+        int64_t offset;
+        const void *key;
+        size_t key_len;
+        const void *payload;
+        size_t len;
+        int64_t timestamp_ms; /* -1 if none */
+        void *priv_;          /* the rd_kafka_message_t */
+} swi_kafka_msg_t;
+
+/* Called on every partition assignment with the newly assigned partitions.
+ * Must fill offsets[i] with the next offset to read (or SWI_KAFKA_OFFSET_BEGINNING).
+ * A non-OK return makes the consumer retry the assignment callback after a back-off. */
+typedef swi_err_t (*swi_kafka_assign_cb_t)(void *opaque, int n, const char *const *topics,
+                                           const int32_t *partitions, int64_t *offsets);
+/* Called before partitions are revoked (rebalance, shutdown): the pipeline
+ * commits or drops its in-flight batch here. */
+typedef void (*swi_kafka_revoke_cb_t)(void *opaque, int n, const char *const *topics,
+                                      const int32_t *partitions);
+
+/* Creates a consumer in group group_id subscribed to topics. keys/vals are
+ * librdkafka properties (e.g. bootstrap.servers). Auto-commit is off: offsets
+ * live in PostgreSQL. Returns NULL with errstr on failure. */
+swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char *const *vals,
+                                             int nkv, const char *group_id,
+                                             const char *const *topics, int ntopics,
+                                             swi_kafka_assign_cb_t assign_cb,
+                                             swi_kafka_revoke_cb_t revoke_cb, void *opaque,
+                                             char *errstr, size_t errstr_size);
+
+/* Polls for one message. Returns SWI_OK and *got = 1 with out filled, or
+ * *got = 0 on timeout / partition EOF / transient error (logged). */
+swi_err_t swi_kafka_consumer_poll(swi_kafka_consumer_t *c, int timeout_ms, swi_kafka_msg_t *out,
+                                  int *got);
+void swi_kafka_msg_release(swi_kafka_msg_t *m);
+
+/* True when at least one partition is assigned and every assigned partition
+ * has reached its end (partition EOF seen with no message after it). */
+bool swi_kafka_consumer_caught_up(const swi_kafka_consumer_t *c);
+
+/* Re-seeks every assigned partition to the offsets the assign callback gives
+ * (used after a failed PostgreSQL transaction). */
+swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c);
+
+/* Number of currently assigned partitions. */
+int swi_kafka_consumer_assignment_count(const swi_kafka_consumer_t *c);
+
+/* Leaves the group (revoke callback runs) and frees. NULL is a no-op. */
+void swi_kafka_consumer_destroy(swi_kafka_consumer_t *c);
+
+/* Producer: idempotent, lz4 compression by default (override with keys/vals). */
+swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char *const *vals,
+                                             int nkv, char *errstr, size_t errstr_size);
+/* Produces one message (copied). partition -1: by key hash. Headers optional
+ * (hdr_names/hdr_vals NULL-terminated strings, nhdr of them). Blocks while the
+ * local queue is full. */
+swi_err_t swi_kafka_produce(swi_kafka_producer_t *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *val, size_t val_len,
+                            const char *const *hdr_names, const char *const *hdr_vals, int nhdr);
+/* Waits until every produced message is acknowledged (or timeout). Returns
+ * SWI_ERR_KAFKA if any delivery failed since the last flush. */
+swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms);
+void swi_kafka_producer_destroy(swi_kafka_producer_t *p);
+
+/* End offsets (high watermarks) of every partition of topic. Fills up to max
+ * entries of out; *nparts gets the partition count. */
+swi_err_t swi_kafka_end_offsets(const char *const *keys, const char *const *vals, int nkv,
+                                const char *topic, int64_t *out, int max, int *nparts);
+
+/* Embedded broker: librdkafka's mock cluster on loopback with nbrokers brokers.
+ * The handle owns an internal rd_kafka_t; the cluster runs until destroyed. */
+swi_kafka_mock_t *swi_kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size);
+/* "127.0.0.1:port,..." valid while the mock lives. */
+const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m);
+swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions);
+void swi_kafka_mock_destroy(swi_kafka_mock_t *m);
+
+#endif

@@ -1,0 +1,76 @@
+/* pg_sink.h - PostgreSQL sink: the only module that includes libpq-fe.h.
+ *
+ * A batch is built in memory (COPY text buffers) and committed in ONE
+ * transaction: events (COPY into a staging table, then inserted with duplicates
+ * absorbed), dead letters, absorbed duplicates, and the consumer offsets of the
+ * batch. That transaction is the exactly-once boundary.
+ *
+ * Ownership: strings passed to add_* are copied.
+ * Thread safety: one sink per thread (one PGconn). */
+#ifndef SWI_PG_SINK_H
+#define SWI_PG_SINK_H
+
+#include <stdint.h>
+
+#include "../common/swi_err.h"
+#include "../transform/event.h"
+
+typedef struct swi_pg_sink_s swi_pg_sink_t;
+
+typedef struct swi_dead_letter_s {
+        swi_reason_t reason;
+        const char *detail;    /* human-readable; no identifier values */
+        swi_source_t source;   /* source of the topic it was read from */
+        swi_evtype_t type;     /* SWI_EV_NONE if not known */
+        int32_t schema_id;     /* -1 if not known */
+        const char *topic;
+        int32_t partition;
+        int64_t offset;
+        int64_t kafka_timestamp_ms; /* -1 if none */
+} swi_dead_letter_t;
+
+typedef struct swi_batch_stats_s {
+        int64_t events_inserted;
+        int64_t duplicates; /* absorbed: within the batch or already stored */
+        int64_t dead_letters;
+} swi_batch_stats_t;
+
+/* Connects. group_id keys the stored offsets. NULL + errstr on failure. */
+swi_pg_sink_t *swi_pg_sink_new(const char *conninfo, const char *group_id, char *errstr,
+                               size_t errstr_size);
+
+/* Applies the embedded, versioned migrations (sinks/migrations/NNN_name.sql)
+ * not yet recorded in swi_ops.schema_migrations, each in its own transaction,
+ * under an advisory lock (several instances may start at once). */
+swi_err_t swi_pg_sink_migrate(swi_pg_sink_t *s);
+
+/* Stored next offset for (topic, partition), or SWI_KAFKA_OFFSET_BEGINNING (-2)
+ * when none is stored. */
+swi_err_t swi_pg_sink_load_offset(swi_pg_sink_t *s, const char *topic, int32_t partition,
+                                  int64_t *next_offset);
+
+/* Batch building; nothing reaches the server before commit. */
+void swi_pg_sink_batch_reset(swi_pg_sink_t *s);
+/* ev must be pseudonymised (raw ids wiped). */
+swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const char *topic,
+                                int32_t partition, int64_t offset);
+swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t *dl);
+/* Records that (topic, partition) is consumed up to next_offset - 1. The last
+ * call per partition in a batch wins. */
+swi_err_t swi_pg_sink_add_offset(swi_pg_sink_t *s, const char *topic, int32_t partition,
+                                 int64_t next_offset);
+/* Messages added since the last reset (events + dead letters). */
+int64_t swi_pg_sink_batch_count(const swi_pg_sink_t *s);
+
+/* Commits the batch in one transaction and resets it. On failure the
+ * transaction is rolled back, the batch is kept for inspection but must be
+ * reset and re-consumed from the stored offsets by the caller; the sink
+ * reconnects on the next call. */
+swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats);
+
+/* Last error text (PQerrorMessage plus the statement's purpose). */
+const char *swi_pg_sink_errstr(const swi_pg_sink_t *s);
+
+void swi_pg_sink_destroy(swi_pg_sink_t *s);
+
+#endif

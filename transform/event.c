@@ -1,0 +1,151 @@
+#include "event.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+        const char *name;
+        swi_source_t src;
+} evtypes[SWI_EV__CNT] = {
+#define SWI__X(e, name, src) {name, src},
+        SWI_EVENT_TYPES(SWI__X)
+#undef SWI__X
+};
+
+static const char *const reasons[SWI_REASON__CNT] = {
+        "NONE",
+#define SWI__X(r) #r,
+        SWI_REASONS(SWI__X)
+#undef SWI__X
+};
+
+static const char *const sources[SWI_SRC__CNT] = {"ind", "coa", "duo", "gemeente"};
+
+const char *swi_source_name(swi_source_t src)
+{
+        return (unsigned)src < SWI_SRC__CNT ? sources[src] : "?";
+}
+
+swi_source_t swi_source_from_name(const char *name)
+{
+        for (int i = 0; i < SWI_SRC__CNT; i++)
+                if (strcmp(name, sources[i]) == 0)
+                        return (swi_source_t)i;
+        return SWI_SRC__CNT;
+}
+
+const char *swi_evtype_name(swi_evtype_t t)
+{
+        return (unsigned)t < SWI_EV__CNT ? evtypes[t].name : "?";
+}
+
+swi_source_t swi_evtype_source(swi_evtype_t t)
+{
+        return (unsigned)t < SWI_EV__CNT ? evtypes[t].src : SWI_SRC__CNT;
+}
+
+swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name)
+{
+        for (int i = 0; i < SWI_EV__CNT; i++)
+                if (evtypes[i].src == src && strcmp(evtypes[i].name, name) == 0)
+                        return (swi_evtype_t)i;
+        return SWI_EV_NONE;
+}
+
+swi_evtype_t swi_evtype_lookup_any(const char *name, swi_source_t prefer)
+{
+        swi_evtype_t t = swi_evtype_lookup(prefer, name);
+        if (t != SWI_EV_NONE)
+                return t;
+        for (int i = 0; i < SWI_EV__CNT; i++)
+                if (strcmp(evtypes[i].name, name) == 0)
+                        return (swi_evtype_t)i;
+        return SWI_EV_NONE;
+}
+
+const char *swi_reason2str(swi_reason_t r)
+{
+        return (unsigned)r < SWI_REASON__CNT ? reasons[r] : "?";
+}
+
+swi_reason_t swi_reason_from_str(const char *s)
+{
+        for (int i = 0; i < SWI_REASON__CNT; i++)
+                if (strcmp(s, reasons[i]) == 0)
+                        return (swi_reason_t)i;
+        return SWI_REASON__CNT;
+}
+
+const swi_field_t *swi_event_field(const swi_event_t *ev, const char *name)
+{
+        for (int i = 0; i < ev->nfields; i++)
+                if (strcmp(ev->fields[i].name, name) == 0)
+                        return &ev->fields[i];
+        return NULL;
+}
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int32_t swi_date_from_ymd(int y, int m, int d)
+{
+        y -= m <= 2;
+        const int era = (y >= 0 ? y : y - 399) / 400;
+        const unsigned yoe = (unsigned)(y - era * 400);
+        const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+        const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+void swi_date_to_ymd(int32_t days, int *y, int *m, int *d)
+{
+        int z = days + 719468;
+        const int era = (z >= 0 ? z : z - 146096) / 146097;
+        const unsigned doe = (unsigned)(z - era * 146097);
+        const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const int yy = (int)yoe + era * 400;
+        const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        const unsigned mp = (5 * doy + 2) / 153;
+        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        *y = yy + (*m <= 2);
+}
+
+static int days_in_month(int y, int m)
+{
+        static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+                return 29;
+        return dm[m - 1];
+}
+
+int32_t swi_date_add_months(int32_t days, int months)
+{
+        int y, m, d;
+        swi_date_to_ymd(days, &y, &m, &d);
+        int total = y * 12 + (m - 1) + months;
+        y = total / 12;
+        m = total % 12 + 1;
+        int dim = days_in_month(y, m);
+        if (d > dim)
+                d = dim;
+        return swi_date_from_ymd(y, m, d);
+}
+
+char *swi_date_format(int32_t days, char *buf)
+{
+        int y, m, d;
+        swi_date_to_ymd(days, &y, &m, &d);
+        snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+        return buf;
+}
+
+int swi_date_parse(const char *s, int32_t *out)
+{
+        int y, m, d;
+        char tail;
+        if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+                return -1;
+        if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+                return -1;
+        *out = swi_date_from_ymd(y, m, d);
+        return 0;
+}

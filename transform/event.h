@@ -1,0 +1,172 @@
+/* event.h - the canonical event: what every registry message becomes after
+ * unframing and decoding, before validation and pseudonymisation.
+ *
+ * The table SWI_EVENT_TYPES is the single list of event types of events.md;
+ * schemas/, the decoder, the validator, the generator and the sink all key on it.
+ *
+ * Ownership: swi_event_t is a plain value type with inline storage; it owns no
+ * heap memory and may be copied with memcpy/assignment.
+ * Thread safety: none needed (values). */
+#ifndef SWI_EVENT_H
+#define SWI_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum swi_source_e {
+        SWI_SRC_IND = 0,
+        SWI_SRC_COA,
+        SWI_SRC_DUO,
+        SWI_SRC_GEMEENTE,
+        SWI_SRC__CNT
+} swi_source_t;
+
+/* X(ENUM_SUFFIX, "EventTypeName", SOURCE) */
+#define SWI_EVENT_TYPES(X)                                                                         \
+        X(IND_ASIELAANVRAAG_INGEDIEND, "AsielaanvraagIngediend", SWI_SRC_IND)                      \
+        X(IND_VERBLIJFSVERGUNNING_VERLEEND, "VerblijfsvergunningVerleend", SWI_SRC_IND)            \
+        X(IND_BSN_TOEGEKEND, "BsnToegekend", SWI_SRC_IND)                                          \
+        X(IND_VERBLIJF_BEEINDIGD, "VerblijfBeeindigd", SWI_SRC_IND)                                \
+        X(IND_INTREKKING, "Intrekking", SWI_SRC_IND)                                               \
+        X(COA_OPVANG_INSTROOM, "OpvangInstroom", SWI_SRC_COA)                                      \
+        X(COA_OPVANG_OVERPLAATSING, "OpvangOverplaatsing", SWI_SRC_COA)                            \
+        X(COA_GEMEENTE_GEKOPPELD, "GemeenteGekoppeld", SWI_SRC_COA)                                \
+        X(COA_VOORINBURGERING_GESTART, "VoorinburgeringGestart", SWI_SRC_COA)                      \
+        X(COA_VOORINBURGERING_BEEINDIGD, "VoorinburgeringBeeindigd", SWI_SRC_COA)                  \
+        X(COA_OPVANG_UITSTROOM, "OpvangUitstroom", SWI_SRC_COA)                                    \
+        X(COA_INTREKKING, "Intrekking", SWI_SRC_COA)                                               \
+        X(DUO_INBURGERINGSPLICHT_ONTSTAAN, "InburgeringsplichtOntstaan", SWI_SRC_DUO)              \
+        X(DUO_LEERBAARHEIDSTOETS_AFGENOMEN, "LeerbaarheidstoetsAfgenomen", SWI_SRC_DUO)            \
+        X(DUO_EXAMEN_AFGELEGD, "ExamenAfgelegd", SWI_SRC_DUO)                                      \
+        X(DUO_TERMIJN_VERLENGD, "TermijnVerlengd", SWI_SRC_DUO)                                    \
+        X(DUO_ONTHEFFING_VERLEEND, "OntheffingVerleend", SWI_SRC_DUO)                              \
+        X(DUO_VRIJSTELLING_VERLEEND, "VrijstellingVerleend", SWI_SRC_DUO)                          \
+        X(DUO_INBURGERINGSPLICHT_VOLDAAN, "InburgeringsplichtVoldaan", SWI_SRC_DUO)                \
+        X(DUO_INBURGERINGSPLICHT_VERVALLEN, "InburgeringsplichtVervallen", SWI_SRC_DUO)            \
+        X(DUO_BOETE_OPGELEGD, "BoeteOpgelegd", SWI_SRC_DUO)                                        \
+        X(DUO_INTREKKING, "Intrekking", SWI_SRC_DUO)                                               \
+        X(GEM_GEVESTIGD, "Gevestigd", SWI_SRC_GEMEENTE)                                            \
+        X(GEM_VERHUISD, "Verhuisd", SWI_SRC_GEMEENTE)                                              \
+        X(GEM_BREDE_INTAKE_GESTART, "BredeIntakeGestart", SWI_SRC_GEMEENTE)                        \
+        X(GEM_BREDE_INTAKE_AFGEROND, "BredeIntakeAfgerond", SWI_SRC_GEMEENTE)                      \
+        X(GEM_PIP_VASTGESTELD, "PipVastgesteld", SWI_SRC_GEMEENTE)                                 \
+        X(GEM_LEERROUTE_GEWIJZIGD, "LeerrouteGewijzigd", SWI_SRC_GEMEENTE)                         \
+        X(GEM_AANBOD_GESTART, "AanbodGestart", SWI_SRC_GEMEENTE)                                   \
+        X(GEM_PVT_AFGEROND, "PvtAfgerond", SWI_SRC_GEMEENTE)                                       \
+        X(GEM_MAP_AFGEROND, "MapAfgerond", SWI_SRC_GEMEENTE)                                       \
+        X(GEM_PARTICIPATIE_UREN, "ParticipatieUren", SWI_SRC_GEMEENTE)                             \
+        X(GEM_ZROUTE_EINDGESPREK, "ZRouteEindgesprek", SWI_SRC_GEMEENTE)                           \
+        X(GEM_ONTZORGEN_GESTART, "OntzorgenGestart", SWI_SRC_GEMEENTE)                             \
+        X(GEM_ONTZORGEN_BEEINDIGD, "OntzorgenBeeindigd", SWI_SRC_GEMEENTE)                         \
+        X(GEM_BIJSTAND_GESTART, "BijstandGestart", SWI_SRC_GEMEENTE)                               \
+        X(GEM_BIJSTAND_BEEINDIGD, "BijstandBeeindigd", SWI_SRC_GEMEENTE)                           \
+        X(GEM_WERK_GESTART, "WerkGestart", SWI_SRC_GEMEENTE)                                       \
+        X(GEM_WERK_BEEINDIGD, "WerkBeeindigd", SWI_SRC_GEMEENTE)                                   \
+        X(GEM_INTREKKING, "Intrekking", SWI_SRC_GEMEENTE)
+
+typedef enum swi_evtype_e {
+#define SWI__X(e, name, src) SWI_EV_##e,
+        SWI_EVENT_TYPES(SWI__X)
+#undef SWI__X
+                SWI_EV__CNT
+} swi_evtype_t;
+
+#define SWI_EV_NONE SWI_EV__CNT
+
+/* Why a message was rejected (events.md "What counts as bad input"). */
+#define SWI_REASONS(X)                                                                             \
+        X(BAD_FRAMING)                                                                             \
+        X(UNKNOWN_SCHEMA)                                                                          \
+        X(UNDECODABLE)                                                                             \
+        X(WRONG_SOURCE)                                                                            \
+        X(NO_IDENTITY)                                                                             \
+        X(INVALID_BSN)                                                                             \
+        X(INVALID_VNUMMER)                                                                         \
+        X(INVALID_VALUE)                                                                           \
+        X(IMPLAUSIBLE_DATE)
+
+typedef enum swi_reason_e {
+        SWI_REASON_NONE = 0, /* accepted */
+#define SWI__X(r) SWI_REASON_##r,
+        SWI_REASONS(SWI__X)
+#undef SWI__X
+                SWI_REASON__CNT
+} swi_reason_t;
+
+/* Kinds of payload values after decoding. Avro enum symbols arrive as STRING. */
+typedef enum swi_vkind_e {
+        SWI_V_NULL = 0, /* optional field absent */
+        SWI_V_STRING,
+        SWI_V_INT,  /* int or long */
+        SWI_V_BOOL,
+        SWI_V_DATE, /* days since 1970-01-01 */
+} swi_vkind_t;
+
+#define SWI_FIELD_NAME_MAX 32
+#define SWI_FIELD_STR_MAX  40
+#define SWI_MAX_FIELDS     8
+#define SWI_UUID_LEN       36
+
+typedef struct swi_field_s {
+        char name[SWI_FIELD_NAME_MAX];
+        swi_vkind_t kind;
+        int64_t i; /* INT, BOOL (0/1), DATE */
+        char s[SWI_FIELD_STR_MAX];
+} swi_field_t;
+
+#define SWI_PSEUDO_LEN 32 /* HMAC-SHA-256 */
+
+typedef struct swi_event_s {
+        swi_source_t source;
+        swi_evtype_t type;
+        char event_id[SWI_UUID_LEN + 1];
+        /* Raw identifiers: only between decoding and pseudonymisation.
+         * swi_pseudonym_apply() wipes them. */
+        bool has_bsn, has_vnr;
+        char bsn[16];
+        char vnr[16];
+        /* Pseudonyms (set by swi_pseudonym_apply()). */
+        bool has_bsn_ps, has_vnr_ps;
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
+        int32_t event_date;    /* days since 1970-01-01 */
+        int64_t registered_at; /* ms since epoch, UTC */
+        bool has_corrects, has_retracts;
+        char corrects[SWI_UUID_LEN + 1];
+        char retracts[SWI_UUID_LEN + 1];
+        int schema_id;
+        int nfields;
+        swi_field_t fields[SWI_MAX_FIELDS]; /* payload, in schema order */
+} swi_event_t;
+
+/* Static names. swi_source_name: "ind", "coa", "duo", "gemeente". */
+const char *swi_source_name(swi_source_t src);
+/* Parses a source name; returns SWI_SRC__CNT if unknown. */
+swi_source_t swi_source_from_name(const char *name);
+/* Event type name ("PipVastgesteld"); "?" for SWI_EV_NONE. */
+const char *swi_evtype_name(swi_evtype_t t);
+swi_source_t swi_evtype_source(swi_evtype_t t);
+/* Finds the event type by (source, name); SWI_EV_NONE if none. */
+swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name);
+/* Finds the event type by name in any source (first match); SWI_EV_NONE if none. */
+swi_evtype_t swi_evtype_lookup_any(const char *name, swi_source_t prefer);
+/* "BAD_FRAMING", ...; "NONE" for SWI_REASON_NONE. */
+const char *swi_reason2str(swi_reason_t r);
+/* Parses a reason name; SWI_REASON__CNT if unknown. */
+swi_reason_t swi_reason_from_str(const char *s);
+
+/* Payload field by name, NULL if the event has no such field. */
+const swi_field_t *swi_event_field(const swi_event_t *ev, const char *name);
+
+/* Date helpers: days since epoch <-> y/m/d (proleptic Gregorian). */
+int32_t swi_date_from_ymd(int y, int m, int d);
+void swi_date_to_ymd(int32_t days, int *y, int *m, int *d);
+/* Adds years and months keeping the day, clamped to the month's last day (indicators.md §1). */
+int32_t swi_date_add_months(int32_t days, int months);
+/* Formats YYYY-MM-DD into buf (>= 11 bytes). Returns buf. */
+char *swi_date_format(int32_t days, char *buf);
+/* Parses YYYY-MM-DD; returns 0 on success. */
+int swi_date_parse(const char *s, int32_t *out);
+
+#endif
