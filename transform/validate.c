@@ -1,1 +1,230 @@
-/* placeholder: being written */
+#include "validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "transform/gemeenten.h"
+
+bool swi_bsn_valid(const char *s)
+{
+        int sum = 0, nonzero = 0;
+
+        if (strlen(s) != 9)
+                return false;
+        for (int i = 0; i < 9; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                int d = s[i] - '0';
+                nonzero |= d;
+                sum += i < 8 ? (9 - i) * d : -d;
+        }
+        return nonzero && sum % 11 == 0;
+}
+
+bool swi_vnummer_valid(const char *s)
+{
+        if (strlen(s) != 10)
+                return false;
+        for (int i = 0; i < 10; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+        return true;
+}
+
+bool swi_uuid_valid(const char *s)
+{
+        if (strlen(s) != 36)
+                return false;
+        for (int i = 0; i < 36; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (s[i] != '-')
+                                return false;
+                } else if (!isxdigit((unsigned char)s[i])) {
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* Range rules for integer payload fields, by field name. */
+static const struct {
+        const char *name;
+        int64_t min, max;
+} int_rules[] = {
+        {"score", 0, 40},         {"afstand_km", 0, 1000}, {"uren", 0, 100000},
+        {"uren_per_week", 0, 168}, {"bedrag_eur", 0, 1000000},
+};
+
+static const char *const gemeente_fields[] = {"gemeente", "locatie_gemeente", "naar_gemeente",
+                                              "van_gemeente"};
+static const char *const nonempty_fields[] = {"locatie", "van_locatie", "naar_locatie",
+                                              "aanbieder"};
+
+static bool name_in(const char *name, const char *const *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(name, list[i]) == 0)
+                        return true;
+        return false;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, char *detail,
+                                size_t detail_size)
+{
+        static const int32_t y1900 = -25567; /* 1900-01-01 */
+        char d1[11];
+
+        if (f->kind == SWI_V_NULL)
+                return SWI_REASON_NONE;
+        for (size_t i = 0; i < COUNT(int_rules); i++) {
+                if (f->kind == SWI_V_INT && strcmp(f->name, int_rules[i].name) == 0 &&
+                    (f->i < int_rules[i].min || f->i > int_rules[i].max)) {
+                        snprintf(detail, detail_size, "%s %lld is outside %lld..%lld", f->name,
+                                 (long long)f->i, (long long)int_rules[i].min,
+                                 (long long)int_rules[i].max);
+                        return SWI_REASON_INVALID_VALUE;
+                }
+        }
+        if (f->kind == SWI_V_STRING && name_in(f->name, gemeente_fields, COUNT(gemeente_fields)) &&
+            !swi_gemeente_valid_on(f->s, ev->event_date)) {
+                if (swi_gemeente_successor(f->s))
+                        snprintf(detail, detail_size,
+                                 "%s %s was dissolved before the event_date %s", f->name, f->s,
+                                 swi_date_format(ev->event_date, d1));
+                else
+                        snprintf(detail, detail_size, "%s \"%.12s\" is not a known CBS gemeente code",
+                                 f->name, f->s);
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (f->kind == SWI_V_STRING && name_in(f->name, nonempty_fields, COUNT(nonempty_fields)) &&
+            f->s[0] == '\0') {
+                snprintf(detail, detail_size, "%s is empty", f->name);
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (f->kind == SWI_V_STRING && strcmp(f->name, "nationaliteit") == 0) {
+                if (strlen(f->s) != 3 || !isupper((unsigned char)f->s[0]) ||
+                    !isupper((unsigned char)f->s[1]) || !isupper((unsigned char)f->s[2])) {
+                        snprintf(detail, detail_size,
+                                 "nationaliteit \"%.8s\" is not an ISO 3166-1 alpha-3 code", f->s);
+                        return SWI_REASON_INVALID_VALUE;
+                }
+        }
+        if (f->kind == SWI_V_STRING && strcmp(f->name, "sector") == 0) {
+                if (strlen(f->s) != 1 || f->s[0] < 'A' || f->s[0] > 'U') {
+                        snprintf(detail, detail_size, "sector \"%.8s\" is not an SBI section A-U",
+                                 f->s);
+                        return SWI_REASON_INVALID_VALUE;
+                }
+        }
+        if (f->kind == SWI_V_DATE && strcmp(f->name, "geboortedatum") == 0 &&
+            (f->i < y1900 || f->i > ev->event_date)) {
+                snprintf(detail, detail_size,
+                         "geboortedatum %s is before 1900 or after the event_date",
+                         swi_date_format((int32_t)f->i, d1));
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (f->kind == SWI_V_DATE && strcmp(f->name, "nieuwe_einddatum") == 0 && f->i < y1900) {
+                snprintf(detail, detail_size, "nieuwe_einddatum %s is before 1900",
+                         swi_date_format((int32_t)f->i, d1));
+                return SWI_REASON_INVALID_VALUE;
+        }
+        return SWI_REASON_NONE;
+}
+
+/* Floor division of ms to days (registered_at may in theory precede 1970). */
+static int32_t utc_day(int64_t ms)
+{
+        int64_t d = ms / 86400000;
+        if (ms % 86400000 < 0)
+                d--;
+        return (int32_t)d;
+}
+
+swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t *conf,
+                                char *detail, size_t detail_size)
+{
+        static const int32_t y1900 = -25567; /* 1900-01-01 */
+        bool need_bsn = ev->source == SWI_SRC_DUO || ev->source == SWI_SRC_GEMEENTE ||
+                        ev->type == SWI_EV_IND_BSN_TOEGEKEND;
+        bool need_vnr = ev->source == SWI_SRC_IND || ev->source == SWI_SRC_COA;
+        bool is_intrekking = ev->type == SWI_EV_IND_INTREKKING ||
+                             ev->type == SWI_EV_COA_INTREKKING ||
+                             ev->type == SWI_EV_DUO_INTREKKING ||
+                             ev->type == SWI_EV_GEM_INTREKKING;
+        char d1[11], d2[11];
+        swi_reason_t r;
+
+        if (need_bsn && !ev->has_bsn) {
+                snprintf(detail, detail_size, "%s event %s without the required bsn",
+                         swi_source_name(ev->source), swi_evtype_name(ev->type));
+                return SWI_REASON_NO_IDENTITY;
+        }
+        if (need_vnr && !ev->has_vnr) {
+                snprintf(detail, detail_size, "%s event %s without the required v_nummer",
+                         swi_source_name(ev->source), swi_evtype_name(ev->type));
+                return SWI_REASON_NO_IDENTITY;
+        }
+        /* Details name the defect, never the value: it is personal data. */
+        if (ev->has_bsn && !swi_bsn_valid(ev->bsn)) {
+                size_t n = strlen(ev->bsn);
+                snprintf(detail, detail_size, "bsn %s",
+                         n != 9 ? "does not have 9 characters"
+                         : strspn(ev->bsn, "0123456789") != 9 ? "has a non-digit"
+                                                               : "fails the elfproef");
+                return SWI_REASON_INVALID_BSN;
+        }
+        if (ev->has_vnr && !swi_vnummer_valid(ev->vnr)) {
+                snprintf(detail, detail_size, "v_nummer %s",
+                         strlen(ev->vnr) != 10 ? "does not have 10 characters" : "has a non-digit");
+                return SWI_REASON_INVALID_VNUMMER;
+        }
+        if (!swi_uuid_valid(ev->event_id)) {
+                snprintf(detail, detail_size, "event_id is not a UUID");
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (ev->has_corrects && !swi_uuid_valid(ev->corrects)) {
+                snprintf(detail, detail_size, "corrects is not a UUID");
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (ev->has_corrects && strcasecmp(ev->corrects, ev->event_id) == 0) {
+                snprintf(detail, detail_size, "event corrects itself");
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (is_intrekking) {
+                if (ev->has_corrects) {
+                        snprintf(detail, detail_size, "an Intrekking cannot be a correction");
+                        return SWI_REASON_INVALID_VALUE;
+                }
+                if (!ev->has_retracts || !swi_uuid_valid(ev->retracts)) {
+                        snprintf(detail, detail_size, "Intrekking without a valid retracts UUID");
+                        return SWI_REASON_INVALID_VALUE;
+                }
+                if (strcasecmp(ev->retracts, ev->event_id) == 0) {
+                        snprintf(detail, detail_size, "Intrekking retracts itself");
+                        return SWI_REASON_INVALID_VALUE;
+                }
+        }
+        for (int i = 0; i < ev->nfields; i++) {
+                r = check_field(ev, &ev->fields[i], detail, detail_size);
+                if (r != SWI_REASON_NONE)
+                        return r;
+        }
+        if (ev->event_date < y1900) {
+                snprintf(detail, detail_size, "event_date %s is before 1900",
+                         swi_date_format(ev->event_date, d1));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
+        }
+        int32_t reg_day = utc_day(ev->registered_at);
+        if (ev->event_date > reg_day + conf->date_tolerance_days) {
+                snprintf(detail, detail_size,
+                         "event_date %s is more than %d day(s) after registered_at's date %s",
+                         swi_date_format(ev->event_date, d1), conf->date_tolerance_days,
+                         swi_date_format(reg_day, d2));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
+        }
+        return SWI_REASON_NONE;
+}
