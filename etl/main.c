@@ -1,1 +1,177 @@
-int main(void) { return 0; }
+/* swi-etl - the registries' Kafka topics into PostgreSQL, exactly once. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "etl/metrics.h"
+#include "etl/pipeline.h"
+
+static swi_pipeline_t *running;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        if (running)
+                swi_pipeline_stop(running);
+}
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: swi-etl [options]\n"
+                "Consumes the IND, COA, DUO and gemeente event topics and loads validated,\n"
+                "pseudonymised events into PostgreSQL, exactly once.\n\n"
+                "Options:\n"
+                "  -c, --config FILE          read properties from FILE (name = value lines)\n"
+                "  -X, --set NAME=VALUE       set one property (after the file; repeatable)\n"
+                "  -e, --until-caught-up      exit once every assigned partition is caught up\n"
+                "                             (same as -X exit.at.end=true)\n"
+                "      --print-config         print the effective configuration and exit\n"
+                "      --dump-config-reference  print the property table as Markdown and exit\n"
+                "      --migrate-only         apply database migrations and exit\n"
+                "  -h, --help                 this help\n"
+                "  -V, --version              print the version\n\n"
+                "The pseudonym key is read from pseudonym.key.file or the environment\n"
+                "variable SWI_PSEUDONYM_KEY; never from the command line.\n\n");
+        swi_conf_print_help(out);
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"set", required_argument, NULL, 'X'},
+                {"until-caught-up", no_argument, NULL, 'e'},
+                {"print-config", no_argument, NULL, 1},
+                {"dump-config-reference", no_argument, NULL, 2},
+                {"migrate-only", no_argument, NULL, 3},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {NULL, 0, NULL, 0},
+        };
+        char err[1024];
+        swi_conf_t conf;
+        int print_config = 0, migrate_only = 0, opt, exit_code = 0;
+        const char *config_file = NULL;
+        char **sets = calloc((size_t)argc + 1, sizeof(char *));
+        int nsets = 0, until_caught_up = 0;
+        swi_metrics_server_t *ms = NULL;
+
+        if (!sets || swi_conf_init(&conf) != SWI_OK) {
+                fprintf(stderr, "swi-etl: out of memory\n");
+                return 1;
+        }
+        while ((opt = getopt_long(argc, argv, "c:X:ehV", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'c':
+                        config_file = optarg;
+                        break;
+                case 'X':
+                        sets[nsets++] = optarg;
+                        break;
+                case 'e':
+                        until_caught_up = 1;
+                        break;
+                case 1:
+                        print_config = 1;
+                        break;
+                case 2:
+                        swi_conf_print_reference_md(stdout);
+                        return 0;
+                case 3:
+                        migrate_only = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'V':
+                        printf("swi-etl %s\n", SWI_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "swi-etl: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+                return 2;
+        }
+        if (config_file && swi_conf_load_file(&conf, config_file, err, sizeof(err)) != SWI_OK) {
+                fprintf(stderr, "swi-etl: %s\n", err);
+                return 2;
+        }
+        for (int i = 0; i < nsets; i++) {
+                char *eq = strchr(sets[i], '=');
+                if (!eq) {
+                        fprintf(stderr, "swi-etl: -X expects NAME=VALUE, got \"%s\"\n", sets[i]);
+                        return 2;
+                }
+                *eq = '\0';
+                if (swi_conf_set(&conf, sets[i], eq + 1, err, sizeof(err)) != SWI_OK) {
+                        fprintf(stderr, "swi-etl: %s\n", err);
+                        return 2;
+                }
+        }
+        free(sets);
+        if (until_caught_up)
+                conf.exit_at_end = true;
+        if (swi_log_set_level(conf.log_level) != 0) {
+                fprintf(stderr, "swi-etl: log.level \"%s\" is not error, warn, info or debug\n",
+                        conf.log_level);
+                return 2;
+        }
+        if (print_config) {
+                swi_conf_print_effective(&conf, stdout);
+                return 0;
+        }
+        /* The effective configuration, once, at start-up (secrets redacted). */
+        {
+                char *buf = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&buf, &len);
+                if (f) {
+                        swi_conf_print_effective(&conf, f);
+                        fclose(f);
+                        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+                                SWI_LOG_I("config", "effective", "%s", line);
+                        free(buf);
+                }
+        }
+        if (migrate_only) {
+                /* The pipeline constructor applies migrations; nothing is consumed. */
+                conf.dlq_topic_enabled = false;
+        }
+        running = swi_pipeline_new(&conf, err, sizeof(err));
+        if (!running) {
+                SWI_LOG_E("etl", "start-up failed", "error=\"%s\"", err);
+                swi_conf_free(&conf);
+                return 1;
+        }
+        if (migrate_only) {
+                SWI_LOG_I("etl", "migrations applied", "%s", "");
+                goto done;
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        if (conf.metrics_port > 0) {
+                ms = swi_metrics_server_new(swi_pipeline_metrics(running), (int)conf.metrics_port,
+                                            err, sizeof(err));
+                if (!ms)
+                        SWI_LOG_W("metrics", "metrics endpoint not started", "error=\"%s\"", err);
+                else
+                        SWI_LOG_I("metrics", "serving", "url=http://127.0.0.1:%d/metrics",
+                                  (int)conf.metrics_port);
+        }
+        if (swi_pipeline_run(running) != SWI_OK)
+                exit_code = 1;
+done:
+        swi_metrics_server_destroy(ms);
+        swi_pipeline_destroy(running);
+        running = NULL;
+        swi_conf_free(&conf);
+        return exit_code;
+}

@@ -1,1 +1,394 @@
-/* placeholder: being written */
+#include "pipeline.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "ingest/decoder.h"
+#include "ingest/kafka.h"
+#include "ingest/schema_registry.h"
+#include "ingest/wire_format.h"
+#include "sinks/pg_sink.h"
+#include "transform/pseudonym.h"
+#include "transform/validate.h"
+
+struct swi_pipeline_s {
+        const swi_conf_t *conf;
+        swi_registry_t *registry;
+        swi_decoder_t *decoder;
+        swi_pseudonym_t *pseudonym;
+        swi_validate_conf_t vconf;
+        swi_pg_sink_t *sink;
+        swi_kafka_consumer_t *consumer;
+        swi_kafka_producer_t *dlq;
+        const char *topics[SWI_SRC__CNT];
+        volatile sig_atomic_t stop;
+        uint64_t batch_started_ms;
+        int batch_dead_letters;
+        /* newest registered_at per source in the open batch, for freshness */
+        int64_t batch_max_registered[SWI_SRC__CNT];
+        swi_metrics_t metrics;
+};
+
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+static swi_source_t topic_source(const swi_pipeline_t *p, const char *topic)
+{
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                if (strcmp(p->topics[s], topic) == 0)
+                        return (swi_source_t)s;
+        return SWI_SRC__CNT;
+}
+
+/* Commits the open batch. On failure the batch is dropped and every assigned
+ * partition re-reads from the offsets stored in PostgreSQL: nothing is lost and
+ * nothing counted twice, because the offsets moved only with committed rows. */
+static swi_err_t commit_batch(swi_pipeline_t *p)
+{
+        swi_batch_stats_t st = {0};
+        uint64_t t0 = swi_now_ms();
+        swi_err_t rc;
+
+        if (swi_pg_sink_batch_count(p->sink) == 0)
+                return SWI_OK;
+        if (p->dlq && p->batch_dead_letters > 0) {
+                /* The raw message must be in the dead-letter topic before its
+                 * offset is committed (at-least-once there; see docs). */
+                rc = swi_kafka_producer_flush(p->dlq, 30000);
+                if (rc != SWI_OK) {
+                        p->metrics.dlq_produce_failures++;
+                        SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried", "%s",
+                                  "");
+                        goto failed;
+                }
+        }
+        rc = swi_pg_sink_commit(p->sink, &st);
+        if (rc != SWI_OK) {
+                SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
+                          "error=\"%s\"", swi_pg_sink_errstr(p->sink));
+                goto failed;
+        }
+        p->metrics.pg_down = 0;
+        p->metrics.events += (uint64_t)st.events_inserted;
+        p->metrics.duplicates += (uint64_t)st.duplicates;
+        p->metrics.batches++;
+        uint64_t now = swi_now_ms();
+        p->metrics.last_commit_ms = now;
+        p->metrics.last_commit_duration_us = (now - t0) * 1000;
+        for (int s = 0; s < SWI_SRC__CNT; s++) {
+                if (p->batch_max_registered[s] > 0) {
+                        if ((uint64_t)p->batch_max_registered[s] >
+                            p->metrics.source_max_registered_ms[s])
+                                p->metrics.source_max_registered_ms[s] =
+                                        (uint64_t)p->batch_max_registered[s];
+                        p->metrics.source_last_commit_ms[s] = now;
+                }
+        }
+        SWI_LOG_D("pg", "batch committed", "events=%lld duplicates=%lld dead_letters=%lld ms=%llu",
+                  (long long)st.events_inserted, (long long)st.duplicates,
+                  (long long)st.dead_letters, (unsigned long long)(now - t0));
+        goto reset;
+failed:
+        p->metrics.commit_failures++;
+        p->metrics.pg_down = 1;
+        swi_pg_sink_batch_reset(p->sink);
+        memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
+        p->batch_dead_letters = 0;
+        sleep_ms(500);
+        if (p->consumer)
+                swi_kafka_consumer_reseek(p->consumer);
+        return rc;
+reset:
+        swi_pg_sink_batch_reset(p->sink);
+        memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
+        p->batch_dead_letters = 0;
+        return SWI_OK;
+}
+
+static swi_err_t on_assign(void *opaque, int n, const char *const *topics,
+                           const int32_t *partitions, int64_t *offsets)
+{
+        swi_pipeline_t *p = opaque;
+        for (int i = 0; i < n; i++) {
+                swi_err_t rc = swi_pg_sink_load_offset(p->sink, topics[i], partitions[i],
+                                                       &offsets[i]);
+                if (rc != SWI_OK) {
+                        SWI_LOG_E("pg", "cannot load stored offsets", "topic=%s partition=%d error=\"%s\"",
+                                  topics[i], partitions[i], swi_pg_sink_errstr(p->sink));
+                        p->metrics.pg_down = 1;
+                        return rc;
+                }
+        }
+        p->metrics.assigned_partitions += n;
+        SWI_LOG_I("kafka", "partitions assigned", "count=%d", n);
+        return SWI_OK;
+}
+
+static void on_revoke(void *opaque, int n, const char *const *topics, const int32_t *partitions)
+{
+        swi_pipeline_t *p = opaque;
+        /* Commit what was read so far; if that fails the new owner re-reads it. */
+        commit_batch(p);
+        p->metrics.assigned_partitions -= n;
+        SWI_LOG_I("kafka", "partitions revoked", "count=%d", n);
+}
+
+static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_source_t src,
+                             swi_reason_t reason, const char *detail, int32_t schema_id,
+                             swi_evtype_t type)
+{
+        swi_dead_letter_t dl = {
+                .reason = reason,
+                .detail = detail,
+                .source = src,
+                .type = type,
+                .schema_id = schema_id,
+                .topic = m->topic,
+                .partition = m->partition,
+                .offset = m->offset,
+                .kafka_timestamp_ms = m->timestamp_ms,
+        };
+        char part[16], off[24];
+        const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic", "swi.source.partition",
+                            "swi.source.offset"};
+        const char *hv[] = {swi_reason2str(reason), detail, m->topic, part, off};
+
+        snprintf(part, sizeof(part), "%d", (int)m->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+        p->metrics.dead_letters[reason]++;
+        SWI_LOG_D("validate", "message rejected", "reason=%s topic=%s partition=%d offset=%lld",
+                  swi_reason2str(reason), m->topic, (int)m->partition, (long long)m->offset);
+        if (p->dlq) {
+                /* Whole message, raw: the topic is under Kafka's access control. */
+                swi_err_t rc = swi_kafka_produce(p->dlq, p->conf->topic_dead_letter, -1, m->key,
+                                                 m->key_len, m->payload, m->len, hn, hv, 5);
+                if (rc != SWI_OK)
+                        p->metrics.dlq_produce_failures++;
+                p->batch_dead_letters++;
+        }
+        return swi_pg_sink_add_dead_letter(p->sink, &dl);
+}
+
+/* Returns SWI_ERR_REGISTRY_DOWN when the message could not be judged yet. */
+static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
+{
+        char detail[512] = "";
+        int32_t schema_id = -1;
+        const uint8_t *body = NULL;
+        size_t body_len = 0;
+        swi_event_t ev;
+        swi_reason_t reason;
+        swi_source_t src = topic_source(p, m->topic);
+        swi_err_t rc;
+
+        reason = swi_wire_unframe(m->payload, m->len, &schema_id, &body, &body_len, detail,
+                                  sizeof(detail));
+        if (reason != SWI_REASON_NONE)
+                return dead_letter(p, m, src, reason, detail, -1, SWI_EV_NONE);
+        rc = swi_decode(p->decoder, src, schema_id, body, body_len, &ev, &reason, detail,
+                        sizeof(detail));
+        if (rc == SWI_ERR_REGISTRY_DOWN)
+                return rc;
+        if (rc != SWI_OK)
+                return rc;
+        if (reason != SWI_REASON_NONE)
+                return dead_letter(p, m, src, reason, detail, schema_id,
+                                   reason == SWI_REASON_UNKNOWN_SCHEMA ? SWI_EV_NONE : ev.type);
+        reason = swi_validate_event(&ev, &p->vconf, detail, sizeof(detail));
+        /* From here on raw identifiers are gone, whatever the verdict. */
+        rc = swi_pseudonym_apply(p->pseudonym, &ev);
+        if (rc != SWI_OK)
+                return rc;
+        if (reason != SWI_REASON_NONE)
+                return dead_letter(p, m, src, reason, detail, schema_id, ev.type);
+        if (ev.registered_at > p->batch_max_registered[src])
+                p->batch_max_registered[src] = ev.registered_at;
+        return swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
+}
+
+swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t errstr_size)
+{
+        swi_pipeline_t *p = calloc(1, sizeof(*p));
+        const char *keys[SWI_CONF_MAX_PASSTHROUGH], *vals[SWI_CONF_MAX_PASSTHROUGH];
+        swi_err_t rc;
+
+        if (!p) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        p->conf = conf;
+        p->metrics.started_ms = swi_now_ms();
+        p->vconf.date_tolerance_days = (int)conf->date_tolerance_days;
+        p->topics[SWI_SRC_IND] = conf->topic_ind;
+        p->topics[SWI_SRC_COA] = conf->topic_coa;
+        p->topics[SWI_SRC_DUO] = conf->topic_duo;
+        p->topics[SWI_SRC_GEMEENTE] = conf->topic_gemeente;
+        for (int i = 0; i < conf->n_kafka; i++) {
+                keys[i] = conf->kafka_keys[i];
+                vals[i] = conf->kafka_vals[i];
+        }
+
+        p->pseudonym = swi_pseudonym_new_from(conf->pseudonym_key_file, errstr, errstr_size);
+        if (!p->pseudonym)
+                goto fail;
+        if (*conf->registry_url)
+                p->registry = swi_registry_new_http(conf->registry_url,
+                                                    conf->registry_retry_max_ms, errstr,
+                                                    errstr_size);
+        else
+                p->registry = swi_registry_new_local(conf->schema_dir, errstr, errstr_size);
+        if (!p->registry)
+                goto fail;
+        p->decoder = swi_decoder_new(p->registry, conf->schema_dir, errstr, errstr_size);
+        if (!p->decoder)
+                goto fail;
+        p->sink = swi_pg_sink_new(conf->pg_conninfo, conf->group_id, errstr, errstr_size);
+        if (!p->sink)
+                goto fail;
+        rc = swi_pg_sink_migrate(p->sink);
+        if (rc != SWI_OK) {
+                snprintf(errstr, errstr_size, "migrations failed: %s",
+                         swi_pg_sink_errstr(p->sink));
+                goto fail;
+        }
+        if (conf->dlq_topic_enabled) {
+                p->dlq = swi_kafka_producer_new(keys, vals, conf->n_kafka, errstr, errstr_size);
+                if (!p->dlq)
+                        goto fail;
+        }
+        p->consumer = swi_kafka_consumer_new(keys, vals, conf->n_kafka, conf->group_id,
+                                             p->topics, SWI_SRC__CNT, on_assign, on_revoke, p,
+                                             errstr, errstr_size);
+        if (!p->consumer)
+                goto fail;
+        return p;
+fail:
+        swi_pipeline_destroy(p);
+        return NULL;
+}
+
+swi_err_t swi_pipeline_run(swi_pipeline_t *p)
+{
+        const int64_t batch_size = p->conf->batch_size;
+        const uint64_t latency = (uint64_t)p->conf->batch_latency_ms;
+        int registry_backoff = 100;
+        uint64_t last_progress_log = swi_now_ms();
+        swi_err_t rc = SWI_OK;
+
+        SWI_LOG_I("etl", "running", "group=%s batch_size=%lld latency_ms=%llu exit_at_end=%s",
+                  p->conf->group_id, (long long)batch_size, (unsigned long long)latency,
+                  p->conf->exit_at_end ? "true" : "false");
+        while (!p->stop) {
+                swi_kafka_msg_t m;
+                int got = 0;
+                int64_t pending = swi_pg_sink_batch_count(p->sink);
+                uint64_t now = swi_now_ms();
+                int timeout = 100;
+
+                if (pending > 0) {
+                        uint64_t age = now - p->batch_started_ms;
+                        timeout = age >= latency ? 0 : (int)(latency - age);
+                        if (timeout > 100)
+                                timeout = 100;
+                }
+                rc = swi_kafka_consumer_poll(p->consumer, timeout, &m, &got);
+                if (rc != SWI_OK)
+                        break;
+                if (got) {
+                        if (swi_pg_sink_batch_count(p->sink) == 0)
+                                p->batch_started_ms = swi_now_ms();
+                        p->metrics.messages++;
+                        rc = process(p, &m);
+                        if (rc == SWI_ERR_REGISTRY_DOWN) {
+                                /* An outage is not bad data: commit what came before,
+                                 * rewind to this message and try again later. */
+                                swi_kafka_msg_release(&m);
+                                p->metrics.registry_outages++;
+                                if (!p->metrics.registry_down)
+                                        SWI_LOG_W("registry", "schema registry unreachable; retrying",
+                                                  "backoff_ms=%d", registry_backoff);
+                                p->metrics.registry_down = 1;
+                                commit_batch(p);
+                                swi_kafka_consumer_reseek(p->consumer);
+                                sleep_ms(registry_backoff);
+                                if (registry_backoff < 5000)
+                                        registry_backoff *= 2;
+                                continue;
+                        }
+                        if (p->metrics.registry_down)
+                                SWI_LOG_I("registry", "schema registry reachable again", "%s", "");
+                        p->metrics.registry_down = 0;
+                        registry_backoff = 100;
+                        if (rc == SWI_OK)
+                                rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
+                                                            m.offset + 1);
+                        swi_kafka_msg_release(&m);
+                        if (rc != SWI_OK) {
+                                SWI_LOG_E("etl", "message processing failed", "error=\"%s\"",
+                                          swi_err2str(rc));
+                                break;
+                        }
+                }
+                pending = swi_pg_sink_batch_count(p->sink);
+                bool caught_up = swi_kafka_consumer_caught_up(p->consumer);
+                p->metrics.caught_up = caught_up;
+                if (pending >= batch_size ||
+                    (pending > 0 && (swi_now_ms() - p->batch_started_ms >= latency || caught_up)))
+                        commit_batch(p);
+                if (swi_now_ms() - last_progress_log >= 10000) {
+                        last_progress_log = swi_now_ms();
+                        SWI_LOG_I("etl", "progress", "messages=%llu events=%llu duplicates=%llu batches=%llu",
+                                  (unsigned long long)p->metrics.messages,
+                                  (unsigned long long)p->metrics.events,
+                                  (unsigned long long)p->metrics.duplicates,
+                                  (unsigned long long)p->metrics.batches);
+                }
+                if (p->conf->exit_at_end && caught_up && swi_pg_sink_batch_count(p->sink) == 0)
+                        break;
+        }
+        if (rc == SWI_OK)
+                rc = commit_batch(p);
+        uint64_t dl = 0;
+        for (int r = 1; r < SWI_REASON__CNT; r++)
+                dl += p->metrics.dead_letters[r];
+        SWI_LOG_I("etl", "stopped", "messages=%llu events=%llu duplicates=%llu dead_letters=%llu "
+                  "batches=%llu commit_failures=%llu",
+                  (unsigned long long)p->metrics.messages, (unsigned long long)p->metrics.events,
+                  (unsigned long long)p->metrics.duplicates, (unsigned long long)dl,
+                  (unsigned long long)p->metrics.batches,
+                  (unsigned long long)p->metrics.commit_failures);
+        return rc;
+}
+
+void swi_pipeline_stop(swi_pipeline_t *p)
+{
+        p->stop = 1;
+}
+
+swi_metrics_t *swi_pipeline_metrics(swi_pipeline_t *p)
+{
+        return &p->metrics;
+}
+
+void swi_pipeline_destroy(swi_pipeline_t *p)
+{
+        if (!p)
+                return;
+        /* The consumer leaves the group first: its revoke callback commits. */
+        swi_kafka_consumer_destroy(p->consumer);
+        if (p->dlq)
+                swi_kafka_producer_flush(p->dlq, 10000);
+        swi_kafka_producer_destroy(p->dlq);
+        swi_pg_sink_destroy(p->sink);
+        swi_decoder_destroy(p->decoder);
+        swi_registry_destroy(p->registry);
+        swi_pseudonym_destroy(p->pseudonym);
+        free(p);
+}
