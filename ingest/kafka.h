@@ -6,7 +6,32 @@
  * Ownership: messages returned by swi_kafka_consumer_poll() stay valid until
  * swi_kafka_msg_release(). Config arrays are copied.
  * Thread safety: a consumer or producer handle is used from one thread; the
- * assign/revoke callbacks run inside swi_kafka_consumer_poll() on that thread. */
+ * assign/revoke callbacks run inside swi_kafka_consumer_poll() on that thread.
+ *
+ * The embedded broker (librdkafka 2.0.2 mock cluster, src/rdkafka_mock.c,
+ * rd_kafka_mock_partition_init() and rd_kafka_mock_msgset_new()):
+ *  - each partition keeps at most 5 MiB of record *batches* (max_size =
+ *    1024 * 1024 * 5) and at most 100000 batches (max_cnt); on every append
+ *    the oldest whole batches are dropped until both limits hold again (the
+ *    newest batch is always kept) and the log start offset moves up, like
+ *    size-based retention. A consumer seeking below it gets
+ *    OFFSET_OUT_OF_RANGE and auto.offset.reset applies.
+ *  - batches are stored byte-for-byte as produced (only BaseOffset is
+ *    rewritten), so compression is honoured end to end and the 5 MiB counts
+ *    compressed bytes: lz4 directly stretches the retained history.
+ *  - a Fetch returns at most one batch per partition (FIXME in
+ *    rd_kafka_mock_handle_Fetch), so large producer batches matter for
+ *    consumer throughput.
+ *  - consumer groups are supported (FindCoordinator, JoinGroup, SyncGroup,
+ *    Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch; rdkafka_mock_cgrp.c).
+ *    The first join waits 3 s for more members before electing a leader; a
+ *    member joining a running group makes the group wait up to
+ *    session.timeout.ms - 1000 for everybody to rejoin. Also idempotent and
+ *    transactional producers (InitProducerId, sequence checks).
+ *  - each broker listens on 127.0.0.1 with a kernel-chosen (random) port; a
+ *    fixed port cannot be requested in 2.0.2. Topics unknown to the mock are
+ *    auto-created with 4 partitions when a producer asks for their metadata.
+ *  - everything is in memory and lost when the cluster is destroyed. */
 #ifndef SWI_KAFKA_H
 #define SWI_KAFKA_H
 
@@ -35,9 +60,17 @@ typedef struct swi_kafka_msg_s {
         void *priv_;          /* the rd_kafka_message_t */
 } swi_kafka_msg_t;
 
+/* Finds the last header called name in m. *val and *len point into m (valid until
+ * swi_kafka_msg_release(); *val is NULL for a null header value). Returns
+ * SWI_ERR_NOT_FOUND if there is no such header. */
+swi_err_t swi_kafka_msg_header(const swi_kafka_msg_t *m, const char *name, const void **val,
+                               size_t *len);
+
 /* Called on every partition assignment with the newly assigned partitions.
- * Must fill offsets[i] with the next offset to read (or SWI_KAFKA_OFFSET_BEGINNING).
- * A non-OK return makes the consumer retry the assignment callback after a back-off. */
+ * Must fill offsets[i] with the next offset to read (or SWI_KAFKA_OFFSET_BEGINNING;
+ * offsets[] arrives pre-filled with that). A non-OK return makes the consumer
+ * retry the assignment callback after a back-off (100 ms doubling to 5 s), except
+ * SWI_ERR_STOPPED, which gives up and leaves those partitions unassigned. */
 typedef swi_err_t (*swi_kafka_assign_cb_t)(void *opaque, int n, const char *const *topics,
                                            const int32_t *partitions, int64_t *offsets);
 /* Called before partitions are revoked (rebalance, shutdown): the pipeline
@@ -66,7 +99,10 @@ void swi_kafka_msg_release(swi_kafka_msg_t *m);
 bool swi_kafka_consumer_caught_up(const swi_kafka_consumer_t *c);
 
 /* Re-seeks every assigned partition to the offsets the assign callback gives
- * (used after a failed PostgreSQL transaction). */
+ * (used after a failed PostgreSQL transaction). The callback is retried like
+ * on assignment; returns SWI_ERR_STOPPED if it gave up (nothing seeked) or
+ * SWI_ERR_KAFKA if the seek failed. Messages fetched before the seek are
+ * discarded by librdkafka. */
 swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c);
 
 /* Number of currently assigned partitions. */
