@@ -1,0 +1,925 @@
+/* pg_trajectory.c - the trajectory step of the PostgreSQL sink; see pg_trajectory.h. */
+#include "pg_trajectory.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/gemeenten.h"
+#include "transform/trajectory.h"
+
+typedef struct key_s {
+        uint8_t kind; /* SWI_PKEY_BSN or SWI_PKEY_VNR */
+        uint8_t ps[SWI_PSEUDO_LEN];
+} key_t_;
+
+typedef struct keyset_s {
+        key_t_ *v;
+        size_t n, cap;
+        size_t sorted; /* v[0..sorted) is sorted and unique */
+} keyset_t;
+
+/* A growable text buffer. */
+typedef struct buf_s {
+        char *p;
+        size_t n, cap;
+        int oom;
+} buf_t;
+
+static void buf_grow(buf_t *b, size_t need)
+{
+        if (b->n + need + 1 <= b->cap)
+                return;
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + need + 1)
+                cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+                b->oom = 1;
+                return;
+        }
+        b->p = p;
+        b->cap = cap;
+}
+
+static void buf_add(buf_t *b, const char *s, size_t len)
+{
+        buf_grow(b, len);
+        if (b->oom)
+                return;
+        memcpy(b->p + b->n, s, len);
+        b->n += len;
+        b->p[b->n] = '\0';
+}
+
+static void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(buf_t *b, const char *fmt, ...)
+{
+        va_list ap;
+        char tmp[256];
+        va_start(ap, fmt);
+        int w = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+        va_end(ap);
+        if (w < 0)
+                return;
+        if ((size_t)w < sizeof(tmp)) {
+                buf_add(b, tmp, (size_t)w);
+                return;
+        }
+        buf_grow(b, (size_t)w);
+        if (b->oom)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->n, (size_t)w + 1, fmt, ap);
+        va_end(ap);
+        b->n += (size_t)w;
+}
+
+static void buf_hex(buf_t *b, const uint8_t *ps)
+{
+        static const char hex[] = "0123456789abcdef";
+        char out[2 * SWI_PSEUDO_LEN];
+        for (int i = 0; i < SWI_PSEUDO_LEN; i++) {
+                out[2 * i] = hex[ps[i] >> 4];
+                out[2 * i + 1] = hex[ps[i] & 15];
+        }
+        buf_add(b, out, sizeof(out));
+}
+
+static int hexval(int c)
+{
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int parse_hex(const char *s, uint8_t out[SWI_PSEUDO_LEN])
+{
+        if (strlen(s) != 2 * SWI_PSEUDO_LEN)
+                return -1;
+        for (int i = 0; i < SWI_PSEUDO_LEN; i++) {
+                int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+                if (h < 0 || l < 0)
+                        return -1;
+                out[i] = (uint8_t)(h << 4 | l);
+        }
+        return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+        return memcmp(a, b, sizeof(key_t_));
+}
+
+/* Adds a key; returns 1 if it was new, -1 on OOM. Call keyset_sort() before
+ * lookups: additions after the last sort are checked linearly. */
+static int keyset_add(keyset_t *s, uint8_t kind, const uint8_t *ps)
+{
+        key_t_ k;
+        k.kind = kind;
+        memcpy(k.ps, ps, SWI_PSEUDO_LEN);
+        if (s->sorted && bsearch(&k, s->v, s->sorted, sizeof(k), key_cmp))
+                return 0;
+        for (size_t i = s->sorted; i < s->n; i++)
+                if (key_cmp(&s->v[i], &k) == 0)
+                        return 0;
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 256;
+                key_t_ *v = realloc(s->v, cap * sizeof(*v));
+                if (!v)
+                        return -1;
+                s->v = v;
+                s->cap = cap;
+        }
+        s->v[s->n++] = k;
+        return 1;
+}
+
+static void keyset_sort(keyset_t *s)
+{
+        qsort(s->v, s->n, sizeof(key_t_), key_cmp);
+        s->sorted = s->n;
+}
+
+static long keyset_find(const keyset_t *s, uint8_t kind, const uint8_t *ps)
+{
+        key_t_ k;
+        k.kind = kind;
+        memcpy(k.ps, ps, SWI_PSEUDO_LEN);
+        const key_t_ *f = bsearch(&k, s->v, s->sorted, sizeof(k), key_cmp);
+        return f ? (long)(f - s->v) : -1;
+}
+
+/* Comma-separated hex pseudonyms of one kind (a text parameter). */
+static void keys_param(const keyset_t *s, uint8_t kind, buf_t *b)
+{
+        b->n = 0;
+        buf_add(b, "", 0);
+        for (size_t i = 0; i < s->n; i++) {
+                if (s->v[i].kind != kind)
+                        continue;
+                if (b->n)
+                        buf_add(b, ",", 1);
+                buf_hex(b, s->v[i].ps);
+        }
+}
+
+static swi_err_t pg_fail(PGconn *conn, PGresult *res, const char *what, char *errstr,
+                         size_t errstr_size)
+{
+        snprintf(errstr, errstr_size, "%s: %s", what,
+                 res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+        PQclear(res);
+        return SWI_ERR_PG;
+}
+
+static PGresult *exec_params(PGconn *conn, const char *sql, int n, const char *const *vals)
+{
+        return PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
+}
+
+/* Adds every edge touching a key of s to s; returns how many keys were new. */
+static swi_err_t expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t errstr_size)
+{
+        static const char sql[] =
+                "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') FROM swi.identity_edges "
+                "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x) "
+                "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x)";
+        buf_t b = {0}, v = {0};
+        swi_err_t rc = SWI_OK;
+
+        *added = 0;
+        keys_param(s, SWI_PKEY_BSN, &b);
+        keys_param(s, SWI_PKEY_VNR, &v);
+        if (b.oom || v.oom) {
+                rc = SWI_ERR_NOMEM;
+                goto done;
+        }
+        const char *vals[2] = {b.p, v.p};
+        PGresult *res = exec_params(conn, sql, 2, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pg_fail(conn, res, "expand identity clusters", errstr, errstr_size);
+                goto done;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                uint8_t vnr[SWI_PSEUDO_LEN], bsn[SWI_PSEUDO_LEN];
+                if (parse_hex(PQgetvalue(res, r, 0), vnr) || parse_hex(PQgetvalue(res, r, 1), bsn))
+                        continue;
+                int a = keyset_add(s, SWI_PKEY_VNR, vnr);
+                int c = keyset_add(s, SWI_PKEY_BSN, bsn);
+                if (a < 0 || c < 0) {
+                        PQclear(res);
+                        rc = SWI_ERR_NOMEM;
+                        goto done;
+                }
+                *added += a + c;
+        }
+        PQclear(res);
+        keyset_sort(s);
+done:
+        free(b.p);
+        free(v.p);
+        return rc;
+}
+
+/* Locks the keys v[from..n) (already sorted as a whole); lock ids are the
+ * first 8 bytes of the pseudonym, the kind folded in. */
+static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t errstr_size)
+{
+        static const char sql[] = "SELECT count(pg_advisory_xact_lock(x)) FROM "
+                                  "(SELECT DISTINCT x FROM unnest($1::bigint[]) x ORDER BY x) s";
+        buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+
+        buf_add(&b, "{", 1);
+        for (size_t i = 0; i < s->n; i++) {
+                uint64_t id = 0;
+                for (int j = 0; j < 8; j++)
+                        id = id << 8 | s->v[i].ps[j];
+                id ^= s->v[i].kind == SWI_PKEY_VNR ? 0x9e3779b97f4a7c15ULL : 0;
+                buf_printf(&b, "%s%lld", i ? "," : "", (long long)id);
+        }
+        buf_add(&b, "}", 1);
+        if (b.oom)
+                return SWI_ERR_NOMEM;
+        const char *vals[1] = {b.p};
+        PGresult *res = exec_params(conn, sql, 1, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                rc = pg_fail(conn, res, "lock identity clusters", errstr, errstr_size);
+        else
+                PQclear(res);
+        free(b.p);
+        return rc;
+}
+
+static const char *const date_fields[] = {"geboortedatum", "nieuwe_einddatum"};
+
+/* One loaded event from a row of the load query. Returns 0 or -1 (skipped). */
+static int row_to_event(PGresult *res, int r, swi_event_t *ev)
+{
+        memset(ev, 0, sizeof(*ev));
+        ev->source = swi_source_from_name(PQgetvalue(res, r, 0));
+        if (ev->source == SWI_SRC__CNT)
+                return -1;
+        ev->type = swi_evtype_lookup(ev->source, PQgetvalue(res, r, 1));
+        if (ev->type == SWI_EV_NONE)
+                return -1;
+        snprintf(ev->event_id, sizeof(ev->event_id), "%s", PQgetvalue(res, r, 2));
+        if (!PQgetisnull(res, r, 3)) {
+                ev->has_bsn_ps = parse_hex(PQgetvalue(res, r, 3), ev->bsn_ps) == 0;
+        }
+        if (!PQgetisnull(res, r, 4)) {
+                ev->has_vnr_ps = parse_hex(PQgetvalue(res, r, 4), ev->vnr_ps) == 0;
+        }
+        ev->event_date = (int32_t)atol(PQgetvalue(res, r, 5));
+        ev->registered_at = atoll(PQgetvalue(res, r, 6));
+        if (!PQgetisnull(res, r, 7)) {
+                ev->has_corrects = true;
+                snprintf(ev->corrects, sizeof(ev->corrects), "%s", PQgetvalue(res, r, 7));
+        }
+        if (!PQgetisnull(res, r, 8)) {
+                ev->has_retracts = true;
+                snprintf(ev->retracts, sizeof(ev->retracts), "%s", PQgetvalue(res, r, 8));
+        }
+        json_error_t jerr;
+        json_t *obj = json_loads(PQgetvalue(res, r, 9), 0, &jerr);
+        const char *name;
+        json_t *val;
+        json_object_foreach(obj, name, val)
+        {
+                if (ev->nfields == SWI_MAX_FIELDS)
+                        break;
+                swi_field_t *f = &ev->fields[ev->nfields];
+                snprintf(f->name, sizeof(f->name), "%s", name);
+                if (json_is_string(val)) {
+                        int32_t d;
+                        int is_date = 0;
+                        for (size_t i = 0; i < sizeof(date_fields) / sizeof(date_fields[0]); i++)
+                                if (strcmp(name, date_fields[i]) == 0)
+                                        is_date = 1;
+                        if (is_date && swi_date_parse(json_string_value(val), &d) == 0) {
+                                f->kind = SWI_V_DATE;
+                                f->i = d;
+                        } else {
+                                f->kind = SWI_V_STRING;
+                                snprintf(f->s, sizeof(f->s), "%s", json_string_value(val));
+                        }
+                } else if (json_is_integer(val)) {
+                        f->kind = SWI_V_INT;
+                        f->i = json_integer_value(val);
+                } else if (json_is_boolean(val)) {
+                        f->kind = SWI_V_BOOL;
+                        f->i = json_is_true(val);
+                } else {
+                        f->kind = SWI_V_NULL;
+                }
+                ev->nfields++;
+        }
+        json_decref(obj);
+        return 0;
+}
+
+/* ---- union-find over the key set ------------------------------------------ */
+
+static size_t uf_find(size_t *parent, size_t x)
+{
+        while (parent[x] != x) {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+        }
+        return x;
+}
+
+static void uf_union(size_t *parent, size_t a, size_t b)
+{
+        a = uf_find(parent, a);
+        b = uf_find(parent, b);
+        if (a != b)
+                parent[a < b ? b : a] = a < b ? a : b;
+}
+
+/* ---- COPY rows ---------------------------------------------------------- */
+
+static void add_ts(buf_t *b, int64_t ms)
+{
+        int64_t days = ms / 86400000, rem = ms % 86400000;
+        if (rem < 0) {
+                rem += 86400000;
+                days--;
+        }
+        char d[11];
+        swi_date_format((int32_t)days, d);
+        buf_printf(b, "%s %02d:%02d:%02d.%03d+00", d, (int)(rem / 3600000),
+                   (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+}
+
+static void add_date(buf_t *b, int32_t d)
+{
+        char s[11];
+        if (d == SWI_DATE_NONE || d == SWI_DATE_END)
+                buf_add(b, "\\N", 2);
+        else
+                buf_add(b, swi_date_format(d, s), 10);
+}
+
+static void add_text(buf_t *b, const char *s)
+{
+        if (!s || !*s)
+                buf_add(b, "\\N", 2);
+        else
+                buf_add(b, s, strlen(s));
+}
+
+static void add_enum(buf_t *b, swi_traj_enum_t which, int v, int zero_is_null)
+{
+        if (v == 0 && zero_is_null)
+                buf_add(b, "\\N", 2);
+        else
+                add_text(b, swi_traj_name(which, v));
+}
+
+static void add_bool(buf_t *b, bool v)
+{
+        buf_add(b, v ? "t" : "f", 1);
+}
+
+#define TAB buf_add(b, "\t", 1)
+
+/* The trajectory columns shared by swi.trajectory_versions and swi.trajectories,
+ * from wet to findings, in table order. */
+static const char traj_columns[] =
+        "wet, doelgroep, cohort, plicht_start, geslacht, nationaliteit, leeftijd, "
+        "leeftijdsklasse, jongere, status_verleend, koppeling_datum, koppeling_gemeente, "
+        "koppeling_afstand_km, opvang_instroom, in_opvang, overplaatsingen, "
+        "voorinburgering_start, voorinburgering_einde, voorinburgering_uitkomst, "
+        "vestiging_datum, vestiging_gemeente, gemeente, arbeidsmarktregio, brede_intake_start, "
+        "brede_intake_afgerond, opleidingsniveau, werkervaring, jonge_kinderen, lbt_datum, "
+        "lbt_score, lbt_uitkomst, pip_datum, leerroute, route_switches, pip_in_opvang, "
+        "start_pip_termijn, pip_voor_termijn, pip_binnen_10_weken, termijn_einde, einde, "
+        "einde_datum, hoogste_niveau, werk_spells, bijstand_spells, findings";
+
+static void add_person_columns(buf_t *b, const swi_person_t *p)
+{
+        int y, m, d;
+        add_enum(b, SWI_TE_WET, p->wet, 1);
+        TAB;
+        add_enum(b, SWI_TE_DOELGROEP, p->doelgroep, 1);
+        TAB;
+        if (p->plicht_start != SWI_DATE_NONE) {
+                swi_date_to_ymd(p->plicht_start, &y, &m, &d);
+                buf_printf(b, "%d", y);
+        } else {
+                buf_add(b, "\\N", 2);
+        }
+        TAB;
+        add_date(b, p->plicht_start);
+        TAB;
+        add_enum(b, SWI_TE_GESLACHT, p->geslacht, 0);
+        TAB;
+        add_text(b, p->nationaliteit[0] ? p->nationaliteit : "ONBEKEND");
+        TAB;
+        if (p->leeftijd >= 0)
+                buf_printf(b, "%d", p->leeftijd);
+        else
+                buf_add(b, "\\N", 2);
+        TAB;
+        add_enum(b, SWI_TE_LFTKLASSE, p->leeftijdsklasse, 0);
+        TAB;
+        add_enum(b, SWI_TE_TRI, p->jongere, 0);
+        TAB;
+        add_date(b, p->status_verleend);
+        TAB;
+        add_date(b, p->koppeling_datum);
+        TAB;
+        add_text(b, p->koppeling_gemeente);
+        TAB;
+        if (p->koppeling_afstand_km >= 0 && p->koppeling_datum != SWI_DATE_NONE)
+                buf_printf(b, "%d", p->koppeling_afstand_km);
+        else
+                buf_add(b, "\\N", 2);
+        TAB;
+        add_date(b, p->opvang_instroom);
+        TAB;
+        add_bool(b, p->in_opvang);
+        TAB;
+        buf_printf(b, "%u", p->overplaatsingen);
+        TAB;
+        add_date(b, p->voorinburgering_start);
+        TAB;
+        add_date(b, p->voorinburgering_einde);
+        TAB;
+        add_enum(b, SWI_TE_VI, p->voorinburgering_uitkomst, 1);
+        TAB;
+        add_date(b, p->vestiging_datum);
+        TAB;
+        add_text(b, p->vestiging_gemeente);
+        TAB;
+        add_text(b, p->gemeente);
+        TAB;
+        add_text(b, p->regio);
+        TAB;
+        add_date(b, p->brede_intake_start);
+        TAB;
+        add_date(b, p->brede_intake_afgerond);
+        TAB;
+        add_enum(b, SWI_TE_OPLEIDING, p->opleidingsniveau, 0);
+        TAB;
+        add_enum(b, SWI_TE_WERKERVARING, p->werkervaring, 0);
+        TAB;
+        add_enum(b, SWI_TE_TRI, p->jonge_kinderen, 0);
+        TAB;
+        add_date(b, p->lbt_datum);
+        TAB;
+        if (p->lbt_score >= 0)
+                buf_printf(b, "%d", p->lbt_score);
+        else
+                buf_add(b, "\\N", 2);
+        TAB;
+        add_enum(b, SWI_TE_LBT, p->lbt_uitkomst, 1);
+        TAB;
+        add_date(b, p->pip_datum);
+        TAB;
+        add_enum(b, SWI_TE_LEERROUTE, p->leerroute, 1);
+        TAB;
+        buf_printf(b, "%u", p->route_switches);
+        TAB;
+        add_bool(b, p->pip_in_opvang);
+        TAB;
+        add_date(b, p->start_pip_termijn);
+        TAB;
+        add_bool(b, p->pip_voor_termijn);
+        TAB;
+        add_bool(b, p->pip_binnen_10_weken);
+        TAB;
+        add_date(b, p->termijn_einde);
+        TAB;
+        add_enum(b, SWI_TE_EINDE, p->einde, 1);
+        TAB;
+        add_date(b, p->einde_datum);
+        TAB;
+        add_enum(b, SWI_TE_NIVEAU, p->einde == SWI_EINDE_VOLDAAN ? p->hoogste_niveau : 0, 1);
+        TAB;
+        buf_printf(b, "%u", p->n_werk);
+        TAB;
+        buf_printf(b, "%u", p->n_bijstand);
+        TAB;
+        buf_add(b, "{", 1);
+        int first = 1;
+        for (int k = 0; k < SWI_FIND__CNT; k++) {
+                if (p->findings & (1u << k)) {
+                        if (!first)
+                                buf_add(b, ",", 1);
+                        first = 0;
+                        add_text(b, swi_finding_name((swi_finding_kind_t)k));
+                }
+        }
+        buf_add(b, "}", 1);
+}
+
+/* A closed version carries no attributes: every date absent, every value unknown. */
+static void closed_person(swi_person_t *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->plicht_start = p->geboortedatum = p->status_verleend = p->koppeling_datum =
+                p->vestiging_datum = p->opvang_instroom = p->brede_intake_start =
+                        p->brede_intake_afgerond = p->lbt_datum = p->pip_datum =
+                                p->start_pip_termijn = p->termijn_einde = p->einde_datum =
+                                        p->voorinburgering_start = p->voorinburgering_einde =
+                                                SWI_DATE_NONE;
+        p->koppeling_afstand_km = -1;
+        p->leeftijd = -1;
+        p->lbt_score = -1;
+}
+
+static const char *kind_name(uint8_t kind)
+{
+        return kind == SWI_PKEY_BSN ? "BSN" : "VNR";
+}
+
+static swi_err_t copy_in(PGconn *conn, const char *sql, const buf_t *b, const char *what,
+                         char *errstr, size_t errstr_size)
+{
+        PGresult *res = PQexec(conn, sql);
+        if (PQresultStatus(res) != PGRES_COPY_IN)
+                return pg_fail(conn, res, what, errstr, errstr_size);
+        PQclear(res);
+        if ((b->n && PQputCopyData(conn, b->p, (int)b->n) != 1) || PQputCopyEnd(conn, NULL) != 1)
+                return pg_fail(conn, NULL, what, errstr, errstr_size);
+        res = PQgetResult(conn);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                return pg_fail(conn, res, what, errstr, errstr_size);
+        PQclear(res);
+        while ((res = PQgetResult(conn)))
+                PQclear(res);
+        return SWI_OK;
+}
+
+static swi_err_t exec_ok(PGconn *conn, const char *sql, int n, const char *const *vals,
+                         const char *what, char *errstr, size_t errstr_size)
+{
+        PGresult *res = exec_params(conn, sql, n, vals);
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                return pg_fail(conn, res, what, errstr, errstr_size);
+        PQclear(res);
+        return SWI_OK;
+}
+
+typedef struct cluster_s {
+        size_t root;    /* union-find root key index */
+        int64_t from_k; /* oldest registered_at the batch added */
+        size_t first, n; /* events in evp[first .. first+n) */
+} cluster_t;
+
+static int cmp_size(const void *a, const void *b)
+{
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                             swi_traj_stats_t *stats, char *errstr, size_t errstr_size)
+{
+        static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
+        keyset_t ks = {0};
+        buf_t b = {0}, p1 = {0}, p2 = {0};
+        size_t *parent = NULL, *evroot = NULL, *order = NULL;
+        swi_event_t *evs = NULL;
+        const swi_event_t **evp = NULL;
+        cluster_t *cl = NULL;
+        size_t nev = 0, ncl = 0;
+        swi_versions_t vers = {0};
+        swi_findings_t fnd = {0};
+        PGresult *res = NULL;
+        swi_err_t rc = SWI_OK;
+        int added;
+
+        memset(stats, 0, sizeof(*stats));
+        if (n == 0)
+                return SWI_OK;
+
+        /* 1. identity edges brought by the batch, and the touched keys */
+        buf_add(&b, "", 0);
+        for (size_t i = 0; i < n; i++) {
+                if (touches[i].has_bsn && keyset_add(&ks, SWI_PKEY_BSN, touches[i].bsn_ps) < 0)
+                        goto nomem;
+                if (touches[i].has_vnr && keyset_add(&ks, SWI_PKEY_VNR, touches[i].vnr_ps) < 0)
+                        goto nomem;
+                if (touches[i].has_bsn && touches[i].has_vnr) {
+                        if (b.n)
+                                buf_add(&b, ",", 1);
+                        buf_hex(&b, touches[i].vnr_ps);
+                        buf_add(&b, ":", 1);
+                        buf_hex(&b, touches[i].bsn_ps);
+                }
+        }
+        keyset_sort(&ks);
+        if (b.oom)
+                goto nomem;
+        if (b.n) {
+                static const char sql[] =
+                        "INSERT INTO swi.identity_edges (vnr_ps, bsn_ps) "
+                        "SELECT DISTINCT decode(split_part(x, ':', 1), 'hex'), "
+                        "decode(split_part(x, ':', 2), 'hex') "
+                        "FROM unnest(string_to_array($1, ',')) x ON CONFLICT DO NOTHING";
+                const char *vals[1] = {b.p};
+                rc = exec_ok(conn, sql, 1, vals, "insert identity edges", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+
+        /* 2. whole clusters, locked; repeat until no other instance grew them */
+        do {
+                rc = expand(conn, &ks, &added, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        } while (added > 0);
+        for (;;) {
+                rc = lock_keys(conn, &ks, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                rc = expand(conn, &ks, &added, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                if (added == 0)
+                        break;
+        }
+
+        /* 3. every event of the clusters */
+        keys_param(&ks, SWI_PKEY_BSN, &p1);
+        keys_param(&ks, SWI_PKEY_VNR, &p2);
+        if (p1.oom || p2.oom)
+                goto nomem;
+        {
+                static const char sql[] =
+                        "SELECT source, event_type, event_id, encode(bsn_ps, 'hex'), "
+                        "encode(vnr_ps, 'hex'), event_date - DATE '1970-01-01', "
+                        "(extract(epoch FROM registered_at) * 1000)::bigint, corrects, retracts, "
+                        "payload::text FROM swi.events "
+                        "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM "
+                        "                 unnest(string_to_array($1, ',')) x) "
+                        "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM "
+                        "                 unnest(string_to_array($2, ',')) x)";
+                const char *vals[2] = {p1.p, p2.p};
+                res = exec_params(conn, sql, 2, vals);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pg_fail(conn, res, "load cluster events", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+        }
+        size_t rows = (size_t)PQntuples(res);
+        evs = malloc((rows ? rows : 1) * sizeof(*evs));
+        evroot = malloc((rows ? rows : 1) * sizeof(*evroot));
+        evp = malloc((rows ? rows : 1) * sizeof(*evp));
+        parent = malloc(ks.n * sizeof(*parent));
+        if (!evs || !evroot || !evp || !parent)
+                goto nomem;
+        for (size_t i = 0; i < ks.n; i++)
+                parent[i] = i;
+        for (size_t r = 0; r < rows; r++)
+                if (row_to_event(res, (int)r, &evs[nev]) == 0)
+                        nev++;
+        PQclear(res);
+        res = NULL;
+        stats->events_loaded = (int64_t)nev;
+
+        /* Clusters: union over every event carrying both identifiers (the
+         * edges), then each event goes to its keys' component. */
+        for (size_t i = 0; i < nev; i++) {
+                long a = evs[i].has_bsn_ps ? keyset_find(&ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
+                long c = evs[i].has_vnr_ps ? keyset_find(&ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
+                if (a >= 0 && c >= 0)
+                        uf_union(parent, (size_t)a, (size_t)c);
+        }
+        for (size_t i = 0; i < nev; i++) {
+                long a = evs[i].has_bsn_ps ? keyset_find(&ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
+                if (a < 0)
+                        a = evs[i].has_vnr_ps ? keyset_find(&ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
+                evroot[i] = a >= 0 ? uf_find(parent, (size_t)a) : SIZE_MAX;
+        }
+        /* events grouped by root: sort indices */
+        order = malloc((nev ? nev : 1) * sizeof(*order) * 2);
+        if (!order)
+                goto nomem;
+        for (size_t i = 0; i < nev; i++) {
+                order[2 * i] = evroot[i];
+                order[2 * i + 1] = i;
+        }
+        qsort(order, nev, 2 * sizeof(size_t), cmp_size);
+        cl = calloc(nev ? nev : 1, sizeof(*cl));
+        if (!cl)
+                goto nomem;
+        for (size_t i = 0; i < nev; i++) {
+                size_t root = order[2 * i];
+                if (root == SIZE_MAX)
+                        continue;
+                if (ncl == 0 || cl[ncl - 1].root != root) {
+                        cl[ncl].root = root;
+                        cl[ncl].first = i;
+                        cl[ncl].from_k = INT64_MAX;
+                        ncl++;
+                }
+                cl[ncl - 1].n++;
+                evp[i] = &evs[order[2 * i + 1]];
+        }
+        /* from_k per cluster: the oldest registered_at among the batch's events */
+        for (size_t i = 0; i < n; i++) {
+                long a = touches[i].has_bsn ? keyset_find(&ks, SWI_PKEY_BSN, touches[i].bsn_ps)
+                                            : keyset_find(&ks, SWI_PKEY_VNR, touches[i].vnr_ps);
+                if (a < 0)
+                        continue;
+                size_t root = uf_find(parent, (size_t)a);
+                size_t lo = 0, hi = ncl;
+                while (lo < hi) {
+                        size_t mid = (lo + hi) / 2;
+                        if (cl[mid].root < root)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                if (lo < ncl && cl[lo].root == root && touches[i].registered_at < cl[lo].from_k)
+                        cl[lo].from_k = touches[i].registered_at;
+        }
+        stats->clusters = (int64_t)ncl;
+
+        /* 4. versions from from_k on; delete what they replace first */
+        b.n = 0;
+        buf_add(&b, "", 0);
+        for (size_t c = 0; c < ncl; c++) {
+                for (size_t k = 0; k < ks.n; k++) {
+                        if (uf_find(parent, k) != cl[c].root)
+                                continue;
+                        if (b.n)
+                                buf_add(&b, ",", 1);
+                        buf_add(&b, kind_name(ks.v[k].kind), 3);
+                        buf_add(&b, ":", 1);
+                        buf_hex(&b, ks.v[k].ps);
+                        buf_printf(&b, ":%lld", (long long)cl[c].from_k);
+                }
+        }
+        if (b.oom)
+                goto nomem;
+        {
+                static const char del[] =
+                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                        "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "
+                        "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS k "
+                        "FROM unnest(string_to_array($1, ',')) x) "
+                        "DELETE FROM swi.trajectory_versions v USING d "
+                        "WHERE v.person_kind = d.kind AND v.person_ps = d.ps AND v.valid_from >= d.k";
+                const char *vals[1] = {b.p};
+                rc = exec_ok(conn, del, 1, vals, "delete replaced trajectory versions", errstr,
+                             errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        /* the key list (kind:hex:from_k) is reused below for the current rows */
+        p1.n = 0;
+        buf_add(&p1, b.p, b.n);
+        b.n = 0;
+        buf_add(&b, "", 0);
+        for (size_t c = 0; c < ncl; c++) {
+                swi_versions_reset(&vers);
+                rc = swi_cluster_versions(evp + cl[c].first, cl[c].n, cl[c].from_k, &gl, &vers);
+                if (rc != SWI_OK)
+                        goto done;
+                for (size_t v = 0; v < vers.n; v++) {
+                        const swi_version_t *ver = &vers.v[v];
+                        buf_add(&b, kind_name(ver->person.key.kind), 3);
+                        buf_add(&b, "\t\\\\x", 4);
+                        buf_hex(&b, ver->person.key.ps);
+                        buf_add(&b, "\t", 1);
+                        add_ts(&b, ver->valid_from);
+                        buf_add(&b, "\t\\N\t", 4);
+                        buf_add(&b, ver->closed ? "t\t" : "f\t", 2);
+                        if (ver->closed) {
+                                swi_person_t empty;
+                                closed_person(&empty);
+                                add_person_columns(&b, &empty);
+                        } else {
+                                add_person_columns(&b, &ver->person);
+                        }
+                        buf_add(&b, "\n", 1);
+                        stats->versions_written++;
+                }
+        }
+        if (b.oom)
+                goto nomem;
+        {
+                char sql[2048];
+                snprintf(sql, sizeof(sql),
+                         "COPY swi.trajectory_versions (person_kind, person_ps, valid_from, "
+                         "valid_to, closed, %s) FROM STDIN",
+                         traj_columns);
+                rc = copy_in(conn, sql, &b, "COPY trajectory versions", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        {
+                static const char fix[] =
+                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                        "decode(split_part(x, ':', 2), 'hex') AS ps "
+                        "FROM unnest(string_to_array($1, ',')) x), "
+                        "n AS (SELECT v.person_kind, v.person_ps, v.valid_from, "
+                        "lead(v.valid_from) OVER (PARTITION BY v.person_kind, v.person_ps "
+                        "ORDER BY v.valid_from) AS nxt FROM swi.trajectory_versions v "
+                        "JOIN d ON v.person_kind = d.kind AND v.person_ps = d.ps) "
+                        "UPDATE swi.trajectory_versions v SET valid_to = n.nxt FROM n "
+                        "WHERE v.person_kind = n.person_kind AND v.person_ps = n.person_ps "
+                        "AND v.valid_from = n.valid_from AND v.valid_to IS DISTINCT FROM n.nxt";
+                static const char cur_del[] =
+                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                        "decode(split_part(x, ':', 2), 'hex') AS ps "
+                        "FROM unnest(string_to_array($1, ',')) x) "
+                        "DELETE FROM swi.trajectories t USING d "
+                        "WHERE t.person_kind = d.kind AND t.person_ps = d.ps";
+                char cur_ins[2048];
+                snprintf(cur_ins, sizeof(cur_ins),
+                         "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                         "decode(split_part(x, ':', 2), 'hex') AS ps "
+                         "FROM unnest(string_to_array($1, ',')) x) "
+                         "INSERT INTO swi.trajectories (person_kind, person_ps, valid_from, %s) "
+                         "SELECT v.person_kind, v.person_ps, v.valid_from, %s "
+                         "FROM swi.trajectory_versions v JOIN d ON v.person_kind = d.kind "
+                         "AND v.person_ps = d.ps WHERE v.valid_to IS NULL AND NOT v.closed",
+                         traj_columns, traj_columns);
+                static const char fnd_del[] =
+                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                        "decode(split_part(x, ':', 2), 'hex') AS ps "
+                        "FROM unnest(string_to_array($1, ',')) x) "
+                        "DELETE FROM swi_ops.findings f USING d "
+                        "WHERE f.person_kind = d.kind AND f.person_ps = d.ps";
+                const char *vals[1] = {p1.p};
+                rc = exec_ok(conn, fix, 1, vals, "close trajectory versions", errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = exec_ok(conn, cur_del, 1, vals, "delete current trajectories",
+                                     errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = exec_ok(conn, cur_ins, 1, vals, "insert current trajectories",
+                                     errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = exec_ok(conn, fnd_del, 1, vals, "delete findings", errstr,
+                                     errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+
+        /* 5. findings as known now */
+        b.n = 0;
+        buf_add(&b, "", 0);
+        for (size_t c = 0; c < ncl; c++) {
+                swi_cluster_t *cr = swi_cluster_resolve(evp + cl[c].first, cl[c].n, SWI_K_ALL,
+                                                        errstr, errstr_size);
+                if (!cr)
+                        goto nomem;
+                size_t np = swi_cluster_person_count(cr);
+                for (size_t i = 0; i < np; i++) {
+                        swi_person_t person;
+                        swi_findings_reset(&fnd);
+                        if (swi_cluster_person_derive(cr, i, SWI_DATE_END, &gl, &person, &fnd) !=
+                            SWI_OK) {
+                                swi_cluster_destroy(cr);
+                                goto nomem;
+                        }
+                        for (size_t f = 0; f < fnd.n; f++) {
+                                buf_add(&b, kind_name(person.key.kind), 3);
+                                buf_add(&b, "\t\\\\x", 4);
+                                buf_hex(&b, person.key.ps);
+                                buf_add(&b, "\t", 1);
+                                add_text(&b, swi_finding_name(fnd.v[f].kind));
+                                buf_add(&b, "\t", 1);
+                                add_text(&b, fnd.v[f].event_id);
+                                buf_add(&b, "\t", 1);
+                                add_date(&b, fnd.v[f].date);
+                                buf_add(&b, "\n", 1);
+                        }
+                }
+                swi_cluster_destroy(cr);
+        }
+        if (b.oom)
+                goto nomem;
+        rc = copy_in(conn,
+                     "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date) "
+                     "FROM STDIN",
+                     &b, "COPY findings", errstr, errstr_size);
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "trajectory step: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        swi_versions_free(&vers);
+        swi_findings_free(&fnd);
+        free(ks.v);
+        free(b.p);
+        free(p1.p);
+        free(p2.p);
+        free(parent);
+        free(evroot);
+        free(order);
+        free(evs);
+        free(evp);
+        free(cl);
+        return rc;
+}

@@ -1,0 +1,47 @@
+/* pg_trajectory.h - the trajectory step of the PostgreSQL sink (private to the
+ * swi_pg module; only pg_sink.c and pg_trajectory.c include it).
+ *
+ * Runs inside the batch's transaction, after the batch's events are inserted:
+ *  1. records the identity edges the batch brings (V-nummer and BSN on one event);
+ *  2. expands the identity keys the batch touches to their whole clusters and
+ *     takes a transaction-scoped advisory lock per key, in key order, so that
+ *     several pipeline instances never compute one cluster from different event
+ *     sets (PostgreSQL is the place where one person's events meet);
+ *  3. loads every event of those clusters, and with the rule code
+ *     (transform/trajectory.h) re-derives the versions from the oldest
+ *     knowledge time the batch added, replacing those rows, the current rows and
+ *     the findings of the clusters' persons.
+ * Because versions are a function of the stored event set alone, the result is
+ * the same whatever the delivery order, batch boundaries or instance count.
+ *
+ * Thread safety: uses the caller's connection; one thread. */
+#ifndef SWI_PG_TRAJECTORY_H
+#define SWI_PG_TRAJECTORY_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/swi_err.h"
+#include "transform/event.h"
+
+/* What the step needs of one new event of the batch. */
+typedef struct swi_traj_touch_s {
+        bool has_bsn, has_vnr;
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
+        int64_t registered_at;
+} swi_traj_touch_t;
+
+typedef struct swi_traj_stats_s {
+        int64_t clusters;
+        int64_t events_loaded;
+        int64_t versions_written;
+} swi_traj_stats_t;
+
+/* Runs the step for the n touches. errstr gets PQerrorMessage plus the
+ * statement's purpose on SWI_ERR_PG. */
+swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                             swi_traj_stats_t *stats, char *errstr, size_t errstr_size);
+
+#endif
