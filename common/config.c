@@ -53,6 +53,8 @@ static const prop_t props[] = {
         {"log.level", PROP_STR, "info", 0, 0, OFF(log_level), "error, warn, info or debug"},
         {"metrics.port", PROP_INT, "0", 0, 65535, OFF(metrics_port),
          "port of /metrics and /healthz on 127.0.0.1 (0: off)"},
+        {"trajectories.enable", PROP_BOOL, "true", 0, 1, OFF(trajectories),
+         "derive trajectories, versions and findings in every batch's transaction"},
         {"exit.at.end", PROP_BOOL, "false", 0, 1, OFF(exit_at_end),
          "exit once every assigned partition is caught up (backfills, cron, tests)"},
 };

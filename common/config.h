@@ -38,6 +38,7 @@ typedef struct swi_conf_s {
         char *log_level;
         int64_t metrics_port;
         bool exit_at_end;
+        bool trajectories;
         bool dlq_topic_enabled;
         /* kafka.* passthrough, without the prefix */
         int n_kafka;

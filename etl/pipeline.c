@@ -252,6 +252,7 @@ swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t er
         p->sink = swi_pg_sink_new(conf->pg_conninfo, conf->group_id, errstr, errstr_size);
         if (!p->sink)
                 goto fail;
+        swi_pg_sink_set_trajectories(p->sink, conf->trajectories);
         rc = swi_pg_sink_migrate(p->sink);
         if (rc != SWI_OK) {
                 snprintf(errstr, errstr_size, "migrations failed: %s",

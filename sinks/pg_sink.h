@@ -10,6 +10,7 @@
 #ifndef SWI_PG_SINK_H
 #define SWI_PG_SINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/swi_err.h"
@@ -67,6 +68,14 @@ int64_t swi_pg_sink_batch_count(const swi_pg_sink_t *s);
  * reset and re-consumed from the stored offsets by the caller; the sink
  * reconnects on the next call. */
 swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats);
+
+/* Enables the trajectory step (sinks/pg_trajectory.h) inside every commit:
+ * trajectories, their versions and findings are written in the same
+ * transaction as the events that caused them. Off by default. */
+void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable);
+/* Counts of the last commit's trajectory step. */
+void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
+                                  int64_t *events_loaded, int64_t *versions);
 
 /* Last error text (PQerrorMessage plus the statement's purpose). */
 const char *swi_pg_sink_errstr(const swi_pg_sink_t *s);

@@ -1,0 +1,723 @@
+/* check_pg_sink.c - sinks/pg_sink against a real PostgreSQL server.
+ *
+ * Needs SWI_TEST_PG (a conninfo of a superuser-ish role that may CREATE
+ * DATABASE), e.g.  deploy/pg.sh start && eval "$(deploy/pg.sh env)" &&
+ * SWI_TEST_PG="$SWI_PG_CONNINFO" ./check_pg_sink
+ * Without it the suite fails (it never passes silently).
+ *
+ * Each test runs in a fresh database swi_test_<runner pid>_<n>, dropped at the
+ * end; leftovers of runners that died are dropped at start. The test verifies
+ * through its own libpq connection (tests may use libpq directly; project
+ * modules other than the sink may not). */
+#include <check.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "common/embedded.h"
+#include "common/log.h"
+#include "sinks/pg_sink.h"
+
+static const char *test_pg;
+static pid_t runner_pid;
+static int db_seq;
+
+/* Per-test state (each test runs in its own forked process). */
+static char db_name[64];
+static char db_conninfo[1024];
+static PGconn *vconn; /* verification connection to the test database */
+
+static PGconn *connect_or_fail(const char *conninfo)
+{
+        PGconn *c = PQconnectdb(conninfo);
+        ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+        return c;
+}
+
+static void exec_ok(PGconn *c, const char *sql)
+{
+        PGresult *r = PQexec(c, sql);
+        ExecStatusType st = PQresultStatus(r);
+        ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql,
+                      PQerrorMessage(c));
+        PQclear(r);
+}
+
+/* First column of the first row as int64 (-1 for NULL / no row). */
+static int64_t q_int(const char *sql)
+{
+        PGresult *r = PQexec(vconn, sql);
+        int64_t v = -1;
+        ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(vconn));
+        if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+                v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        return v;
+}
+
+/* First column of the first row as a malloc'd string (NULL for SQL NULL). */
+static char *q_str(const char *sql, const char *param)
+{
+        const char *params[1] = {param};
+        PGresult *r =
+            PQexecParams(vconn, sql, param ? 1 : 0, NULL, param ? params : NULL, NULL, NULL, 0);
+        char *v = NULL;
+        ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(vconn));
+        ck_assert_msg(PQntuples(r) == 1, "%s: %d rows", sql, PQntuples(r));
+        if (!PQgetisnull(r, 0, 0))
+                v = strdup(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return v;
+}
+
+static void db_setup(void)
+{
+        PGconn *m = connect_or_fail(test_pg);
+        char sql[160];
+
+        snprintf(db_name, sizeof(db_name), "swi_test_%d_%d_%d", (int)runner_pid, (int)getpid(),
+                 ++db_seq);
+        snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db_name);
+        exec_ok(m, sql);
+        PQfinish(m);
+        /* a repeated keyword overrides the earlier one */
+        snprintf(db_conninfo, sizeof(db_conninfo), "%s dbname=%s", test_pg, db_name);
+        vconn = connect_or_fail(db_conninfo);
+}
+
+static void db_teardown(void)
+{
+        PGconn *m;
+        char sql[160];
+
+        if (vconn)
+                PQfinish(vconn);
+        vconn = NULL;
+        m = connect_or_fail(test_pg);
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_name);
+        exec_ok(m, sql);
+        PQfinish(m);
+}
+
+/* Drops databases left by runners that no longer exist. */
+static void drop_stale_databases(void)
+{
+        PGconn *m = PQconnectdb(test_pg);
+        PGresult *r;
+
+        if (PQstatus(m) != CONNECTION_OK) {
+                PQfinish(m);
+                return;
+        }
+        r = PQexec(m, "SELECT datname FROM pg_database WHERE datname LIKE 'swi\\_test\\_%'");
+        for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+                const char *name = PQgetvalue(r, i, 0);
+                int pid = atoi(name + strlen("swi_test_"));
+                char sql[160];
+                if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
+                        continue;
+                snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+                PQclear(PQexec(m, sql));
+        }
+        PQclear(r);
+        PQfinish(m);
+}
+
+static swi_pg_sink_t *new_sink(void)
+{
+        char err[512];
+        swi_pg_sink_t *s = swi_pg_sink_new(db_conninfo, "test-group", err, sizeof(err));
+        ck_assert_msg(s != NULL, "sink_new: %s", err);
+        ck_assert_msg(swi_pg_sink_migrate(s) == SWI_OK, "migrate: %s", swi_pg_sink_errstr(s));
+        return s;
+}
+
+static swi_event_t make_event(swi_evtype_t type, const char *event_id)
+{
+        swi_event_t ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = type;
+        ev.source = swi_evtype_source(type);
+        snprintf(ev.event_id, sizeof(ev.event_id), "%s", event_id);
+        ev.has_bsn_ps = true;
+        for (int i = 0; i < SWI_PSEUDO_LEN; i++)
+                ev.bsn_ps[i] = (uint8_t)(i * 7 + 1);
+        ev.event_date = swi_date_from_ymd(2024, 3, 1);
+        ev.registered_at = INT64_C(1709290800123); /* 2024-03-01 11:00:00.123 UTC */
+        ev.schema_id = 7;
+        return ev;
+}
+
+static void add_str(swi_event_t *ev, const char *name, const char *val)
+{
+        swi_field_t *f = &ev->fields[ev->nfields++];
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        f->kind = SWI_V_STRING;
+        snprintf(f->s, sizeof(f->s), "%s", val);
+}
+
+static void add_int(swi_event_t *ev, const char *name, swi_vkind_t kind, int64_t v)
+{
+        swi_field_t *f = &ev->fields[ev->nfields++];
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        f->kind = kind;
+        f->i = v;
+}
+
+static void add_ev(swi_pg_sink_t *s, const swi_event_t *ev, int32_t partition, int64_t offset)
+{
+        swi_err_t rc = swi_pg_sink_add_event(s, ev, "gemeente.events", partition, offset);
+        ck_assert_msg(rc == SWI_OK, "add_event: %s", swi_pg_sink_errstr(s));
+}
+
+static swi_dead_letter_t make_dl(swi_reason_t reason, const char *detail, int64_t offset)
+{
+        swi_dead_letter_t dl = {
+            .reason = reason,
+            .detail = detail,
+            .source = SWI_SRC_GEMEENTE,
+            .type = SWI_EV_NONE,
+            .schema_id = -1,
+            .topic = "gemeente.events",
+            .partition = 0,
+            .offset = offset,
+            .kafka_timestamp_ms = -1,
+        };
+        return dl;
+}
+
+#define ID(n) "00000000-0000-4000-8000-0000000000" #n
+
+/* ------------------------------------------------------------------------- */
+
+START_TEST(test_pg_sink_migrate_twice_is_noop)
+{
+        swi_pg_sink_t *s = new_sink();
+        int nfiles = 0;
+        char *before, *after;
+
+        for (const swi_embedded_file_t *f = swi_embedded_migrations; f->name; f++)
+                nfiles++;
+        ck_assert_int_gt(nfiles, 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.schema_migrations"), nfiles);
+        ck_assert_int_eq(q_int("SELECT min(version) FROM swi_ops.schema_migrations"), 1);
+        before = q_str("SELECT string_agg(version || ':' || applied_at, ',' ORDER BY version)"
+                       " FROM swi_ops.schema_migrations",
+                       NULL);
+
+        ck_assert_int_eq(swi_pg_sink_migrate(s), SWI_OK);
+        swi_pg_sink_destroy(s);
+        s = new_sink(); /* a second instance starting later */
+        after = q_str("SELECT string_agg(version || ':' || applied_at, ',' ORDER BY version)"
+                      " FROM swi_ops.schema_migrations",
+                      NULL);
+        ck_assert_str_eq(before, after);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.schema_migrations"), nfiles);
+        free(before);
+        free(after);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_schema_is_documented)
+{
+        swi_pg_sink_t *s = new_sink();
+
+        /* COMMENT ON every table and column of the migrations */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM information_schema.columns c"
+                               " WHERE c.table_schema IN ('swi', 'swi_ops')"
+                               " AND col_description(format('%I.%I', c.table_schema,"
+                               " c.table_name)::regclass, c.ordinal_position) IS NULL"),
+                         0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+                               " ON n.oid = c.relnamespace WHERE n.nspname IN ('swi', 'swi_ops')"
+                               " AND c.relkind = 'r' AND obj_description(c.oid) IS NULL"),
+                         0);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_load_offset_none_is_beginning)
+{
+        swi_pg_sink_t *s = new_sink();
+        int64_t off = 0;
+        swi_batch_stats_t st;
+
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "duo.events", 3, &off), SWI_OK);
+        ck_assert_int_eq(off, -2);
+
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "duo.events", 3, 41), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "duo.events", 3, 42), SWI_OK); /* last wins */
+        ck_assert_int_eq(swi_pg_sink_commit(s, &st), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "duo.events", 3, &off), SWI_OK);
+        ck_assert_int_eq(off, 42);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "duo.events", 4, &off), SWI_OK);
+        ck_assert_int_eq(off, -2);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_batch_commits_atomically_with_stats)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st = {-1, -1, -1};
+        swi_event_t e1 = make_event(SWI_EV_GEM_BREDE_INTAKE_AFGEROND, ID(01));
+        swi_event_t e2 = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(02));
+        swi_event_t e3 = make_event(SWI_EV_GEM_INTREKKING, ID(03));
+        swi_dead_letter_t d1 = make_dl(SWI_REASON_INVALID_BSN, "elfproef failed", 10);
+        swi_dead_letter_t d2 = make_dl(SWI_REASON_UNDECODABLE, "trailing bytes", 11);
+        int64_t off;
+        char *v;
+
+        add_str(&e1, "gemeente", "GM0363");
+        add_str(&e1, "opleidingsniveau", "MBO");
+        add_int(&e1, "werkervaring", SWI_V_NULL, 0); /* absent optional */
+        add_int(&e1, "jonge_kinderen", SWI_V_BOOL, 1);
+        e1.has_vnr_ps = true;
+        memset(e1.vnr_ps, 0xab, SWI_PSEUDO_LEN);
+        add_str(&e2, "gemeente", "GM0599");
+        add_str(&e2, "leerroute", "B1");
+        add_int(&e2, "map", SWI_V_BOOL, 0);
+        add_int(&e2, "uren", SWI_V_INT, -5);
+        add_int(&e2, "geboortedatum", SWI_V_DATE, swi_date_from_ymd(1990, 12, 31));
+        e2.has_corrects = true;
+        snprintf(e2.corrects, sizeof(e2.corrects), "%s", "ABCDEF01-2345-4678-9ABC-DEF012345678");
+        e3.has_retracts = true;
+        snprintf(e3.retracts, sizeof(e3.retracts), "%s", ID(01));
+        e3.has_bsn_ps = false;
+        e3.registered_at = INT64_C(-1); /* 1969-12-31 23:59:59.999 */
+        d2.type = SWI_EV_GEM_GEVESTIGD;
+        d2.schema_id = 12;
+        d2.kafka_timestamp_ms = INT64_C(1700000000000);
+
+        add_ev(s, &e1, 0, 5);
+        add_ev(s, &e2, 0, 6);
+        add_ev(s, &e3, 1, 7);
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &d1), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &d2), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 12), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 1, 8), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 5);
+
+        /* nothing reaches the server before commit */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.kafka_offsets"), 0);
+
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 3);
+        ck_assert_int_eq(st.duplicates, 0);
+        ck_assert_int_eq(st.dead_letters, 2);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 0);
+
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 3);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters"), 2);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.duplicate_events"), 0);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 12);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "gemeente.events", 1, &off), SWI_OK);
+        ck_assert_int_eq(off, 8);
+
+        v = q_str("SELECT payload::text FROM swi.events WHERE event_id = $1", ID(01));
+        ck_assert_str_eq(v, "{\"gemeente\": \"GM0363\", \"jonge_kinderen\": true, "
+                            "\"opleidingsniveau\": \"MBO\"}");
+        free(v);
+        v = q_str("SELECT payload::text FROM swi.events WHERE event_id = $1", ID(02));
+        ck_assert_str_eq(v, "{\"map\": false, \"uren\": -5, \"gemeente\": \"GM0599\", "
+                            "\"leerroute\": \"B1\", \"geboortedatum\": \"1990-12-31\"}");
+        free(v);
+        v = q_str("SELECT concat_ws('|', source, event_type, encode(bsn_ps, 'hex'),"
+                  " encode(vnr_ps, 'hex'), event_date, registered_at AT TIME ZONE 'UTC',"
+                  " corrects, retracts, schema_id, kafka_topic, kafka_partition, kafka_offset)"
+                  " FROM swi.events WHERE event_id = $1",
+                  ID(02));
+        ck_assert_str_eq(v, "gemeente|PipVastgesteld|"
+                            "01080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3da|"
+                            "2024-03-01|2024-03-01 11:00:00.123|"
+                            "abcdef01-2345-4678-9abc-def012345678|7|gemeente.events|0|6");
+        free(v);
+        v = q_str("SELECT concat_ws('|', encode(vnr_ps, 'hex'), bsn_ps IS NULL, retracts,"
+                  " registered_at AT TIME ZONE 'UTC') FROM swi.events WHERE event_id = $1",
+                  ID(03));
+        ck_assert_str_eq(v, "t|" ID(01) "|1969-12-31 23:59:59.999");
+        free(v);
+        v = q_str("SELECT encode(vnr_ps, 'hex') FROM swi.events WHERE event_id = $1", ID(01));
+        ck_assert_str_eq(v, "abababababababababababababababababababababababababababababababab");
+        free(v);
+        v = q_str("SELECT concat_ws('|', reason, detail, source, coalesce(event_type, '-'),"
+                  " coalesce(schema_id, -1), kafka_offset,"
+                  " coalesce((kafka_timestamp AT TIME ZONE 'UTC')::text, '-'))"
+                  " FROM swi_ops.dead_letters WHERE kafka_offset = $1::bigint",
+                  "11");
+        ck_assert_str_eq(v, "UNDECODABLE|trailing bytes|gemeente|Gevestigd|12|11|"
+                            "2023-11-14 22:13:20");
+        free(v);
+        v = q_str("SELECT concat_ws('|', reason, coalesce(event_type, '-'),"
+                  " coalesce(schema_id, -1), coalesce(kafka_timestamp::text, '-'))"
+                  " FROM swi_ops.dead_letters WHERE kafka_offset = $1::bigint",
+                  "10");
+        ck_assert_str_eq(v, "INVALID_BSN|-|-1|-");
+        free(v);
+
+        /* an empty commit is fine and does nothing */
+        ck_assert_int_eq(swi_pg_sink_commit(s, &st), SWI_OK);
+        ck_assert_int_eq(st.events_inserted + st.duplicates + st.dead_letters, 0);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_duplicates_absorbed_and_recorded)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t e1 = make_event(SWI_EV_GEM_GEVESTIGD, ID(11));
+        swi_event_t e2 = make_event(SWI_EV_GEM_GEVESTIGD, ID(12));
+        swi_event_t e3 = make_event(SWI_EV_GEM_GEVESTIGD, ID(13));
+        swi_event_t e4 = make_event(SWI_EV_GEM_GEVESTIGD, ID(14));
+        swi_event_t d4 = make_event(SWI_EV_DUO_INTREKKING, ID(14)); /* other source: not a dup */
+        char *v;
+
+        /* within the batch: the first by offset wins */
+        add_ev(s, &e1, 0, 100);
+        add_ev(s, &e2, 0, 101);
+        add_ev(s, &e1, 0, 102);
+        add_ev(s, &e1, 0, 103);
+        add_ev(s, &e4, 2, 20);
+        add_ev(s, &e4, 2, 15); /* added out of order: offset 15 wins */
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &d4, "duo.events", 0, 1), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 7);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 104), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 4);
+        ck_assert_int_eq(st.duplicates, 3);
+        ck_assert_int_eq(q_int("SELECT kafka_offset FROM swi.events WHERE event_id = '" ID(11) "'"),
+                         100);
+        ck_assert_int_eq(q_int("SELECT kafka_offset FROM swi.events WHERE source = 'gemeente'"
+                               " AND event_id = '" ID(14) "'"),
+                         15);
+        v = q_str("SELECT string_agg(kafka_partition || ':' || kafka_offset, ','"
+                  " ORDER BY kafka_partition, kafka_offset) FROM swi_ops.duplicate_events",
+                  NULL);
+        ck_assert_str_eq(v, "0:102,0:103,2:20");
+        free(v);
+
+        /* against stored rows (a later batch re-delivers e2), mixed with a new one */
+        add_ev(s, &e3, 0, 104);
+        add_ev(s, &e2, 0, 105);
+        add_ev(s, &e3, 0, 106);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 107), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 2);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 5);
+        ck_assert_int_eq(q_int("SELECT kafka_offset FROM swi.events WHERE event_id = '" ID(12) "'"),
+                         101);
+        v = q_str("SELECT string_agg(event_id || '@' || kafka_offset, ',' ORDER BY kafka_offset)"
+                  " FROM swi_ops.duplicate_events WHERE kafka_offset > 100",
+                  NULL);
+        ck_assert_str_eq(v, ID(11) "@102," ID(11) "@103," ID(12) "@105," ID(13) "@106");
+        free(v);
+
+        /* a batch of nothing but stored duplicates */
+        add_ev(s, &e1, 0, 107);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 108), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 0);
+        ck_assert_int_eq(st.duplicates, 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.duplicate_events"), 6);
+        ck_assert_int_eq(q_int("SELECT next_offset FROM swi_ops.kafka_offsets"
+                               " WHERE topic = 'gemeente.events' AND partition = 0"),
+                         108);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_failed_batch_leaves_nothing_and_recovers)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st = {-1, -1, -1};
+        swi_event_t e1 = make_event(SWI_EV_GEM_GEVESTIGD, ID(21));
+        swi_event_t e2 = make_event(SWI_EV_GEM_GEVESTIGD, ID(22));
+        /* SWI_REASON_NONE ("NONE") is not a dead-letter reason: the CHECK fails */
+        swi_dead_letter_t bad = make_dl(SWI_REASON_NONE, "not a reason", 3);
+        swi_dead_letter_t good = make_dl(SWI_REASON_BAD_FRAMING, "short", 3);
+        int64_t off;
+
+        add_ev(s, &e1, 0, 1);
+        add_ev(s, &e2, 0, 2);
+        add_ev(s, &e1, 0, 4); /* an in-batch duplicate, to roll back as well */
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &bad), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 5), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_commit(s, &st), SWI_ERR_PG);
+        ck_assert_int_eq(st.events_inserted + st.duplicates + st.dead_letters, 0);
+        ck_assert_msg(strstr(swi_pg_sink_errstr(s), "insert dead letters") != NULL, "%s",
+                      swi_pg_sink_errstr(s));
+        ck_assert_msg(strstr(swi_pg_sink_errstr(s), "dead_letters_reason_check") != NULL, "%s",
+                      swi_pg_sink_errstr(s));
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.duplicate_events"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.kafka_offsets"), 0);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, -2);
+
+        /* the caller resets and re-consumes from the stored offset */
+        swi_pg_sink_batch_reset(s);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 0);
+        add_ev(s, &e1, 0, 1);
+        add_ev(s, &e2, 0, 2);
+        add_ev(s, &e1, 0, 4);
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &good), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 5), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 2);
+        ck_assert_int_eq(st.duplicates, 1);
+        ck_assert_int_eq(st.dead_letters, 1);
+        ck_assert_int_eq(swi_pg_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 5);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+static void terminate_sink_backend(void)
+{
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                 " WHERE datname = '%s' AND application_name = 'swi-stream'",
+                 db_name);
+        ck_assert_int_eq(q_int(sql), 1);
+        /* wait until it is gone */
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+                 " AND application_name = 'swi-stream'",
+                 db_name);
+        for (int i = 0; i < 100 && q_int(sql) > 0; i++)
+                usleep(20000);
+}
+
+START_TEST(test_pg_sink_reconnects_after_terminate_backend)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t e1 = make_event(SWI_EV_GEM_GEVESTIGD, ID(31));
+        swi_event_t e2 = make_event(SWI_EV_GEM_GEVESTIGD, ID(32));
+        int64_t off;
+
+        add_ev(s, &e1, 0, 1);
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 2), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+
+        /* idle connection killed between batches: the next commit reconnects */
+        terminate_sink_backend();
+        add_ev(s, &e2, 0, 2);
+        add_ev(s, &e1, 0, 3); /* stored duplicate: exercises the staging path afresh */
+        ck_assert_int_eq(swi_pg_sink_add_offset(s, "gemeente.events", 0, 4), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 1);
+
+        /* and load_offset after another kill */
+        terminate_sink_backend();
+        ck_assert_msg(swi_pg_sink_load_offset(s, "gemeente.events", 0, &off) == SWI_OK, "%s",
+                      swi_pg_sink_errstr(s));
+        ck_assert_int_eq(off, 4);
+
+        /* and migrate */
+        terminate_sink_backend();
+        ck_assert_msg(swi_pg_sink_migrate(s) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 2);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_copy_escaping_roundtrips)
+{
+        static const char *const awkward[] = {
+            "tab\there",
+            "new\nline",
+            "cr\rlf\r\n",
+            "back\\slash\\",
+            "\\N",
+            "\\.",
+            "dq\"sq'",
+            "Zoë, Łódź €, 日本",
+            "\x01\x1f\x7f",
+            "}{\":,[]",
+            "trailing space ",
+            "",
+            "emoji \xf0\x9f\x99\x82",
+        };
+        const int n = (int)(sizeof(awkward) / sizeof(awkward[0]));
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        char id[40], off[24];
+
+        for (int i = 0; i < n; i++) {
+                swi_event_t ev;
+                swi_dead_letter_t dl;
+                snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", 100 + i);
+                ev = make_event(SWI_EV_GEM_WERK_GESTART, id);
+                add_str(&ev, "sector", awkward[i]);
+                add_str(&ev, awkward[i][0] ? awkward[i] : "k", "x");
+                add_ev(s, &ev, 0, i);
+                dl = make_dl(SWI_REASON_INVALID_VALUE, awkward[i], 1000 + i);
+                ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &dl), SWI_OK);
+        }
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, n);
+        ck_assert_int_eq(st.dead_letters, n);
+
+        for (int i = 0; i < n; i++) {
+                const char *params[2];
+                PGresult *r;
+                snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", 100 + i);
+                params[0] = id;
+                params[1] = awkward[i][0] ? awkward[i] : "k";
+                r = PQexecParams(vconn,
+                                 "SELECT payload->>'sector', payload->>$2 FROM swi.events"
+                                 " WHERE event_id = $1::uuid",
+                                 2, NULL, params, NULL, NULL, 0);
+                ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(vconn));
+                ck_assert_int_eq(PQntuples(r), 1);
+                ck_assert_msg(strcmp(PQgetvalue(r, 0, 0), awkward[i]) == 0, "payload %d: '%s'", i,
+                              PQgetvalue(r, 0, 0));
+                ck_assert_str_eq(PQgetvalue(r, 0, 1), "x");
+                PQclear(r);
+
+                snprintf(off, sizeof(off), "%d", 1000 + i);
+                params[0] = off;
+                r = PQexecParams(vconn,
+                                 "SELECT detail FROM swi_ops.dead_letters"
+                                 " WHERE kafka_offset = $1::bigint",
+                                 1, NULL, params, NULL, NULL, 0);
+                ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(vconn));
+                ck_assert_int_eq(PQntuples(r), 1);
+                ck_assert_msg(strcmp(PQgetvalue(r, 0, 0), awkward[i]) == 0, "detail %d: '%s'", i,
+                              PQgetvalue(r, 0, 0));
+                PQclear(r);
+        }
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_rejects_unusable_events_without_poisoning_batch)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t ok = make_event(SWI_EV_GEM_GEVESTIGD, ID(41));
+        swi_event_t bad_id = make_event(SWI_EV_GEM_GEVESTIGD, "not-a-uuid");
+        swi_event_t bad_utf8 = make_event(SWI_EV_GEM_GEVESTIGD, ID(42));
+        swi_event_t bad_date = make_event(SWI_EV_GEM_GEVESTIGD, ID(43));
+        swi_dead_letter_t dl = make_dl(SWI_REASON_INVALID_VALUE, "bad \xff\xfe utf8", 9);
+        char *v;
+
+        add_str(&bad_utf8, "gemeente", "GM\xc3");
+        bad_date.event_date = swi_date_from_ymd(10000, 1, 1);
+        add_ev(s, &ok, 0, 1);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &bad_id, "gemeente.events", 0, 2),
+                         SWI_ERR_INVALID_ARG);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &bad_utf8, "gemeente.events", 0, 3),
+                         SWI_ERR_INVALID_ARG);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &bad_date, "gemeente.events", 0, 4),
+                         SWI_ERR_INVALID_ARG);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 1);
+        /* dead letters must always go in: invalid UTF-8 in the detail is replaced */
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &dl), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        v = q_str("SELECT detail FROM swi_ops.dead_letters", NULL);
+        ck_assert_str_eq(v, "bad \xef\xbf\xbd\xef\xbf\xbd utf8");
+        free(v);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_large_batch_grows_buffers)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        const int n = 20000;
+        char id[40];
+
+        for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < n; i++) {
+                        swi_event_t ev;
+                        /* round 1 repeats half of round 0's ids */
+                        snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d",
+                                 round * (n / 2) + i);
+                        ev = make_event(SWI_EV_GEM_PARTICIPATIE_UREN, id);
+                        add_str(&ev, "gemeente", "GM0363");
+                        add_int(&ev, "uren", SWI_V_INT, i);
+                        add_ev(s, &ev, i % 4, round * n + i);
+                }
+                ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+                ck_assert_int_eq(st.events_inserted, round == 0 ? n : n / 2);
+                ck_assert_int_eq(st.duplicates, round == 0 ? 0 : n / 2);
+        }
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), n + n / 2);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+static Suite *pg_sink_suite(void)
+{
+        Suite *su = suite_create("pg_sink");
+        TCase *tc = tcase_create("pg");
+
+        tcase_set_timeout(tc, 120);
+        tcase_add_checked_fixture(tc, db_setup, db_teardown);
+        tcase_add_test(tc, test_pg_sink_migrate_twice_is_noop);
+        tcase_add_test(tc, test_pg_sink_schema_is_documented);
+        tcase_add_test(tc, test_pg_sink_load_offset_none_is_beginning);
+        tcase_add_test(tc, test_pg_sink_batch_commits_atomically_with_stats);
+        tcase_add_test(tc, test_pg_sink_duplicates_absorbed_and_recorded);
+        tcase_add_test(tc, test_pg_sink_failed_batch_leaves_nothing_and_recovers);
+        tcase_add_test(tc, test_pg_sink_reconnects_after_terminate_backend);
+        tcase_add_test(tc, test_pg_sink_copy_escaping_roundtrips);
+        tcase_add_test(tc, test_pg_sink_rejects_unusable_events_without_poisoning_batch);
+        tcase_add_test(tc, test_pg_sink_large_batch_grows_buffers);
+        suite_add_tcase(su, tc);
+        return su;
+}
+
+int main(void)
+{
+        SRunner *sr;
+        int failed;
+        PGconn *c;
+
+        test_pg = getenv("SWI_TEST_PG");
+        if (!test_pg || !*test_pg) {
+                fprintf(stderr,
+                        "check_pg_sink: SWI_TEST_PG is not set; these tests need a real "
+                        "PostgreSQL.\n  deploy/pg.sh start && eval \"$(deploy/pg.sh env)\" && "
+                        "SWI_TEST_PG=\"$SWI_PG_CONNINFO\" %s\nFAILING (not skipping).\n",
+                        "./check_pg_sink");
+                return EXIT_FAILURE;
+        }
+        c = PQconnectdb(test_pg);
+        if (PQstatus(c) != CONNECTION_OK) {
+                fprintf(stderr, "check_pg_sink: cannot connect with SWI_TEST_PG='%s': %s", test_pg,
+                        PQerrorMessage(c));
+                PQfinish(c);
+                return EXIT_FAILURE;
+        }
+        PQfinish(c);
+        swi_log_level = SWI_LOG_ERROR; /* the expected reconnect warnings are noise here */
+        runner_pid = getpid();
+        drop_stale_databases();
+
+        sr = srunner_create(pg_sink_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
