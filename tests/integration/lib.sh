@@ -70,3 +70,49 @@ it_finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" = 0 ]
 }
+
+# Starts a fresh broker (stopping the one before, if any) - for tests that need
+# clean topics for each variant.
+restart_broker() { # [partitions]
+  if [ -n "${broker_pid:-}" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+  rm -f "$work/bootstrap"
+  "$SWI_BIN/swi-broker" --partitions "${1:-8}" --bootstrap-file "$work/bootstrap" \
+    >/dev/null 2>>"$work/broker.log" &
+  broker_pid=$!
+  pids+=($broker_pid)
+  for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+  [ -s "$work/bootstrap" ] || { it_log "broker did not start"; cat "$work/broker.log" >&2; exit 1; }
+  bootstrap=$(cat "$work/bootstrap")
+}
+
+# An extra fresh database; prints its conninfo. Dropped at exit with the test's own.
+extra_dbs=()
+new_db() { # suffix
+  local name="${db}_$1"
+  psql "$SWI_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null 2>&1
+  extra_dbs+=("$name")
+  printf '%s dbname=%s' "$(printf '%s' "$SWI_TEST_PG" | sed -E 's/dbname=[^ ]*//')" "$name"
+}
+drop_extra_dbs() {
+  for d in "${extra_dbs[@]}"; do
+    psql "$SWI_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+trap 'drop_extra_dbs; it_cleanup' EXIT
+
+# Runs swi-etl until caught up against conninfo $1 and the current broker.
+etl_catch_up() { # conninfo logfile
+  write_conf "$work/etl.conf"
+  sed -i "s|^pg.conninfo = .*|pg.conninfo = $1|" "$work/etl.conf"
+  "$SWI_BIN/swi-etl" -c "$work/etl.conf" --until-caught-up 2>>"$2" || {
+    it_log "swi-etl failed; see below"; tail -20 "$2" >&2; exit 1; }
+}
+
+# Canonical text dump of the trajectory tables (current, versions, findings).
+dump_trajectories() { # conninfo
+  psql "$1" -X -q -A -t \
+    -c "COPY (SELECT * FROM swi.trajectories ORDER BY person_kind, person_ps) TO STDOUT" \
+    -c "COPY (SELECT * FROM swi.trajectory_versions ORDER BY person_kind, person_ps, valid_from) TO STDOUT" \
+    -c "COPY (SELECT person_kind, person_ps, kind, event_id, event_date FROM swi_ops.findings
+              ORDER BY 1, 2, 3, 4, 5) TO STDOUT"
+}
