@@ -55,6 +55,13 @@ static const prop_t props[] = {
          "port of /metrics and /healthz on 127.0.0.1 (0: off)"},
         {"trajectories.enable", PROP_BOOL, "true", 0, 1, OFF(trajectories),
          "derive trajectories, versions and findings in every batch's transaction"},
+        {"publish.interval.s", PROP_INT, "60", 0, 86400, OFF(publish_interval_s),
+         "recompute the current figures (publication 'actueel') at most this often while "
+         "consuming, and once when caught up with exit.at.end (0: never)"},
+        {"publish.rounding.base", PROP_INT, "5", 1, 1000000, OFF(publish_rounding_base),
+         "disclosure control: counts are rounded to a multiple of this (100: DUO practice)"},
+        {"publish.threshold", PROP_INT, "10", 1, 1000000, OFF(publish_threshold),
+         "disclosure control: counts 1..T-1 and shares over fewer than T persons are suppressed"},
         {"exit.at.end", PROP_BOOL, "false", 0, 1, OFF(exit_at_end),
          "exit once every assigned partition is caught up (backfills, cron, tests)"},
 };

@@ -39,6 +39,9 @@ typedef struct swi_conf_s {
         int64_t metrics_port;
         bool exit_at_end;
         bool trajectories;
+        int64_t publish_interval_s;
+        int64_t publish_rounding_base;
+        int64_t publish_threshold;
         bool dlq_topic_enabled;
         /* kafka.* passthrough, without the prefix */
         int n_kafka;

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "etl/metrics.h"
 #include "etl/pipeline.h"
+#include "sinks/pg_sink.h"
 
 static swi_pipeline_t *running;
 
@@ -142,18 +143,25 @@ int main(int argc, char **argv)
                 }
         }
         if (migrate_only) {
-                /* The pipeline constructor applies migrations; nothing is consumed. */
-                conf.dlq_topic_enabled = false;
+                swi_pg_sink_t *sink = swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err,
+                                                      sizeof(err));
+                if (!sink || swi_pg_sink_migrate(sink) != SWI_OK) {
+                        SWI_LOG_E("etl", "migrations failed", "error=\"%s\"",
+                                  sink ? swi_pg_sink_errstr(sink) : err);
+                        swi_pg_sink_destroy(sink);
+                        swi_conf_free(&conf);
+                        return 1;
+                }
+                swi_pg_sink_destroy(sink);
+                SWI_LOG_I("etl", "migrations applied", "%s", "");
+                swi_conf_free(&conf);
+                return 0;
         }
         running = swi_pipeline_new(&conf, err, sizeof(err));
         if (!running) {
                 SWI_LOG_E("etl", "start-up failed", "error=\"%s\"", err);
                 swi_conf_free(&conf);
                 return 1;
-        }
-        if (migrate_only) {
-                SWI_LOG_I("etl", "migrations applied", "%s", "");
-                goto done;
         }
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
@@ -168,7 +176,6 @@ int main(int argc, char **argv)
         }
         if (swi_pipeline_run(running) != SWI_OK)
                 exit_code = 1;
-done:
         swi_metrics_server_destroy(ms);
         swi_pipeline_destroy(running);
         running = NULL;

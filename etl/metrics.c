@@ -75,6 +75,12 @@ size_t swi_metrics_render(const swi_metrics_t *m, char *buf, size_t size)
                                swi_source_name((swi_source_t)s),
                                ((double)now - (double)t) / 1000.0);
         }
+        APPEND("# HELP swi_publications_total Recomputations of the current figures.\n"
+               "# TYPE swi_publications_total counter\nswi_publications_total %llu\n",
+               (unsigned long long)m->publications);
+        APPEND("# HELP swi_publish_lag_seconds Last publication: from the oldest batch commit it "
+               "includes to the figures being visible.\n# TYPE swi_publish_lag_seconds gauge\n"
+               "swi_publish_lag_seconds %.3f\n", (double)m->publish_lag_ms / 1000.0);
         APPEND("# TYPE swi_registry_up gauge\nswi_registry_up %d\n", m->registry_down ? 0 : 1);
         APPEND("# TYPE swi_postgres_up gauge\nswi_postgres_up %d\n", m->pg_down ? 0 : 1);
         APPEND("# TYPE swi_assigned_partitions gauge\nswi_assigned_partitions %d\n",

@@ -25,6 +25,9 @@ typedef struct swi_metrics_s {
         _Atomic uint64_t last_commit_duration_us;
         _Atomic uint64_t source_max_registered_ms[SWI_SRC__CNT]; /* freshness per source */
         _Atomic uint64_t source_last_commit_ms[SWI_SRC__CNT];
+        _Atomic uint64_t publications;          /* 'actueel' recomputations */
+        _Atomic uint64_t last_publish_ms;
+        _Atomic uint64_t publish_lag_ms;        /* oldest unpublished commit -> published */
         _Atomic int registry_down;              /* 1 while the registry is unreachable */
         _Atomic int pg_down;                    /* 1 while PostgreSQL is unreachable */
         _Atomic int assigned_partitions;

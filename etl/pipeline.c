@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "ingest/kafka.h"
 #include "ingest/schema_registry.h"
 #include "ingest/wire_format.h"
+#include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
@@ -31,7 +33,89 @@ struct swi_pipeline_s {
         /* newest registered_at per source in the open batch, for freshness */
         int64_t batch_max_registered[SWI_SRC__CNT];
         swi_metrics_t metrics;
+
+        /* Publisher thread: recomputes 'actueel' from committed events, at
+         * most every publish.interval.s, when something was committed since.
+         * It has its own connection and snapshot; the consume loop never waits
+         * for it. */
+        pthread_t publisher;
+        bool publisher_started;
+        pthread_mutex_t pub_lock;
+        pthread_cond_t pub_cond;
+        uint64_t pub_dirty_since_ms; /* oldest commit not yet in a publication; 0 = none */
+        bool pub_stop;
+        bool pub_busy;
 };
+
+/* Computes the current publication now (P = today UTC, K = now). */
+static swi_err_t publish_now(swi_pipeline_t *p, uint64_t oldest_commit_ms)
+{
+        char err[1024];
+        swi_publish_stats_t st;
+        uint64_t now = swi_now_ms();
+        swi_publish_opts_t o = {
+                .name = "actueel",
+                .peildatum = (int32_t)(now / 86400000),
+                .known_at = (int64_t)now,
+                .rounding_base = p->conf->publish_rounding_base,
+                .threshold = p->conf->publish_threshold,
+        };
+        swi_err_t rc = swi_pg_publish(p->conf->pg_conninfo, &o, &st, err, sizeof(err));
+        if (rc != SWI_OK) {
+                SWI_LOG_E("publish", "current figures not updated", "error=\"%s\"", err);
+                return rc;
+        }
+        uint64_t done = swi_now_ms();
+        p->metrics.publications++;
+        p->metrics.last_publish_ms = done;
+        p->metrics.publish_lag_ms = oldest_commit_ms ? done - oldest_commit_ms : 0;
+        SWI_LOG_I("publish", "current figures updated",
+                  "persons=%lld rows=%lld seconds=%.2f commit_to_published_s=%.2f",
+                  (long long)st.persons, (long long)st.rows, st.seconds,
+                  (double)p->metrics.publish_lag_ms / 1000.0);
+        return SWI_OK;
+}
+
+static void *publisher_main(void *arg)
+{
+        swi_pipeline_t *p = arg;
+        const uint64_t interval = (uint64_t)p->conf->publish_interval_s * 1000;
+        uint64_t last = 0;
+
+        pthread_mutex_lock(&p->pub_lock);
+        while (!p->pub_stop) {
+                uint64_t now = swi_now_ms();
+                if (p->pub_dirty_since_ms && now - last >= interval) {
+                        uint64_t since = p->pub_dirty_since_ms;
+                        p->pub_dirty_since_ms = 0;
+                        p->pub_busy = true;
+                        pthread_mutex_unlock(&p->pub_lock);
+                        publish_now(p, since);
+                        last = swi_now_ms();
+                        pthread_mutex_lock(&p->pub_lock);
+                        p->pub_busy = false;
+                        pthread_cond_broadcast(&p->pub_cond);
+                        continue;
+                }
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                pthread_cond_timedwait(&p->pub_cond, &p->pub_lock, &ts);
+        }
+        pthread_mutex_unlock(&p->pub_lock);
+        return NULL;
+}
+
+static void publisher_mark_dirty(swi_pipeline_t *p, uint64_t commit_ms)
+{
+        if (!p->publisher_started)
+                return;
+        pthread_mutex_lock(&p->pub_lock);
+        if (!p->pub_dirty_since_ms)
+                p->pub_dirty_since_ms = commit_ms;
+        pthread_cond_broadcast(&p->pub_cond);
+        pthread_mutex_unlock(&p->pub_lock);
+}
 
 static void sleep_ms(int ms)
 {
@@ -91,6 +175,8 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                         p->metrics.source_last_commit_ms[s] = now;
                 }
         }
+        if (st.events_inserted > 0)
+                publisher_mark_dirty(p, now);
         SWI_LOG_D("pg", "batch committed", "events=%lld duplicates=%lld dead_letters=%lld ms=%llu",
                   (long long)st.events_inserted, (long long)st.duplicates,
                   (long long)st.dead_letters, (unsigned long long)(now - t0));
@@ -283,6 +369,12 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         uint64_t last_progress_log = swi_now_ms();
         swi_err_t rc = SWI_OK;
 
+        if (p->conf->publish_interval_s > 0 && p->conf->trajectories) {
+                pthread_mutex_init(&p->pub_lock, NULL);
+                pthread_cond_init(&p->pub_cond, NULL);
+                if (pthread_create(&p->publisher, NULL, publisher_main, p) == 0)
+                        p->publisher_started = true;
+        }
         SWI_LOG_I("etl", "running", "group=%s batch_size=%lld latency_ms=%llu exit_at_end=%s",
                   p->conf->group_id, (long long)batch_size, (unsigned long long)latency,
                   p->conf->exit_at_end ? "true" : "false");
@@ -356,6 +448,22 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         }
         if (rc == SWI_OK)
                 rc = commit_batch(p);
+        if (p->publisher_started) {
+                /* Stop the publisher; with exit.at.end, publish what this run
+                 * committed once more, so the figures match the final state. */
+                uint64_t pending_since;
+                pthread_mutex_lock(&p->pub_lock);
+                while (p->pub_busy)
+                        pthread_cond_wait(&p->pub_cond, &p->pub_lock);
+                p->pub_stop = true;
+                pending_since = p->pub_dirty_since_ms;
+                pthread_cond_broadcast(&p->pub_cond);
+                pthread_mutex_unlock(&p->pub_lock);
+                pthread_join(p->publisher, NULL);
+                p->publisher_started = false;
+                if (rc == SWI_OK && p->conf->exit_at_end && pending_since)
+                        publish_now(p, pending_since);
+        }
         uint64_t dl = 0;
         for (int r = 1; r < SWI_REASON__CNT; r++)
                 dl += p->metrics.dead_letters[r];

@@ -923,3 +923,293 @@ done:
         free(cl);
         return rc;
 }
+
+/* ---- publications (pg_publish.h) ------------------------------------------ */
+
+#include <sys/time.h>
+
+#include "sinks/pg_publish.h"
+#include "transform/indicators.h"
+
+static double now_s(void)
+{
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Cluster representative of every key that has an identity edge, into a temp
+ * table tmp_rep(kind, ps, rep): rep is "B<hex>" / "V<hex>" of the smallest key
+ * of its component, the same text an edge-less key uses for itself. */
+static swi_err_t build_reps(PGconn *conn, char *errstr, size_t errstr_size)
+{
+        keyset_t ks = {0};
+        buf_t b = {0};
+        size_t *parent = NULL;
+        swi_err_t rc = SWI_OK;
+        PGresult *res = PQexec(conn, "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') "
+                                     "FROM swi.identity_edges");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pg_fail(conn, res, "load identity edges", errstr, errstr_size);
+        int n = PQntuples(res);
+        for (int r = 0; r < n; r++) {
+                uint8_t v[SWI_PSEUDO_LEN], bb[SWI_PSEUDO_LEN];
+                if (parse_hex(PQgetvalue(res, r, 0), v) || parse_hex(PQgetvalue(res, r, 1), bb))
+                        continue;
+                if (keyset_add(&ks, SWI_PKEY_VNR, v) < 0 || keyset_add(&ks, SWI_PKEY_BSN, bb) < 0)
+                        goto nomem;
+                if ((r & 1023) == 1023)
+                        keyset_sort(&ks); /* keeps keyset_add's linear tail short */
+        }
+        keyset_sort(&ks);
+        parent = malloc((ks.n ? ks.n : 1) * sizeof(*parent));
+        if (!parent)
+                goto nomem;
+        for (size_t i = 0; i < ks.n; i++)
+                parent[i] = i;
+        for (int r = 0; r < n; r++) {
+                uint8_t v[SWI_PSEUDO_LEN], bb[SWI_PSEUDO_LEN];
+                if (parse_hex(PQgetvalue(res, r, 0), v) || parse_hex(PQgetvalue(res, r, 1), bb))
+                        continue;
+                uf_union(parent, (size_t)keyset_find(&ks, SWI_PKEY_VNR, v),
+                         (size_t)keyset_find(&ks, SWI_PKEY_BSN, bb));
+        }
+        PQclear(res);
+        res = NULL;
+        for (size_t i = 0; i < ks.n; i++) {
+                size_t root = uf_find(parent, i);
+                buf_add(&b, ks.v[i].kind == SWI_PKEY_BSN ? "B\t\\\\x" : "V\t\\\\x", 5);
+                buf_hex(&b, ks.v[i].ps);
+                buf_add(&b, ks.v[root].kind == SWI_PKEY_BSN ? "\tB" : "\tV", 2);
+                buf_hex(&b, ks.v[root].ps);
+                buf_add(&b, "\n", 1);
+        }
+        if (b.oom)
+                goto nomem;
+        rc = exec_ok(conn, "CREATE TEMP TABLE tmp_rep (kind text, ps bytea, rep text) ON COMMIT DROP",
+                     0, NULL, "create cluster map", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = copy_in(conn, "COPY tmp_rep FROM STDIN", &b, "COPY cluster map", errstr,
+                             errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "CREATE INDEX ON tmp_rep (kind, ps)", 0, NULL,
+                             "index cluster map", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "ANALYZE tmp_rep", 0, NULL, "analyze cluster map", errstr,
+                             errstr_size);
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "publication: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(ks.v);
+        free(b.p);
+        free(parent);
+        return rc;
+}
+
+typedef struct persons_s {
+        swi_person_t *v;
+        size_t n, cap;
+} persons_t;
+
+/* Resolves one cluster at K and appends its persons derived at P. */
+static swi_err_t derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int32_t P,
+                                persons_t *out, char *errstr, size_t errstr_size)
+{
+        static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
+        const swi_event_t **evp = malloc((n ? n : 1) * sizeof(*evp));
+        if (!evp)
+                return SWI_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+                evp[i] = &evs[i];
+        swi_cluster_t *c = swi_cluster_resolve(evp, n, K, errstr, errstr_size);
+        swi_err_t rc = SWI_OK;
+        if (!c) {
+                free(evp);
+                return SWI_ERR_NOMEM;
+        }
+        size_t np = swi_cluster_person_count(c);
+        for (size_t i = 0; i < np; i++) {
+                if (out->n == out->cap) {
+                        size_t cap = out->cap ? out->cap * 2 : 4096;
+                        swi_person_t *v = realloc(out->v, cap * sizeof(*v));
+                        if (!v) {
+                                rc = SWI_ERR_NOMEM;
+                                break;
+                        }
+                        out->v = v;
+                        out->cap = cap;
+                }
+                rc = swi_cluster_person_derive(c, i, P, &gl, &out->v[out->n], NULL);
+                if (rc != SWI_OK)
+                        break;
+                out->n++;
+        }
+        swi_cluster_destroy(c);
+        free(evp);
+        return rc;
+}
+
+swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
+                         swi_publish_stats_t *st, char *errstr, size_t errstr_size)
+{
+        PGconn *conn = PQconnectdb(conninfo);
+        PGresult *res = NULL;
+        persons_t persons = {0};
+        swi_event_t *evs = NULL;
+        size_t nev = 0, evcap = 0;
+        char cur_rep[80] = "";
+        swi_ind_rows_t rows = {0};
+        buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+        double t0 = now_s();
+        char kbuf[32], pbuf[11];
+
+        memset(st, 0, sizeof(*st));
+        if (PQstatus(conn) != CONNECTION_OK) {
+                rc = pg_fail(conn, NULL, "connect", errstr, errstr_size);
+                goto done;
+        }
+        rc = exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
+                     errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        rc = build_reps(conn, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        snprintf(kbuf, sizeof(kbuf), "%lld", (long long)o->known_at);
+        {
+                const char *vals[1] = {kbuf};
+                static const char sql[] =
+                        "DECLARE evs NO SCROLL CURSOR FOR "
+                        "SELECT e.source, e.event_type, e.event_id, encode(e.bsn_ps, 'hex'), "
+                        "encode(e.vnr_ps, 'hex'), e.event_date - DATE '1970-01-01', "
+                        "(extract(epoch FROM e.registered_at) * 1000)::bigint, e.corrects, "
+                        "e.retracts, e.payload::text, "
+                        "coalesce(cb.rep, cv.rep, CASE WHEN e.bsn_ps IS NOT NULL "
+                        "  THEN 'B' || encode(e.bsn_ps, 'hex') ELSE 'V' || encode(e.vnr_ps, 'hex') END) AS rep "
+                        "FROM swi.events e "
+                        "LEFT JOIN tmp_rep cb ON cb.kind = 'B' AND cb.ps = e.bsn_ps "
+                        "LEFT JOIN tmp_rep cv ON cv.kind = 'V' AND cv.ps = e.vnr_ps "
+                        "WHERE e.registered_at <= timestamptz 'epoch' + $1::bigint * interval '1 millisecond' "
+                        "ORDER BY rep";
+                rc = exec_ok(conn, sql, 1, vals, "open event cursor", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        for (;;) {
+                res = PQexec(conn, "FETCH 20000 FROM evs");
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pg_fail(conn, res, "fetch events", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                int nr = PQntuples(res);
+                for (int r = 0; r <= nr; r++) {
+                        const char *rep = r < nr ? PQgetvalue(res, r, 10) : NULL;
+                        /* a new cluster starts: derive the finished one */
+                        if (nev > 0 && (r == nr ? nr == 0 : strcmp(rep, cur_rep) != 0)) {
+                                rc = derive_cluster(evs, nev, o->known_at, o->peildatum, &persons,
+                                                    errstr, errstr_size);
+                                if (rc != SWI_OK)
+                                        goto done;
+                                st->clusters++;
+                                nev = 0;
+                        }
+                        if (r == nr)
+                                break;
+                        snprintf(cur_rep, sizeof(cur_rep), "%s", rep);
+                        if (nev == evcap) {
+                                evcap = evcap ? evcap * 2 : 256;
+                                swi_event_t *v = realloc(evs, evcap * sizeof(*v));
+                                if (!v) {
+                                        rc = SWI_ERR_NOMEM;
+                                        goto done;
+                                }
+                                evs = v;
+                        }
+                        if (row_to_event(res, r, &evs[nev]) == 0)
+                                nev++;
+                        st->events++;
+                }
+                PQclear(res);
+                res = NULL;
+                if (nr == 0)
+                        break;
+        }
+        st->persons = (int64_t)persons.n;
+        {
+                swi_dc_params_t dc = {o->rounding_base, o->threshold};
+                rc = swi_ind_compute(persons.v, persons.n, o->peildatum, &dc, &rows, errstr,
+                                     errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        {
+                char base[24], thr[24], ts[40];
+                buf_t tsb = {0};
+                add_ts(&tsb, o->known_at);
+                snprintf(ts, sizeof(ts), "%s", tsb.p ? tsb.p : "");
+                free(tsb.p);
+                snprintf(base, sizeof(base), "%lld", (long long)o->rounding_base);
+                snprintf(thr, sizeof(thr), "%lld", (long long)o->threshold);
+                swi_date_format(o->peildatum, pbuf);
+                const char *vals[6] = {o->name, pbuf, ts, base, thr, o->description};
+                static const char up[] =
+                        "INSERT INTO swi_pub.publications (name, peildatum, known_at, rounding_base, "
+                        "threshold, description) VALUES ($1, $2, $3, $4, $5, $6) "
+                        "ON CONFLICT (name) DO UPDATE SET peildatum = EXCLUDED.peildatum, "
+                        "known_at = EXCLUDED.known_at, rounding_base = EXCLUDED.rounding_base, "
+                        "threshold = EXCLUDED.threshold, "
+                        "description = coalesce(EXCLUDED.description, swi_pub.publications.description)";
+                rc = exec_ok(conn, up, 6, vals, "upsert publication", errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = exec_ok(conn, "DELETE FROM swi_pub.indicator_values WHERE publication = $1",
+                                     1, vals, "delete old figures", errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = exec_ok(conn, "SELECT set_config('swi.publication', $1, true)", 1, vals,
+                                     "select publication", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        for (size_t i = 0; i < rows.n; i++) {
+                char line[1024];
+                int len = swi_ind_row_copy_line(&rows.v[i], o->peildatum, o->known_at, line,
+                                                sizeof(line));
+                if (len > 0)
+                        buf_add(&b, line, (size_t)len);
+        }
+        if (b.oom) {
+                rc = SWI_ERR_NOMEM;
+                goto done;
+        }
+        rc = copy_in(conn,
+                     "COPY swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, "
+                     "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, "
+                     "measure, unit, value, onderdrukt, reden, noemer) FROM STDIN",
+                     &b, "COPY indicator values", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        st->rows = (int64_t)rows.n;
+        if (o->freeze) {
+                const char *vals[1] = {o->name};
+                rc = exec_ok(conn, "UPDATE swi_pub.publications SET frozen = true WHERE name = $1",
+                             1, vals, "freeze publication", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        rc = exec_ok(conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+done:
+        if (rc != SWI_OK && rc != SWI_ERR_PG && !*errstr)
+                snprintf(errstr, errstr_size, "publication: %s", swi_err2str(rc));
+        PQclear(res);
+        PQfinish(conn);
+        free(persons.v);
+        free(evs);
+        free(b.p);
+        swi_ind_rows_free(&rows);
+        st->seconds = now_s() - t0;
+        return rc;
+}

@@ -50,6 +50,7 @@ write_conf() { # file [extra lines...]
     echo "schema.dir = $SWI_SRC/schemas"
     echo "pseudonym.key.file = $work/key"
     echo "batch.latency.ms = 50"
+    echo "publish.interval.s = 0"
     for l in "$@"; do echo "$l"; done
   } > "$f"
   [ -s "$work/key" ] || printf 'integration-test-key-0123456789abcdef' > "$work/key"

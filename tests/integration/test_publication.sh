@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Issue 4: the current figures follow the stream; a named publication taken
+# mid-stream is frozen and stays byte-identical after more events, corrections
+# and retractions arrive (the database refuses to change it), and its
+# revision (herberekening at the same peildatum with everything known now)
+# shows the difference in swi_pub.revisions.
+source "$(dirname "$0")/lib.sh"
+
+"$SWI_BIN/swi-gen" --persons 300 --seed 41 --duplicates 0.02 --corrections 0.08 \
+  --retractions 0.03 --late 0.03 --bad 0 --schema-dir "$SWI_SRC/schemas" \
+  --out "$work/stream.bin" --manifest "$work/m.json" -q
+total=$(jq -r '.messages_total' "$work/m.json")
+replay() { "$SWI_BIN/swi-replay" --in "$work/stream.bin" --schema-dir "$SWI_SRC/schemas" \
+  --order registered -b "$bootstrap" "$@" 2>>"$work/replay.log"; }
+restart_broker 8
+replay --to $((total * 6 / 10))
+write_conf "$work/etl.conf" "publish.interval.s = 1"
+"$SWI_BIN/swi-etl" -c "$work/etl.conf" --until-caught-up 2>>"$work/etl.log" || { tail "$work/etl.log" >&2; exit 1; }
+
+# the current figures were published when the run caught up
+check_eq "actueel published" "t" "$(q "SELECT count(*) > 100 FROM swi_pub.indicator_values WHERE publication = 'actueel'")"
+check_eq "actueel cohort total = U(P)" \
+  "$(q "SELECT (round(count(*) / 5.0) * 5)::int FROM swi.trajectories WHERE wet = 'WI2021' AND plicht_start <= current_date")" \
+  "$(q "SELECT value::int FROM swi_pub.indicator_values WHERE publication = 'actueel' AND breakdown = 'populatie_geslacht' AND cohort = '*' AND doelgroep = '*' AND dim1_value = '*' AND measure = 'cohortgrootte'")"
+
+"$SWI_BIN/swi-publish" -c "$work/etl.conf" --name "SWI test" --peildatum 2024-12-31 --freeze 2>>"$work/pub.log" || {
+  tail "$work/pub.log" >&2; exit 1; }
+dump() { q "COPY (SELECT * FROM swi_pub.indicator_values WHERE publication = 'SWI test'
+               ORDER BY breakdown, cohort, doelgroep, dim1_value, dim2_value, dim3_value, measure) TO STDOUT" | md5sum; }
+before=$(dump)
+check_eq "frozen publication has rows" "t" "$(q "SELECT count(*) > 100 FROM swi_pub.indicator_values WHERE publication = 'SWI test'")"
+
+# the rest of the stream: more events, corrections, retractions
+replay --from $((total * 6 / 10))
+"$SWI_BIN/swi-etl" -c "$work/etl.conf" --until-caught-up 2>>"$work/etl.log"
+"$SWI_BIN/swi-publish" -c "$work/etl.conf" --name "SWI test" --peildatum 2024-12-31 --revise 2>>"$work/pub.log"
+
+check_eq "frozen publication unchanged" "$before" "$(dump)"
+# the database refuses changes to it, with a clear message
+err=$(psql "$conninfo" -X -q -c "UPDATE swi_pub.indicator_values SET reden = reden WHERE publication = 'SWI test'" 2>&1 || true)
+check_eq "update refused" "1" "$(printf '%s' "$err" | grep -c 'is frozen')"
+err=$("$SWI_BIN/swi-publish" -c "$work/etl.conf" --name "SWI test" --peildatum 2024-12-31 2>&1 || true)
+check_eq "republish refused" "t" "$(printf '%s' "$err" | grep -q 'is frozen' && echo t)"
+# its revision shows what changed since, for the same peildatum
+check_eq "revisions show changes" "t" "$(q "SELECT count(*) > 0 FROM swi_pub.revisions WHERE publication = 'SWI test' AND status <> 'unchanged'")"
+check_eq "revision has same P" "2024-12-31" "$(q "SELECT DISTINCT peildatum FROM swi_pub.indicator_values WHERE publication = 'herberekening:SWI test'")"
+it_finish
