@@ -82,24 +82,26 @@ int main(int argc, char **argv)
                         break;
                 case 2:
                         swi_conf_print_reference_md(stdout);
-                        return 0;
+                        goto quit;
                 case 3:
                         migrate_only = 1;
                         break;
                 case 'h':
                         usage(stdout);
-                        return 0;
+                        goto quit;
                 case 'V':
                         printf("swi-etl %s\n", SWI_VERSION);
-                        return 0;
+                        goto quit;
                 default:
                         usage(stderr);
-                        return 2;
+                        exit_code = 2;
+                        goto quit;
                 }
         }
         if (optind < argc) {
                 fprintf(stderr, "swi-etl: unexpected argument \"%s\" (see --help)\n", argv[optind]);
-                return 2;
+                exit_code = 2;
+                goto quit;
         }
         if (config_file && swi_conf_load_file(&conf, config_file, err, sizeof(err)) != SWI_OK) {
                 fprintf(stderr, "swi-etl: %s\n", err);
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
         }
         if (print_config) {
                 swi_conf_print_effective(&conf, stdout);
+                swi_conf_free(&conf);
                 return 0;
         }
         /* The effective configuration, once, at start-up (secrets redacted). */
@@ -179,6 +182,10 @@ int main(int argc, char **argv)
         swi_metrics_server_destroy(ms);
         swi_pipeline_destroy(running);
         running = NULL;
+        swi_conf_free(&conf);
+        return exit_code;
+quit:
+        free(sets);
         swi_conf_free(&conf);
         return exit_code;
 }
