@@ -29,6 +29,12 @@ struct swi_pipeline_s {
         const char *topics[SWI_SRC__CNT];
         volatile sig_atomic_t stop;
         uint64_t batch_started_ms;
+        /* Batch size in force: halved after every failed commit, doubled back
+         * after successes, so a batch that cannot commit as a whole (a lock
+         * table too small, a statement too large) still gets through, and a
+         * message PostgreSQL refuses is eventually isolated in a batch of one. */
+        int64_t batch_limit;
+        int commit_failures_in_row;
         int batch_dead_letters;
         /* newest registered_at per source in the open batch, for freshness */
         int64_t batch_max_registered[SWI_SRC__CNT];
@@ -160,6 +166,12 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                 goto failed;
         }
         p->metrics.pg_down = 0;
+        p->commit_failures_in_row = 0;
+        if (p->batch_limit < p->conf->batch_size) {
+                p->batch_limit *= 2;
+                if (p->batch_limit > p->conf->batch_size)
+                        p->batch_limit = p->conf->batch_size;
+        }
         p->metrics.events += (uint64_t)st.events_inserted;
         p->metrics.duplicates += (uint64_t)st.duplicates;
         p->metrics.batches++;
@@ -184,6 +196,15 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
 failed:
         p->metrics.commit_failures++;
         p->metrics.pg_down = 1;
+        p->commit_failures_in_row++;
+        {
+                int64_t n = swi_pg_sink_batch_count(p->sink);
+                if (n > 1 && p->batch_limit > n / 2)
+                        p->batch_limit = n / 2;
+                SWI_LOG_W("etl", "batch size lowered after a failed commit",
+                          "batch_limit=%lld failures_in_row=%d", (long long)p->batch_limit,
+                          p->commit_failures_in_row);
+        }
         swi_pg_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
         p->batch_dead_letters = 0;
@@ -296,7 +317,14 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
                 return dead_letter(p, m, src, reason, detail, schema_id, ev.type);
         if (ev.registered_at > p->batch_max_registered[src])
                 p->batch_max_registered[src] = ev.registered_at;
-        return swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
+        rc = swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
+        if (rc == SWI_ERR_INVALID_ARG) {
+                /* Something PostgreSQL could not store (invalid UTF-8, a date
+                 * outside its range): bad data, so a dead letter, not a stop. */
+                snprintf(detail, sizeof(detail), "not storable: %s", swi_pg_sink_errstr(p->sink));
+                return dead_letter(p, m, src, SWI_REASON_INVALID_VALUE, detail, schema_id, ev.type);
+        }
+        return rc;
 }
 
 swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t errstr_size)
@@ -363,7 +391,7 @@ fail:
 
 swi_err_t swi_pipeline_run(swi_pipeline_t *p)
 {
-        const int64_t batch_size = p->conf->batch_size;
+        p->batch_limit = p->conf->batch_size;
         const uint64_t latency = (uint64_t)p->conf->batch_latency_ms;
         int registry_backoff = 100;
         uint64_t last_progress_log = swi_now_ms();
@@ -376,7 +404,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         p->publisher_started = true;
         }
         SWI_LOG_I("etl", "running", "group=%s batch_size=%lld latency_ms=%llu exit_at_end=%s",
-                  p->conf->group_id, (long long)batch_size, (unsigned long long)latency,
+                  p->conf->group_id, (long long)p->batch_limit, (unsigned long long)latency,
                   p->conf->exit_at_end ? "true" : "false");
         while (!p->stop) {
                 swi_kafka_msg_t m;
@@ -432,7 +460,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 pending = swi_pg_sink_batch_count(p->sink);
                 bool caught_up = swi_kafka_consumer_caught_up(p->consumer);
                 p->metrics.caught_up = caught_up;
-                if (pending >= batch_size ||
+                if (pending >= p->batch_limit ||
                     (pending > 0 && (swi_now_ms() - p->batch_started_ms >= latency || caught_up)))
                         commit_batch(p);
                 if (swi_now_ms() - last_progress_log >= 10000) {

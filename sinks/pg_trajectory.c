@@ -222,22 +222,36 @@ done:
         return rc;
 }
 
-/* Locks the keys v[from..n) (already sorted as a whole); lock ids are the
- * first 8 bytes of the pseudonym, the kind folded in. */
+/* Number of advisory lock buckets the identity keys hash into. A transaction
+ * takes at most this many locks however large its batch (PostgreSQL's lock
+ * table holds max_locks_per_transaction * max_connections entries); two keys
+ * in one bucket only serialise a little more than needed. */
+#define LOCK_BUCKETS 512
+#define LOCK_BASE    0x53574900LL /* "SWI\0": keeps clear of other advisory lock users */
+
+/* Locks the buckets of every key of s, in ascending order (no deadlocks
+ * between instances that lock the same way). */
 static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t errstr_size)
 {
         static const char sql[] = "SELECT count(pg_advisory_xact_lock(x)) FROM "
                                   "(SELECT DISTINCT x FROM unnest($1::bigint[]) x ORDER BY x) s";
+        bool used[LOCK_BUCKETS] = {false};
         buf_t b = {0};
         swi_err_t rc = SWI_OK;
 
-        buf_add(&b, "{", 1);
         for (size_t i = 0; i < s->n; i++) {
-                uint64_t id = 0;
+                uint64_t h = s->v[i].kind;
                 for (int j = 0; j < 8; j++)
-                        id = id << 8 | s->v[i].ps[j];
-                id ^= s->v[i].kind == SWI_PKEY_VNR ? 0x9e3779b97f4a7c15ULL : 0;
-                buf_printf(&b, "%s%lld", i ? "," : "", (long long)id);
+                        h = h << 8 | s->v[i].ps[j];
+                used[h % LOCK_BUCKETS] = true;
+        }
+        buf_add(&b, "{", 1);
+        int first = 1;
+        for (int i = 0; i < LOCK_BUCKETS; i++) {
+                if (!used[i])
+                        continue;
+                buf_printf(&b, "%s%lld", first ? "" : ",", LOCK_BASE + i);
+                first = 0;
         }
         buf_add(&b, "}", 1);
         if (b.oom)

@@ -112,9 +112,14 @@ CREATE TABLE swi_pub.indicator_values (
   CONSTRAINT indicator_values_dim1 CHECK ((dim1_name IS NULL) = (dim1_value IS NULL)),
   CONSTRAINT indicator_values_dim2 CHECK ((dim2_name IS NULL) = (dim2_value IS NULL)),
   CONSTRAINT indicator_values_dim3 CHECK ((dim3_name IS NULL) = (dim3_value IS NULL)),
-  -- one value per cell and measure; unused dimensions (NULL) compare equal
-  CONSTRAINT indicator_values_cell_key UNIQUE NULLS NOT DISTINCT
-    (publication, peildatum, breakdown, cohort, doelgroep, dim1_value, dim2_value, dim3_value, measure)
+  -- the cell and measure as one key (unused dimensions as ''), so that publications
+  -- can be compared with one indexable equality (swi_pub.revisions)
+  cell        text        GENERATED ALWAYS AS (
+                breakdown || E'\x1f' || cohort || E'\x1f' || doelgroep || E'\x1f' ||
+                coalesce(dim1_value, '') || E'\x1f' || coalesce(dim2_value, '') || E'\x1f' ||
+                coalesce(dim3_value, '') || E'\x1f' || measure) STORED,
+  -- one value per cell and measure
+  CONSTRAINT indicator_values_cell_key UNIQUE (publication, peildatum, cell)
 );
 COMMENT ON TABLE swi_pub.indicator_values IS
   'All published indicator values of every publication, one value per row (long format), after '
@@ -163,6 +168,10 @@ COMMENT ON COLUMN swi_pub.indicator_values.reden IS
   '(denominator - numerator in 1..T-1), numerator (its numerator is suppressed), secondary (suppressed '
   'so that another suppressed cell cannot be recovered by subtraction), leadtime_n (lead time over n < T). '
   'NULL when published.';
+COMMENT ON COLUMN swi_pub.indicator_values.cell IS
+  'Generated key of the cell and measure: breakdown, cohort, doelgroep, dim1..3_value ('''' when unused) '
+  'and measure, separated by the character U+001F. Unique per publication and peildatum; use it to compare '
+  'publications.';
 COMMENT ON COLUMN swi_pub.indicator_values.noemer IS
   'For shares and lead times: the population the value is taken over (the denominator); NULL for counts.';
 
@@ -282,7 +291,9 @@ BEGIN
   INSERT INTO swi_pub.publications (name, peildatum, known_at, rounding_base, threshold, description)
   SELECT pub_name, peildatum, known_at, rounding_base, threshold, pub_description
     FROM swi_pub.publications WHERE name = 'actueel';
-  INSERT INTO swi_pub.indicator_values
+  INSERT INTO swi_pub.indicator_values (publication, peildatum, known_at, family, breakdown, cohort,
+         doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, measure, unit,
+         value, onderdrukt, reden, noemer)
   SELECT pub_name, peildatum, known_at, family, breakdown, cohort, doelgroep, dim1_name, dim1_value,
          dim2_name, dim2_value, dim3_name, dim3_value, measure, unit, value, onderdrukt, reden, noemer
     FROM swi_pub.indicator_values WHERE publication = 'actueel';
@@ -315,12 +326,7 @@ SELECT p.name                  AS publication,
   JOIN swi_pub.publications hp ON hp.name = 'herberekening:' || p.name
   JOIN swi_pub.indicator_values g ON g.publication = p.name
   LEFT JOIN swi_pub.indicator_values h
-    ON h.publication = hp.name AND h.peildatum = g.peildatum AND h.breakdown = g.breakdown
-   AND h.cohort = g.cohort AND h.doelgroep = g.doelgroep
-   AND coalesce(h.dim1_value, '') = coalesce(g.dim1_value, '')
-   AND coalesce(h.dim2_value, '') = coalesce(g.dim2_value, '')
-   AND coalesce(h.dim3_value, '') = coalesce(g.dim3_value, '')
-   AND h.measure = g.measure
+    ON h.publication = hp.name AND h.peildatum = g.peildatum AND h.cell = g.cell
  WHERE p.frozen
 UNION ALL
 SELECT p.name, h.peildatum, NULL, h.known_at,
@@ -334,12 +340,7 @@ SELECT p.name, h.peildatum, NULL, h.known_at,
  WHERE p.frozen
    AND NOT EXISTS (
      SELECT 1 FROM swi_pub.indicator_values g
-      WHERE g.publication = p.name AND g.peildatum = h.peildatum AND g.breakdown = h.breakdown
-        AND g.cohort = h.cohort AND g.doelgroep = h.doelgroep
-        AND coalesce(g.dim1_value, '') = coalesce(h.dim1_value, '')
-        AND coalesce(g.dim2_value, '') = coalesce(h.dim2_value, '')
-        AND coalesce(g.dim3_value, '') = coalesce(h.dim3_value, '')
-        AND g.measure = h.measure);
+      WHERE g.publication = p.name AND g.peildatum = h.peildatum AND g.cell = h.cell);
 COMMENT ON VIEW swi_pub.revisions IS
   'Revisions of frozen publications: every value of a frozen publication next to the same cell and measure '
   'of its recomputation ''herberekening:<name>'' (same peildatum, everything known now), e.g. after DUO''s '
