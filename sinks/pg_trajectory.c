@@ -137,7 +137,8 @@ static int keyset_add(keyset_t *s, uint8_t kind, const uint8_t *ps)
 
 static void keyset_sort(keyset_t *s)
 {
-        qsort(s->v, s->n, sizeof(key_t_), key_cmp);
+        if (s->n > 1)
+                qsort(s->v, s->n, sizeof(key_t_), key_cmp);
         s->sorted = s->n;
 }
 
