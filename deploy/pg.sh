@@ -233,7 +233,7 @@ cmd_start() {
                         die "port $port on 127.0.0.1 is taken by another server; set SWI_PG_PORT"
                 fi
                 as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
-                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR" start >/dev/null ||
+                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR -c max_locks_per_transaction=256" start >/dev/null ||
                         die "pg_ctl start failed; last lines of $LOG_FILE:
 $(tail -n 20 "$LOG_FILE" 2>/dev/null)"
                 note "started (port $port, socket dir $SOCK_DIR, log $LOG_FILE)"
