@@ -137,9 +137,22 @@ static swi_source_t topic_source(const swi_pipeline_t *p, const char *topic)
         return SWI_SRC__CNT;
 }
 
-/* Commits the open batch. On failure the batch is dropped and every assigned
- * partition re-reads from the offsets stored in PostgreSQL: nothing is lost and
- * nothing counted twice, because the offsets moved only with committed rows. */
+/* Drops the open batch uncommitted and makes every assigned partition re-read
+ * from the offsets stored in PostgreSQL: nothing is lost and nothing counted
+ * twice, because the offsets move only with committed rows. */
+static void abandon_batch(swi_pipeline_t *p)
+{
+        p->metrics.commit_failures++;
+        p->metrics.pg_down = 1;
+        swi_pg_sink_batch_reset(p->sink);
+        memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
+        p->batch_dead_letters = 0;
+        sleep_ms(500);
+        if (p->consumer)
+                swi_kafka_consumer_reseek(p->consumer);
+}
+
+/* Commits the open batch; on failure it is abandoned (abandon_batch). */
 static swi_err_t commit_batch(swi_pipeline_t *p)
 {
         swi_batch_stats_t st = {0};
@@ -194,8 +207,6 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                   (long long)st.dead_letters, (unsigned long long)(now - t0));
         goto reset;
 failed:
-        p->metrics.commit_failures++;
-        p->metrics.pg_down = 1;
         p->commit_failures_in_row++;
         {
                 int64_t n = swi_pg_sink_batch_count(p->sink);
@@ -205,12 +216,7 @@ failed:
                           "batch_limit=%lld failures_in_row=%d", (long long)p->batch_limit,
                           p->commit_failures_in_row);
         }
-        swi_pg_sink_batch_reset(p->sink);
-        memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
-        p->batch_dead_letters = 0;
-        sleep_ms(500);
-        if (p->consumer)
-                swi_kafka_consumer_reseek(p->consumer);
+        abandon_batch(p);
         return rc;
 reset:
         swi_pg_sink_batch_reset(p->sink);
@@ -283,7 +289,64 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
         return swi_pg_sink_add_dead_letter(p->sink, &dl);
 }
 
-/* Returns SWI_ERR_REGISTRY_DOWN when the message could not be judged yet. */
+/* The stateful INVALID_VALUE checks of events.md: a correction must have its
+ * target's event type and exactly its bsn and v_nummer (same presence, same
+ * pseudonym), and an Intrekking can be neither corrected nor retracted. Only a
+ * target that is already an event (committed, or earlier in the open batch)
+ * can be judged; one not (yet) seen leaves the event pending, which is not bad
+ * input (indicators.md §1; the trajectory stage ignores a pending one that
+ * turns out not to match). Details name the defect, never a value.
+ * Returns SWI_ERR_PG when the lookup failed: then the message is not judged. */
+static swi_err_t check_target(swi_pipeline_t *p, const swi_event_t *ev, swi_reason_t *reason,
+                              char *detail, size_t detail_size)
+{
+        swi_pg_target_t t;
+        const char *ref = NULL;
+        swi_err_t rc;
+
+        *reason = SWI_REASON_NONE;
+        if (ev->has_corrects)
+                ref = ev->corrects;
+        else if (swi_evtype_is_intrekking(ev->type) && ev->has_retracts)
+                ref = ev->retracts;
+        if (!ref)
+                return SWI_OK;
+        rc = swi_pg_sink_lookup_target(p->sink, ev->source, ref, &t);
+        if (rc != SWI_OK || !t.found)
+                return rc;
+        *reason = SWI_REASON_INVALID_VALUE;
+        if (!ev->has_corrects) {
+                if (t.is_intrekking)
+                        snprintf(detail, detail_size, "an Intrekking cannot be retracted");
+                else
+                        *reason = SWI_REASON_NONE;
+        } else if (t.is_intrekking) {
+                snprintf(detail, detail_size, "an Intrekking cannot be corrected");
+        } else if (t.type != ev->type) {
+                snprintf(detail, detail_size,
+                         "correction of an event of another type (%s corrects %s)",
+                         swi_evtype_name(ev->type), swi_evtype_name(t.type));
+        } else if (t.has_bsn_ps != ev->has_bsn_ps) {
+                snprintf(detail, detail_size, "correction %s",
+                         ev->has_bsn_ps ? "with a bsn where its target has none"
+                                        : "without the bsn its target has");
+        } else if (t.has_bsn_ps && memcmp(t.bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN) != 0) {
+                snprintf(detail, detail_size, "correction whose bsn differs from its target's");
+        } else if (t.has_vnr_ps != ev->has_vnr_ps) {
+                snprintf(detail, detail_size, "correction %s",
+                         ev->has_vnr_ps ? "with a v_nummer where its target has none"
+                                        : "without the v_nummer its target has");
+        } else if (t.has_vnr_ps && memcmp(t.vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN) != 0) {
+                snprintf(detail, detail_size,
+                         "correction whose v_nummer differs from its target's");
+        } else {
+                *reason = SWI_REASON_NONE;
+        }
+        return SWI_OK;
+}
+
+/* Returns SWI_ERR_REGISTRY_DOWN when the message could not be judged yet, and
+ * SWI_ERR_PG when its correction/retraction target could not be looked up. */
 static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
 {
         char detail[512] = "";
@@ -311,6 +374,11 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
         reason = swi_validate_event(&ev, &p->vconf, detail, sizeof(detail));
         /* From here on raw identifiers are gone, whatever the verdict. */
         rc = swi_pseudonym_apply(p->pseudonym, &ev);
+        if (rc != SWI_OK)
+                return rc;
+        if (reason != SWI_REASON_NONE)
+                return dead_letter(p, m, src, reason, detail, schema_id, ev.type);
+        rc = check_target(p, &ev, &reason, detail, sizeof(detail));
         if (rc != SWI_OK)
                 return rc;
         if (reason != SWI_REASON_NONE)
@@ -447,6 +515,18 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                                 SWI_LOG_I("registry", "schema registry reachable again", "%s", "");
                         p->metrics.registry_down = 0;
                         registry_backoff = 100;
+                        if (rc == SWI_ERR_PG) {
+                                /* A target lookup failed, so this message cannot be
+                                 * judged: as after a failed commit, nothing of the
+                                 * batch is committed and all of it is re-read. */
+                                SWI_LOG_E("pg", "target lookup failed; batch dropped, "
+                                          "re-reading from stored offsets",
+                                          "error=\"%s\"", swi_pg_sink_errstr(p->sink));
+                                swi_kafka_msg_release(&m);
+                                abandon_batch(p);
+                                rc = SWI_OK;
+                                continue;
+                        }
                         if (rc == SWI_OK)
                                 rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
                                                             m.offset + 1);

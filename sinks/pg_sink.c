@@ -96,7 +96,15 @@ typedef struct stmt_s {
         const char *sql;
 } stmt_t;
 
-enum { ST_INS_EVENTS, ST_INS_DUPS, ST_INS_DL, ST_UPSERT_OFFSETS, ST_LOAD_OFFSET, ST__CNT };
+enum {
+        ST_INS_EVENTS,
+        ST_INS_DUPS,
+        ST_INS_DL,
+        ST_UPSERT_OFFSETS,
+        ST_LOAD_OFFSET,
+        ST_LOOKUP_TARGET,
+        ST__CNT
+};
 
 /* Staged events: insert the new ones; every staged row that was not inserted
  * (its key is already stored) is an absorbed duplicate. Returns both counts. */
@@ -141,6 +149,10 @@ static const stmt_t stmts[ST__CNT] = {
     [ST_LOAD_OFFSET] = {"swi_load_offset", "load offset", 3,
                         "SELECT next_offset FROM swi_ops.kafka_offsets"
                         " WHERE group_id = $1 AND topic = $2 AND partition = $3::int"},
+    /* The primary key; results in binary (the pseudonyms as raw bytes). */
+    [ST_LOOKUP_TARGET] = {"swi_lookup_target", "look up target", 2,
+                          "SELECT event_type, bsn_ps, vnr_ps FROM swi.events"
+                          " WHERE source = $1 AND event_id = $2::uuid"},
 };
 
 typedef struct buf_s {
@@ -148,7 +160,9 @@ typedef struct buf_s {
         size_t len, cap;
 } buf_t;
 
-/* One event row kept in the batch (in-batch duplicates never get one). */
+/* One event row kept in the batch (in-batch duplicates never get one). The
+ * type and identity are kept so that a correction or retraction later in the
+ * same batch can be judged against it (swi_pg_sink_lookup_target). */
 typedef struct ev_row_s {
         size_t off; /* in s->ev */
         size_t len;
@@ -159,7 +173,12 @@ typedef struct ev_row_s {
         uint8_t src;
         uint8_t dropped; /* replaced by an earlier offset of the same key */
         uint8_t id[16];
+        uint8_t type; /* swi_evtype_t */
+        uint8_t has_bsn_ps, has_vnr_ps;
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
 } ev_row_t;
+_Static_assert(SWI_EV__CNT <= UINT8_MAX, "event types must fit ev_row_t.type");
 
 typedef struct topic_s {
         char *name;
@@ -1285,6 +1304,11 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
         row->src = (uint8_t)ev->source;
         row->dropped = 0;
         memcpy(row->id, id, 16);
+        row->type = (uint8_t)ev->type;
+        row->has_bsn_ps = ev->has_bsn_ps;
+        row->has_vnr_ps = ev->has_vnr_ps;
+        memcpy(row->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN);
+        memcpy(row->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN);
 
         o = s->ev.p + s->ev.len;
         o = put_str(o, swi_source_name(ev->source));
@@ -1341,6 +1365,109 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                 tt->registered_at = ev->registered_at;
         }
         return SWI_OK;
+}
+
+/* ---- targets of corrections and retractions ------------------------------ */
+
+static void target_from_row(const ev_row_t *r, swi_pg_target_t *out)
+{
+        out->found = true;
+        out->type = (swi_evtype_t)r->type;
+        out->is_intrekking = swi_evtype_is_intrekking(out->type);
+        out->has_bsn_ps = r->has_bsn_ps;
+        out->has_vnr_ps = r->has_vnr_ps;
+        if (r->has_bsn_ps)
+                memcpy(out->bsn_ps, r->bsn_ps, SWI_PSEUDO_LEN);
+        if (r->has_vnr_ps)
+                memcpy(out->vnr_ps, r->vnr_ps, SWI_PSEUDO_LEN);
+}
+
+/* A pseudonym column of the binary lookup result; false if malformed. */
+static bool target_pseudonym(const PGresult *res, int col, bool *has, uint8_t out[SWI_PSEUDO_LEN])
+{
+        *has = !PQgetisnull(res, 0, col);
+        if (!*has)
+                return true;
+        if (PQgetlength(res, 0, col) != SWI_PSEUDO_LEN)
+                return false;
+        memcpy(out, PQgetvalue(res, 0, col), SWI_PSEUDO_LEN);
+        return true;
+}
+
+/* One execution of the lookup statement; *out gets the result on success. */
+static swi_err_t lookup_stored(swi_pg_sink_t *s, const char *const params[2], PGresult **out)
+{
+        const stmt_t *st = &stmts[ST_LOOKUP_TARGET];
+        PGresult *res;
+        swi_err_t rc = start_op(s, NULL, st->purpose);
+
+        if (rc != SWI_OK)
+                return rc;
+        res = PQexecPrepared(s->conn, st->name, st->nparams, params, NULL, NULL, 1);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                set_pg_err(s, st->purpose);
+                PQclear(res);
+                return SWI_ERR_PG;
+        }
+        *out = res;
+        return SWI_OK;
+}
+
+swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
+                                    const char *target_event_id, swi_pg_target_t *out)
+{
+        swi_err_t rc = SWI_OK;
+        PGresult *res = NULL;
+        uint8_t id[16];
+        char canon[SWI_UUID_LEN + 1], name[64];
+        const char *params[2];
+        int len;
+
+        assert(target_event_id && out);
+        memset(out, 0, sizeof(*out));
+        out->type = SWI_EV_NONE;
+        if ((unsigned)src >= SWI_SRC__CNT || uuid_parse(target_event_id, id) != 0) {
+                set_err(s, "look up target", "unknown source or target is not a UUID");
+                return SWI_ERR_INVALID_ARG;
+        }
+        /* The open batch first: it is not on the server yet. */
+        if (s->nrows > 0) {
+                uint32_t slot = *slot_find(s, key_hash((uint8_t)src, id), (uint8_t)src, id);
+                if (slot != 0) {
+                        target_from_row(&s->rows[slot - 1], out);
+                        return SWI_OK;
+                }
+        }
+        /* Canonical text, so that the ::uuid cast cannot fail. */
+        *put_uuid(canon, id) = '\0';
+        params[0] = swi_source_name(src);
+        params[1] = canon;
+        rc = lookup_stored(s, params, &res);
+        if (rc != SWI_OK && (!s->conn || PQstatus(s->conn) != CONNECTION_OK)) {
+                /* read-only: safe to retry once on a fresh connection */
+                rc = lookup_stored(s, params, &res);
+        }
+        if (rc != SWI_OK || PQntuples(res) == 0)
+                goto done;
+        len = PQgetlength(res, 0, 0);
+        if (PQnfields(res) != 3 || PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+            len >= (int)sizeof(name) ||
+            !target_pseudonym(res, 1, &out->has_bsn_ps, out->bsn_ps) ||
+            !target_pseudonym(res, 2, &out->has_vnr_ps, out->vnr_ps)) {
+                set_err(s, "look up target", "unexpected result shape");
+                memset(out, 0, sizeof(*out));
+                out->type = SWI_EV_NONE;
+                rc = SWI_ERR_PG;
+                goto done;
+        }
+        memcpy(name, PQgetvalue(res, 0, 0), (size_t)len);
+        name[len] = '\0';
+        out->found = true;
+        out->type = swi_evtype_lookup(src, name);
+        out->is_intrekking = swi_evtype_is_intrekking(out->type);
+done:
+        PQclear(res);
+        return rc;
 }
 
 void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)

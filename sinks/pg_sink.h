@@ -63,6 +63,27 @@ swi_err_t swi_pg_sink_add_offset(swi_pg_sink_t *s, const char *topic, int32_t pa
 /* Messages added since the last reset (events + dead letters). */
 int64_t swi_pg_sink_batch_count(const swi_pg_sink_t *s);
 
+/* The target of a correction or retraction, as far as it is known. */
+typedef struct swi_pg_target_s {
+        bool found;          /* false: not (yet) an event; the rest is zero */
+        bool is_intrekking;  /* the target is itself an Intrekking */
+        swi_evtype_t type;   /* SWI_EV_NONE if the stored type name is unknown */
+        bool has_bsn_ps, has_vnr_ps;
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
+} swi_pg_target_t;
+
+/* Finds the event (src, target_event_id): first among the events added to the
+ * open batch (the row that will be stored, after in-batch duplicates), then
+ * in swi.events (one primary-key lookup; read-only, outside any transaction,
+ * retried once on a fresh connection when the old one turns out dead). A
+ * dead-lettered message is not an event: it is not found.
+ * Returns SWI_OK (out->found says whether it exists), SWI_ERR_INVALID_ARG if
+ * target_event_id is not a UUID, or SWI_ERR_PG (errstr: purpose plus
+ * PQerrorMessage). The open batch is unchanged either way. */
+swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
+                                    const char *target_event_id, swi_pg_target_t *out);
+
 /* Commits the batch in one transaction and resets it. On failure the
  * transaction is rolled back, the batch is kept for inspection but must be
  * reset and re-consumed from the stored offsets by the caller; the sink

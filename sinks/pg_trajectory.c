@@ -6,9 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
+#include "common/log.h"
 #include "transform/gemeenten.h"
 #include "transform/trajectory.h"
+
+static double now_s(void)
+{
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
 
 typedef struct key_s {
         uint8_t kind; /* SWI_PKEY_BSN or SWI_PKEY_VNR */
@@ -609,10 +618,12 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         swi_err_t rc = SWI_OK;
         int added;
 
+        double tp[6] = {0};
         memset(stats, 0, sizeof(*stats));
         if (n == 0)
                 return SWI_OK;
 
+        tp[0] = now_s();
         /* 1. identity edges brought by the batch, and the touched keys */
         buf_add(&b, "", 0);
         for (size_t i = 0; i < n; i++) {
@@ -643,6 +654,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         goto done;
         }
 
+        tp[1] = now_s();
         /* 2. whole clusters, locked; repeat until no other instance grew them */
         do {
                 rc = expand(conn, &ks, &added, errstr, errstr_size);
@@ -660,6 +672,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         break;
         }
 
+        tp[2] = now_s();
         /* 3. every event of the clusters */
         keys_param(&ks, SWI_PKEY_BSN, &p1);
         keys_param(&ks, SWI_PKEY_VNR, &p2);
@@ -758,6 +771,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
         stats->clusters = (int64_t)ncl;
 
+        tp[3] = now_s();
         /* 4. versions from from_k on; delete what they replace first */
         b.n = 0;
         buf_add(&b, "", 0);
@@ -880,6 +894,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         goto done;
         }
 
+        tp[4] = now_s();
         /* 5. findings as known now */
         b.n = 0;
         buf_add(&b, "", 0);
@@ -918,6 +933,12 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                      "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date) "
                      "FROM STDIN",
                      &b, "COPY findings", errstr, errstr_size);
+        tp[5] = now_s();
+        SWI_LOG_D("trajectory", "step", "clusters=%lld events=%lld versions=%lld edges_s=%.3f "
+                  "lock_s=%.3f load_s=%.3f versions_s=%.3f findings_s=%.3f",
+                  (long long)stats->clusters, (long long)stats->events_loaded,
+                  (long long)stats->versions_written, tp[1] - tp[0], tp[2] - tp[1],
+                  tp[3] - tp[2], tp[4] - tp[3], tp[5] - tp[4]);
         goto done;
 nomem:
         snprintf(errstr, errstr_size, "trajectory step: out of memory");
@@ -941,17 +962,9 @@ done:
 
 /* ---- publications (pg_publish.h) ------------------------------------------ */
 
-#include <sys/time.h>
-
 #include "sinks/pg_publish.h"
 #include "transform/indicators.h"
 
-static double now_s(void)
-{
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
 
 /* Cluster representative of every key that has an identity edge, into a temp
  * table tmp_rep(kind, ps, rep): rep is "B<hex>" / "V<hex>" of the smallest key

@@ -44,6 +44,12 @@ swi_source_t swi_evtype_source(swi_evtype_t t)
         return (unsigned)t < SWI_EV__CNT ? evtypes[t].src : SWI_SRC__CNT;
 }
 
+bool swi_evtype_is_intrekking(swi_evtype_t t)
+{
+        return t == SWI_EV_IND_INTREKKING || t == SWI_EV_COA_INTREKKING ||
+               t == SWI_EV_DUO_INTREKKING || t == SWI_EV_GEM_INTREKKING;
+}
+
 swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name)
 {
         for (int i = 0; i < SWI_EV__CNT; i++)

@@ -147,6 +147,8 @@ swi_source_t swi_source_from_name(const char *name);
 /* Event type name ("PipVastgesteld"); "?" for SWI_EV_NONE. */
 const char *swi_evtype_name(swi_evtype_t t);
 swi_source_t swi_evtype_source(swi_evtype_t t);
+/* True for the Intrekking of any source. */
+bool swi_evtype_is_intrekking(swi_evtype_t t);
 /* Finds the event type by (source, name); SWI_EV_NONE if none. */
 swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name);
 /* Finds the event type by name in any source (first match); SWI_EV_NONE if none. */

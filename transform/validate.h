@@ -1,8 +1,9 @@
 /* validate.h - the stateless checks of events.md "What counts as bad input".
  *
  * Stateful checks (a correction whose type or identifiers differ from its
- * target's, an Intrekking of an Intrekking) need the target and are made where
- * the target is known (the trajectory stage).
+ * target's, an Intrekking of an Intrekking) need the target: they are made in
+ * etl/pipeline.c when the target is already known, and the trajectory stage
+ * ignores a pending one that turns out not to match (docs/validation.md).
  * Thread safety: all functions are pure (the gemeente list is read-only). */
 #ifndef SWI_VALIDATE_H
 #define SWI_VALIDATE_H

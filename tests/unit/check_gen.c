@@ -542,6 +542,113 @@ START_TEST(test_gen_horizon)
 }
 END_TEST
 
+/* --bad-references: exactly N of each kind, each after its target in the same
+ * topic and under the same key, stateless-clean (only the target makes them
+ * INVALID_VALUE), in the manifest and not among the good events; the rest of
+ * the stream is what it is without the option. */
+START_TEST(test_gen_bad_references)
+{
+        enum { N = 3 };
+        swi_gen_encoder_t *enc = encoder();
+        swi_gen_opts_t o;
+        swi_gen_t *g, *g0;
+        char mpath[] = "/tmp/check_gen_man_XXXXXX";
+        FILE *f;
+        json_t *man, *br;
+        json_error_t jerr;
+        size_t cap, n = 0;
+        uint64_t kinds[3] = {0}, clean = 0;
+        struct clean_ev {
+                swi_event_t ev;
+                const char *topic;
+                const uint8_t *key;
+                size_t key_len;
+        } *seen;
+
+        load_gems();
+        swi_gen_opts_default(&o);
+        o.persons = 150;
+        o.seed = 7;
+        g0 = generate(enc, &o);
+        o.bad_references = N;
+        g = generate(enc, &o);
+        ck_assert_int_eq(swi_gen_count(g), swi_gen_count(g0) + 3 * N);
+        cap = swi_gen_count(g);
+        seen = calloc(cap, sizeof(*seen));
+        ck_assert_ptr_nonnull(seen);
+
+        for (size_t i = 0; i < swi_gen_count(g); i++) {
+                swi_gen_msg_t m;
+                swi_event_t ev;
+                int32_t id;
+                const char *tid;
+                size_t k;
+
+                swi_gen_message(g, i, &m);
+                if (defects(enc, m.topic, m.val, m.val_len, &ev, &id) != 0)
+                        continue;
+                for (k = 0; k < n; k++)
+                        if (!strcmp(seen[k].ev.event_id, ev.event_id))
+                                break;
+                if (k < n)
+                        continue; /* a duplicate */
+                clean++;
+                tid = ev.has_corrects ? ev.corrects : ev.has_retracts ? ev.retracts : NULL;
+                for (k = 0; tid && k < n; k++)
+                        if (seen[k].ev.source == ev.source && !strcmp(seen[k].ev.event_id, tid))
+                                break;
+                if (tid && k < n) {
+                        const swi_event_t *t = &seen[k].ev;
+                        int kind = -1;
+                        if (ev.has_corrects && t->type != ev.type)
+                                kind = 0;
+                        else if (ev.has_corrects && (t->has_bsn != ev.has_bsn ||
+                                                     strcmp(t->bsn, ev.bsn) != 0))
+                                kind = 1;
+                        else if (ev.has_corrects)
+                                ck_assert_str_eq(t->vnr, ev.vnr); /* good correction */
+                        else if (swi_evtype_is_intrekking(t->type))
+                                kind = 2;
+                        if (kind >= 0) {
+                                kinds[kind]++;
+                                ck_assert_str_eq(seen[k].topic, m.topic);
+                                ck_assert_int_eq(seen[k].key_len, m.key_len);
+                                ck_assert(!memcmp(seen[k].key, m.key, m.key_len));
+                                ck_assert_int_lt(t->registered_at, ev.registered_at);
+                        }
+                }
+                ck_assert_int_lt(n, cap);
+                seen[n].ev = ev;
+                seen[n].topic = m.topic;
+                seen[n].key = m.key;
+                seen[n].key_len = m.key_len;
+                n++;
+        }
+        for (int k = 0; k < 3; k++)
+                ck_assert_msg(kinds[k] == N, "kind %d: %llu", k, (unsigned long long)kinds[k]);
+
+        close(mkstemp(mpath));
+        f = fopen(mpath, "w");
+        ck_assert_int_eq(swi_gen_manifest_write(g, f), SWI_OK);
+        fclose(f);
+        man = json_load_file(mpath, 0, &jerr);
+        ck_assert_msg(man != NULL, "manifest: %s", jerr.text);
+        br = json_object_get(man, "bad_references");
+        ck_assert_int_eq(json_integer_value(json_object_get(br, "correction_other_type")), N);
+        ck_assert_int_eq(json_integer_value(json_object_get(br, "correction_other_bsn")), N);
+        ck_assert_int_eq(json_integer_value(json_object_get(br, "intrekking_of_intrekking")), N);
+        ck_assert_int_eq(json_integer_value(json_object_get(br, "total")), 3 * N);
+        ck_assert_int_eq(json_integer_value(json_object_get(man, "good_event_ids")),
+                         clean - 3 * N);
+        json_decref(man);
+        unlink(mpath);
+        free(seen);
+        swi_gen_destroy(g);
+        swi_gen_destroy(g0);
+        swi_gen_encoder_destroy(enc);
+}
+END_TEST
+
 static Suite *gen_suite(void)
 {
         Suite *s = suite_create("gen");
@@ -555,6 +662,7 @@ static Suite *gen_suite(void)
         tcase_add_test(tc, test_gen_stream_matches_manifest);
         tcase_add_test(tc, test_gen_clean_stream_ordered);
         tcase_add_test(tc, test_gen_horizon);
+        tcase_add_test(tc, test_gen_bad_references);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -667,6 +667,189 @@ START_TEST(test_pg_sink_large_batch_grows_buffers)
 }
 END_TEST
 
+/* ---- correction/retraction targets ---------------------------------------- */
+
+static swi_pg_target_t lookup(swi_pg_sink_t *s, swi_source_t src, const char *id)
+{
+        swi_pg_target_t t;
+        swi_err_t rc = swi_pg_sink_lookup_target(s, src, id, &t);
+        ck_assert_msg(rc == SWI_OK, "lookup_target: %s", swi_pg_sink_errstr(s));
+        return t;
+}
+
+/* An IND event: v_nummer only, a pseudonym distinct from make_event's bsn one. */
+static swi_event_t make_vnr_event(swi_evtype_t type, const char *event_id)
+{
+        swi_event_t ev = make_event(type, event_id);
+        ev.has_bsn_ps = false;
+        memset(ev.bsn_ps, 0, sizeof(ev.bsn_ps));
+        ev.has_vnr_ps = true;
+        for (int i = 0; i < SWI_PSEUDO_LEN; i++)
+                ev.vnr_ps[i] = (uint8_t)(255 - i * 3);
+        return ev;
+}
+
+static void assert_target(const swi_pg_target_t *t, const swi_event_t *ev)
+{
+        ck_assert(t->found);
+        ck_assert_int_eq(t->type, ev->type);
+        ck_assert_int_eq(t->is_intrekking, swi_evtype_is_intrekking(ev->type));
+        ck_assert_int_eq(t->has_bsn_ps, ev->has_bsn_ps);
+        ck_assert_int_eq(t->has_vnr_ps, ev->has_vnr_ps);
+        if (ev->has_bsn_ps)
+                ck_assert(memcmp(t->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN) == 0);
+        if (ev->has_vnr_ps)
+                ck_assert(memcmp(t->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN) == 0);
+}
+
+START_TEST(test_pg_sink_lookup_target_in_open_batch)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(51));
+        swi_event_t intr = make_event(SWI_EV_GEM_INTREKKING, ID(52));
+        swi_event_t ind = make_vnr_event(SWI_EV_IND_ASIELAANVRAAG_INGEDIEND, ID(53));
+        swi_event_t later = make_event(SWI_EV_GEM_LEERROUTE_GEWIJZIGD, ID(54));
+        swi_event_t earlier = later;
+        swi_event_t hex = make_event(SWI_EV_GEM_GEVESTIGD, ID(ab));
+        swi_pg_target_t t;
+
+        add_str(&pip, "gemeente", "GM0363");
+        intr.has_retracts = true;
+        snprintf(intr.retracts, sizeof(intr.retracts), "%s", ID(51));
+        add_ev(s, &pip, 0, 1);
+        add_ev(s, &intr, 0, 2);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &ind, "ind.events", 0, 3), SWI_OK);
+
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(51));
+        assert_target(&t, &pip);
+        ck_assert(!t.is_intrekking);
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(52));
+        assert_target(&t, &intr);
+        ck_assert(t.is_intrekking);
+        t = lookup(s, SWI_SRC_IND, ID(53));
+        assert_target(&t, &ind);
+        ck_assert(!t.has_bsn_ps && t.has_vnr_ps);
+        /* the UUID's text form does not matter */
+        add_ev(s, &hex, 0, 4);
+        t = lookup(s, SWI_SRC_GEMEENTE, "00000000-0000-4000-8000-0000000000AB");
+        assert_target(&t, &hex);
+
+        /* an in-batch duplicate: the row that will be stored is the one found
+         * (here the lower offset of the partition, which replaces the first) */
+        later.has_bsn_ps = false;
+        later.has_vnr_ps = true;
+        memset(later.vnr_ps, 9, SWI_PSEUDO_LEN);
+        add_ev(s, &later, 1, 20);
+        add_ev(s, &earlier, 1, 10);
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(54));
+        assert_target(&t, &earlier);
+
+        /* only in memory: nothing reached the server, and an abandoned batch
+         * is forgotten */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 0);
+        swi_pg_sink_batch_reset(s);
+        ck_assert(!lookup(s, SWI_SRC_GEMEENTE, ID(51)).found);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_lookup_target_stored)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(61));
+        swi_event_t intr = make_event(SWI_EV_DUO_INTREKKING, ID(62));
+        swi_event_t ind = make_vnr_event(SWI_EV_IND_BSN_TOEGEKEND, ID(63));
+        swi_pg_target_t t;
+
+        ind.has_bsn_ps = true; /* both identifiers */
+        memset(ind.bsn_ps, 0x5a, SWI_PSEUDO_LEN);
+        intr.has_retracts = true;
+        snprintf(intr.retracts, sizeof(intr.retracts), "%s", ID(99));
+        add_ev(s, &pip, 0, 1);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &intr, "duo.events", 0, 1), SWI_OK);
+        ck_assert_int_eq(swi_pg_sink_add_event(s, &ind, "ind.events", 0, 1), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 3);
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 0);
+
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(61));
+        assert_target(&t, &pip);
+        ck_assert(t.has_bsn_ps && !t.has_vnr_ps);
+        t = lookup(s, SWI_SRC_DUO, ID(62));
+        assert_target(&t, &intr);
+        ck_assert(t.is_intrekking);
+        t = lookup(s, SWI_SRC_IND, ID(63));
+        assert_target(&t, &ind);
+        ck_assert(t.has_bsn_ps && t.has_vnr_ps);
+        /* the stored event is found while a new batch is open, too */
+        add_ev(s, &pip, 0, 2); /* a stored duplicate in the open batch */
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(61));
+        assert_target(&t, &pip);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_lookup_target_not_found)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(71));
+        swi_dead_letter_t dl = make_dl(SWI_REASON_INVALID_VALUE, "LBT score 57", 2);
+        swi_pg_target_t t;
+
+        add_ev(s, &pip, 0, 1);
+        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &dl), SWI_OK);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+
+        /* unknown id; same id under another source; nothing in a batch */
+        t = lookup(s, SWI_SRC_GEMEENTE, ID(72));
+        ck_assert(!t.found);
+        ck_assert_int_eq(t.type, SWI_EV_NONE);
+        ck_assert(!t.has_bsn_ps && !t.has_vnr_ps && !t.is_intrekking);
+        ck_assert(!lookup(s, SWI_SRC_DUO, ID(71)).found);
+        add_ev(s, &pip, 0, 3);
+        ck_assert(!lookup(s, SWI_SRC_IND, ID(71)).found);
+        /* not a UUID: refused before anything is sent */
+        ck_assert_int_eq(swi_pg_sink_lookup_target(s, SWI_SRC_GEMEENTE, "71", &t),
+                         SWI_ERR_INVALID_ARG);
+        ck_assert(!t.found);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+START_TEST(test_pg_sink_lookup_target_reports_pg_errors)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(81));
+        swi_pg_target_t t;
+
+        add_ev(s, &pip, 0, 1);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
+
+        /* a connection killed while idle: one retry on a fresh one */
+        terminate_sink_backend();
+        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
+
+        /* a real error: reported with the purpose, the batch untouched */
+        add_ev(s, &pip, 0, 2);
+        exec_ok(vconn, "ALTER TABLE swi.events RENAME TO events_gone");
+        ck_assert_int_eq(swi_pg_sink_lookup_target(s, SWI_SRC_GEMEENTE, ID(82), &t), SWI_ERR_PG);
+        ck_assert(!t.found);
+        ck_assert_msg(strstr(swi_pg_sink_errstr(s), "look up target: ") ==
+                          swi_pg_sink_errstr(s) &&
+                          strstr(swi_pg_sink_errstr(s), "events") != NULL,
+                      "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 1);
+        exec_ok(vconn, "ALTER TABLE swi.events_gone RENAME TO events");
+        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
+        ck_assert(!lookup(s, SWI_SRC_GEMEENTE, ID(82)).found);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -684,6 +867,10 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_copy_escaping_roundtrips);
         tcase_add_test(tc, test_pg_sink_rejects_unusable_events_without_poisoning_batch);
         tcase_add_test(tc, test_pg_sink_large_batch_grows_buffers);
+        tcase_add_test(tc, test_pg_sink_lookup_target_in_open_batch);
+        tcase_add_test(tc, test_pg_sink_lookup_target_stored);
+        tcase_add_test(tc, test_pg_sink_lookup_target_not_found);
+        tcase_add_test(tc, test_pg_sink_lookup_target_reports_pg_errors);
         suite_add_tcase(su, tc);
         return su;
 }

@@ -35,6 +35,7 @@ typedef enum oid_e {
         O_RETRACTIONS,
         O_BAD,
         O_OLD_SCHEMA,
+        O_BAD_REFERENCES,
         O_SCHEMA_DIR,
         O_BOOTSTRAP,
         O_TOPIC_PREFIX,
@@ -72,6 +73,9 @@ static const struct opt_s {
      "bad messages per good event, spread over every reject reason"},
     {O_OLD_SCHEMA, "old-schema", 0, OT_SHARE, "0.3",
      "share of BredeIntakeAfgerond without jonge_kinderen written with schema id 100 (v1)"},
+    {O_BAD_REFERENCES, "bad-references", 0, OT_COUNT, "0",
+     "N corrections of another event type, N with another bsn and N Intrekkingen of an "
+     "Intrekking, each after its target"},
     {O_SCHEMA_DIR, "schema-dir", 0, OT_STR, "schemas",
      "directory with registry.json and the .avsc files"},
     {O_BOOTSTRAP, "bootstrap", 'b', OT_STR, NULL, "produce to these Kafka brokers (host:port,...)"},
@@ -144,6 +148,8 @@ static int apply(cfg_t *c, const struct opt_s *o, const char *v)
                                 return -1;
                         }
                         c->gen.persons = u;
+                } else if (o->id == O_BAD_REFERENCES) {
+                        c->gen.bad_references = u;
                 } else {
                         c->gen.seed = u;
                 }
@@ -417,11 +423,11 @@ int main(int argc, char **argv)
         if (!c.quiet)
                 SWI_LOG_I("gen", "start",
                           "persons=%llu seed=%llu until=%s duplicates=%g late=%g corrections=%g "
-                          "retractions=%g bad=%g old_schema=%g rate=%g",
+                          "retractions=%g bad=%g old_schema=%g bad_references=%llu rate=%g",
                           (unsigned long long)c.gen.persons, (unsigned long long)c.gen.seed,
                           swi_date_format(c.gen.until, (char[11]){0}), c.gen.duplicates, c.gen.late,
                           c.gen.corrections, c.gen.retractions, c.gen.bad, c.gen.old_schema,
-                          c.rate);
+                          (unsigned long long)c.gen.bad_references, c.rate);
         g = swi_gen_run(&c.gen, enc, errstr, sizeof(errstr));
         if (!g) {
                 SWI_LOG_E("gen", "generation failed", "error=\"%s\"", errstr);

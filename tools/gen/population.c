@@ -174,6 +174,7 @@ typedef struct pev_s {
         bool keep;       /* false: beyond the horizon, discarded */
         bool derived;    /* a correction or an Intrekking */
         int64_t deliver; /* delivery order key (ms) */
+        int64_t sent;    /* delivery key of its message, late delivery included (flush_person) */
 } pev_t;
 
 typedef struct msg_s {
@@ -194,7 +195,13 @@ typedef struct stats_s {
         uint64_t late_registered, late_delivered;
         uint64_t bad[SWI_REASON__CNT];
         uint64_t old_schema;
+        uint64_t bad_refs[3]; /* BADREF_* */
 } stats_t;
+
+/* Kinds of --bad-references, as named in the manifest. */
+enum { BADREF_OTHER_TYPE, BADREF_OTHER_BSN, BADREF_INTREKKING, BADREF__CNT };
+static const char *const badref_names[BADREF__CNT] = {
+    "correction_other_type", "correction_other_bsn", "intrekking_of_intrekking"};
 
 struct swi_gen_s {
         swi_gen_opts_t o;
@@ -210,6 +217,7 @@ struct swi_gen_s {
         int32_t dissolved_last[NDISSOLVED];
         /* current person */
         rng_t rng;
+        rng_t ref_rng; /* --bad-references: a stream of its own, so 0 changes nothing */
         person_t *persons;
         pev_t *pev;
         size_t npev, cappev;
@@ -1313,6 +1321,7 @@ static void flush_person(swi_gen_t *g)
                 m = emit(g, ev->source, key_of(ev), ev, id, deliver);
                 if (!m)
                         return;
+                pe->sent = deliver;
                 if (id == SWI_GEN_SCHEMA_BI_AFGEROND_V1)
                         g->st.old_schema++;
                 g->st.events[ev->type]++;
@@ -1332,6 +1341,97 @@ static void flush_person(swi_gen_t *g)
                         if (id == SWI_GEN_SCHEMA_BI_AFGEROND_V1)
                                 g->st.old_schema++;
                 }
+        }
+}
+
+/* ---- bad references (--bad-references) ----------------------------------- */
+
+/* A kept event of the current person that can be the target of kind k, with
+ * the later registration (and, for BADREF_OTHER_TYPE, the donor of the other
+ * type's payload) that the bad reference gets; false if this one cannot. */
+static bool badref_fits(swi_gen_t *g, int k, const pev_t *t, const pev_t **donor, int64_t *reg)
+{
+        rng_t *r = &g->ref_rng;
+        int64_t base = t->ev.registered_at;
+
+        *donor = NULL;
+        if (!t->keep)
+                return false;
+        switch (k) {
+        case BADREF_OTHER_TYPE:
+                if (swi_evtype_is_intrekking(t->ev.type))
+                        return false;
+                for (size_t i = 0; i < g->npev && !*donor; i++) {
+                        const pev_t *d = &g->pev[i];
+                        if (d->keep && d->ev.source == t->ev.source && d->ev.type != t->ev.type &&
+                            !swi_evtype_is_intrekking(d->ev.type))
+                                *donor = d;
+                }
+                if (!*donor)
+                        return false;
+                if ((*donor)->ev.registered_at > base)
+                        base = (*donor)->ev.registered_at;
+                break;
+        case BADREF_OTHER_BSN:
+                if (swi_evtype_is_intrekking(t->ev.type) || !t->ev.has_bsn)
+                        return false;
+                break;
+        default:
+                if (!swi_evtype_is_intrekking(t->ev.type))
+                        return false;
+                break;
+        }
+        *reg = base + irange(r, HOUR_MS, 30 * DAY_MS);
+        return *reg <= g->horizon_end_ms;
+}
+
+/* Appends, for the current person, at most one bad reference of each kind
+ * still short of --bad-references. Each keeps its target's key (so its
+ * partition) and is delivered after it, so a single consumer meets the target
+ * first. Counted in bad_refs only, never as good events. */
+static void gen_bad_references(swi_gen_t *g)
+{
+        rng_t *r = &g->ref_rng;
+
+        if (g->npev == 0)
+                return;
+        for (int k = 0; k < BADREF__CNT && !g->failed; k++) {
+                size_t start = (size_t)irange(r, 0, (int64_t)g->npev - 1);
+                const pev_t *t = NULL, *donor = NULL;
+                int64_t reg = 0, deliver;
+                swi_event_t ev;
+
+                if (g->st.bad_refs[k] >= g->o.bad_references)
+                        continue;
+                for (size_t j = 0; j < g->npev && !t; j++) {
+                        const pev_t *c = &g->pev[(start + j) % g->npev];
+                        if (badref_fits(g, k, c, &donor, &reg))
+                                t = c;
+                }
+                if (!t)
+                        continue;
+                ev = donor ? donor->ev : t->ev;
+                make_uuid(r, ev.event_id);
+                ev.registered_at = reg;
+                ev.has_corrects = ev.has_retracts = false;
+                if (k == BADREF_INTREKKING) {
+                        ev.has_retracts = true;
+                        memcpy(ev.retracts, t->ev.event_id, sizeof(ev.retracts));
+                        ev.event_date = (int32_t)(reg / DAY_MS);
+                } else {
+                        ev.has_corrects = true;
+                        memcpy(ev.corrects, t->ev.event_id, sizeof(ev.corrects));
+                }
+                if (k == BADREF_OTHER_BSN) {
+                        uint64_t idx = g->o.persons + g->st.bad_refs[k];
+                        do
+                                make_bsn(g->o.seed, idx++, ev.bsn);
+                        while (strcmp(ev.bsn, t->ev.bsn) == 0);
+                }
+                deliver = (t->sent > reg ? t->sent : reg) + irange(r, 1000, HOUR_MS);
+                if (!emit(g, ev.source, key_of(&t->ev), &ev, ev.schema_id, deliver))
+                        return;
+                g->st.bad_refs[k]++;
         }
 }
 
@@ -1586,6 +1686,7 @@ swi_gen_t *swi_gen_run(const swi_gen_opts_t *o, swi_gen_encoder_t *enc, char *er
         g->errstr_size = errstr_size;
         errstr[0] = '\0';
         g->horizon_end_ms = ((int64_t)o->until + 1) * DAY_MS - 1;
+        rng_seed(&g->ref_rng, o->seed, 0xbefULL << 40);
         for (int s = 0; s < SWI_SRC__CNT; s++) {
                 snprintf(g->topics[s], sizeof(g->topics[s]), "%s%s.events",
                          o->topic_prefix ? o->topic_prefix : "", swi_source_name((swi_source_t)s));
@@ -1606,6 +1707,8 @@ swi_gen_t *swi_gen_run(const swi_gen_opts_t *o, swi_gen_encoder_t *enc, char *er
                 gen_person(g, i);
                 shape_person(g);
                 flush_person(g);
+                if (o->bad_references > 0 && !g->failed)
+                        gen_bad_references(g);
                 if (o->progress && (i & 1023) == 0 && now_s() - last > 3) {
                         last = now_s();
                         SWI_LOG_I("gen", "generating", "persons=%llu of=%llu messages=%zu",
@@ -1720,6 +1823,18 @@ swi_err_t swi_gen_manifest_write(const swi_gen_t *g, FILE *f)
         json_object_set_new(root, "bad_messages_total", json_integer((json_int_t)bad_total));
         json_object_set_new(root, "old_schema_messages",
                             json_integer((json_int_t)g->st.old_schema));
+        if (g->o.bad_references > 0) {
+                /* INVALID_VALUE once their targets are known; not good events */
+                uint64_t n = 0;
+                o = json_object();
+                for (int k = 0; k < BADREF__CNT; k++) {
+                        json_object_set_new(o, badref_names[k],
+                                            json_integer((json_int_t)g->st.bad_refs[k]));
+                        n += g->st.bad_refs[k];
+                }
+                json_object_set_new(o, "total", json_integer((json_int_t)n));
+                json_object_set_new(root, "bad_references", o);
+        }
         rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         json_decref(root);
         if (rc != 0 || fputc('\n', f) == EOF)

@@ -28,6 +28,11 @@ typedef struct swi_gen_opts_s {
         uint64_t seed;
         int32_t until; /* generation horizon (days since epoch), inclusive */
         double duplicates, late, corrections, retractions, bad, old_schema;
+        /* Per kind: corrections of another event type, corrections with
+         * another bsn, Intrekkingen of an Intrekking; each delivered after its
+         * target (INVALID_VALUE once the target is known). 0: none, and the
+         * output is exactly what it is without this option. */
+        uint64_t bad_references;
         const char *topic_prefix; /* prepended to "ind.events" etc.; "" for none */
         bool progress;            /* log progress to stderr every few seconds */
 } swi_gen_opts_t;

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# bench/run.sh - swi-stream benchmarks: ratios against a baseline measured in the
+# same run, medians of several runs (see bench/README.md).
+#
+#   bench/run.sh [--full] [--persons N] [--runs R] [--batch B] [--traj-batch B]
+#                [--skip-ingest] [--skip-traj-ingest] [--skip-publish] [--skip-trajectory]
+#
+#   a. ingest:      swi-etl (trajectories off) vs a bare COPY of the same rows
+#   b. ingest+traj: swi-etl (trajectories on, batch.size --traj-batch, default
+#                   5000: at 20000 the trajectory step's advisory locks overflow
+#                   PostgreSQL's lock table, see README) vs the same bare COPY
+#   c. publish:     swi-publish over the database of (b)
+#   d. trajectory:  bench/bench_trajectory (swi_cluster_versions in-process)
+#
+# Default size: 20,000 persons (~300k messages); --full: 150,000 persons (~2.3M
+# messages; takes long, see README). Builds into build-bench/ (Release), uses the
+# project-local PostgreSQL (deploy/pg.sh) with scratch databases bench_*_<pid>
+# that are dropped at exit; never writes the database "swi".
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$SRC/build-bench
+PERSONS=20000
+RUNS=3
+BATCH=20000
+TRAJ_BATCH=5000
+SEED=1
+do_ingest=1 do_traj=1 do_pub=1 do_tb=1
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) PERSONS=150000 ;;
+    --persons) PERSONS=$2; shift ;;
+    --runs) RUNS=$2; shift ;;
+    --batch) BATCH=$2; shift ;;
+    --traj-batch) TRAJ_BATCH=$2; shift ;;
+    --seed) SEED=$2; shift ;;
+    --skip-ingest) do_ingest=0 ;;
+    --skip-traj-ingest) do_traj=0 ;;
+    --skip-publish) do_pub=0 ;;
+    --skip-trajectory) do_tb=0 ;;
+    -h|--help) usage 0 ;;
+    *) echo "bench: unknown option $1" >&2; usage ;;
+  esac
+  shift
+done
+[ "$do_traj" = 1 ] || do_pub=0 # publication runs over the database of (b)
+
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---- build -------------------------------------------------------------------
+cd "$SRC"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  log "configuring $BUILD (Release)"
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+log "building $BUILD"
+cmake --build "$BUILD" -j"$(nproc)" --target swi-etl swi-gen swi-broker swi-publish >/dev/null \
+  || die "build failed (cmake --build $BUILD)"
+if [ "$do_tb" = 1 ]; then
+  # Not a CMake target (bench/ may not touch CMakeLists.txt); built from the
+  # module libraries plus the generator's encoder (not in a library).
+  # shellcheck disable=SC2046
+  cc -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$SRC" \
+    -o "$BUILD/bench_trajectory" bench/bench_trajectory.c tools/gen/encoder.c \
+    "$BUILD/libswi_trajectory.a" "$BUILD/libswi_validate.a" "$BUILD/libswi_pseudonym.a" \
+    "$BUILD/libswi_wire.a" "$BUILD/libswi_common.a" \
+    $(pkg-config --cflags --libs avro-c jansson libcrypto) -lm || die "bench_trajectory did not compile"
+fi
+
+# ---- PostgreSQL, scratch space, cleanup -----------------------------------------
+deploy/pg.sh start >/dev/null 2>&1 || die "deploy/pg.sh start failed"
+eval "$(deploy/pg.sh env)"
+maint=$SWI_PG_CONNINFO                       # maintenance connection (database swi: read only)
+base_ci=$(printf '%s' "$maint" | sed -E 's/dbname=[^ ]*//')
+work=$(mktemp -d /tmp/swi-bench.XXXXXX)
+dbs=()
+broker_pid=""
+cleanup() {
+  if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+  for d in "${dbs[@]}"; do
+    psql "$maint" -X -q -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+new_db() { # name -> prints conninfo
+  local d="bench_$1_$$"
+  psql "$maint" -X -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" \
+    -c "CREATE DATABASE $d" >/dev/null
+  dbs+=("$d")
+  printf '%s dbname=%s' "$base_ci" "$d"
+}
+drop_db() { # name
+  psql "$maint" -X -q -c "DROP DATABASE IF EXISTS bench_$1_$$ WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit}
+  if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+kfmt() { awk -v r="$1" 'BEGIN { if (r >= 1000) printf "%.1fk", r/1000; else printf "%.0f", r }'; }
+
+# Seconds since midnight UTC of every "ts=" in a log line, as awk code.
+AWK_TS='function ts(line,   t, a) { match(line, /ts=[0-9-]+T[0-9:.]+Z/); t = substr(line, RSTART + 14, 12);
+  split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }'
+
+# From a swi-etl debug log: steady-state rate (events committed after the first
+# commit / time from the first to the last commit), whole-consume rate (all
+# events / time from the last partition assignment before the first commit to
+# the last commit), events, batches, commit failures.
+parse_etl_log() { # log
+  awk "$AWK_TS"'
+    /msg="partitions assigned" count=/ { if (!nb) t_assign = ts($0) }
+    /msg="batch committed" events=/ {
+      match($0, / events=[0-9]+/); e = substr($0, RSTART + 8, RLENGTH - 8) + 0
+      t = ts($0); if (nb == 0) { t0 = t; t_prev = t } ; if (t < t_prev) t += 86400
+      if (nb > 0) { steady += e } ; total += e; t1 = t; t_prev = t; nb++ }
+    /msg="batch commit failed/ { fails++ }
+    END {
+      if (t_assign > t0) t_assign -= 86400
+      printf "%.1f %.1f %d %d %d\n", (t1 > t0 ? steady / (t1 - t0) : 0),
+        (t1 > t_assign ? total / (t1 - t_assign) : 0), total, nb, fails + 0 }' "$1"
+}
+
+cat_sysinfo() {
+  local cpu
+  cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo "?")
+  log "machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; PostgreSQL $(psql "$maint" -X -A -t -c 'SHOW server_version' 2>/dev/null)"
+}
+cat_sysinfo
+log "persons=$PERSONS runs=$RUNS batch.size=$BATCH (trajectories: $TRAJ_BATCH) seed=$SEED work=$work"
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews absolute rates; ratios are paired per run)"
+
+# ---- data: one generation into a fresh broker and a replay file ----------------
+printf 'bench-pseudonym-key-0123456789abcdef' > "$work/key"
+"$BUILD/swi-broker" --partitions 8 --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/broker.log" &
+broker_pid=$!
+for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+[ -s "$work/bootstrap" ] || die "broker did not start: $(cat "$work/broker.log")"
+bootstrap=$(cat "$work/bootstrap")
+if [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] || [ "$do_tb" = 1 ]; then
+  log "generating $PERSONS persons into $bootstrap (and $work/replay.bin)"
+  gen_args=(--persons "$PERSONS" --seed "$SEED" --schema-dir "$SRC/schemas" -q
+            --out "$work/replay.bin" --manifest "$work/manifest.json")
+  [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] && gen_args+=(-b "$bootstrap")
+  "$BUILD/swi-gen" "${gen_args[@]}" 2>"$work/gen.log" || die "swi-gen failed: $(tail -5 "$work/gen.log")"
+  log "generated $(jq -r .messages_total "$work/manifest.json") messages, $(jq -r .good_event_ids "$work/manifest.json") distinct events"
+fi
+
+run_etl() { # conninfo log trajectories(true|false) batch_size
+  # A group id of its own per run: the broker would otherwise hold the next
+  # run's join until the previous member's session times out.
+  "$BUILD/swi-etl" -X pg.conninfo="$1" -X kafka.bootstrap.servers="$bootstrap" \
+    -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
+    -X group.id="swi-bench-$$-$(basename "$2" .log)" \
+    -X trajectories.enable="$3" -X publish.interval.s=0 -X batch.size="$4" \
+    -X log.level=debug --until-caught-up 2>"$2" || die "swi-etl failed: $(tail -5 "$2")"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+COLS="source, event_id, event_type, bsn_ps, vnr_ps, event_date, registered_at, corrects, retracts, payload, schema_id, kafka_topic, kafka_partition, kafka_offset"
+# Bare COPY baseline: the same rows, into the same (migrated, empty) tables, one
+# \copy per batch of $BATCH rows in one psql session; rate over batches 2..n
+# (as the pipeline's: first batch excluded), and over all batches.
+prepare_copy() { # source conninfo
+  psql "$1" -X -q -c "\\copy (SELECT $COLS FROM swi.events ORDER BY ingested_at, kafka_topic, kafka_partition, kafka_offset) TO '$work/events.copy'"
+  mkdir -p "$work/chunks"
+  split -l "$BATCH" -d -a 4 "$work/events.copy" "$work/chunks/c_"
+  { echo '\timing on'; for f in "$work"/chunks/c_*; do echo "\\copy swi.events ($COLS) FROM '$f'"; done; } > "$work/copy.sql"
+  rm -f "$work/events.copy"
+}
+run_copy() { # name -> "steady_rate all_rate"
+  local ci
+  ci=$(new_db "$1")
+  "$BUILD/swi-etl" -X pg.conninfo="$ci" -X schema.dir="$SRC/schemas" --migrate-only 2>/dev/null \
+    || die "swi-etl --migrate-only failed"
+  psql "$ci" -X -q -v ON_ERROR_STOP=1 -f "$work/copy.sql" > "$work/copy.out" || die "bare COPY failed"
+  local rows_first rows_all
+  rows_first=$(wc -l < "$work/chunks/c_0000")
+  rows_all=$(cat "$work"/chunks/c_* | wc -l)
+  awk -v rf="$rows_first" -v ra="$rows_all" '/^Time:/ { ms = $2 + 0; n++; all += ms; if (n > 1) rest += ms }
+    END { printf "%.1f %.1f\n", (rest > 0 ? (ra - rf) / (rest / 1000) : 0), ra / (all / 1000) }' "$work/copy.out"
+  drop_db "$1"
+}
+
+results=()
+say() { echo "$*"; results+=("$*"); }
+
+# ---- (a) ingest, trajectories off -------------------------------------------------
+copy_rates=()
+if [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ]; then
+  ing_steady=() ing_all=() ing_ratio=()
+  for r in $(seq "$RUNS"); do
+    if [ "$do_ingest" = 1 ] || [ "$r" = 1 ]; then
+      ci=$(new_db "ingest$r")
+      run_etl "$ci" "$work/etl_ingest$r.log" false "$BATCH"
+      read -r st al ev nb fl < <(parse_etl_log "$work/etl_ingest$r.log")
+      log "ingest run $r: ${st} rows/s steady (first->last commit), ${al} rows/s incl. first batch; events=$ev batches=$nb commit_failures=$fl"
+      ing_steady+=("$st"); ing_all+=("$al")
+      [ "$r" = 1 ] && prepare_copy "$ci"
+      drop_db "ingest$r"
+    fi
+    read -r cst cal < <(run_copy "copy$r")
+    log "bare COPY run $r: ${cst} rows/s steady (batches 2..n), ${cal} rows/s all batches"
+    copy_rates+=("$cst")
+    [ "$do_ingest" = 1 ] && ing_ratio+=("$(ratio "$st" "$cst")")
+  done
+  copy_med=$(printf '%s\n' "${copy_rates[@]}" | median)
+  if [ "$do_ingest" = 1 ]; then
+    ing_med=$(printf '%s\n' "${ing_steady[@]}" | median)
+    ing_all_med=$(printf '%s\n' "${ing_all[@]}" | median)
+    ing_rmed=$(printf '%s\n' "${ing_ratio[@]}" | median)
+    say "ingest: pipeline $(kfmt "$ing_med") rows/s, bare COPY $(kfmt "$copy_med") rows/s, ratio $(printf '%.2f' "$ing_rmed") (median of $RUNS paired runs, each: ${ing_ratio[*]}; target >= 0.80; batch.size $BATCH; pipeline incl. first batch: $(kfmt "$ing_all_med") rows/s)"
+  fi
+fi
+
+# ---- (b) ingest, trajectories on --------------------------------------------------
+if [ "$do_traj" = 1 ]; then
+  tr_steady=() tr_all=() tr_fail=() tr_ratio=()
+  for r in $(seq "$RUNS"); do
+    [ "$r" -gt 1 ] && drop_db "traj$((r - 1))"
+    ci=$(new_db "traj$r")
+    run_etl "$ci" "$work/etl_traj$r.log" true "$TRAJ_BATCH"
+    read -r st al ev nb fl < <(parse_etl_log "$work/etl_traj$r.log")
+    log "ingest+trajectories run $r: ${st} rows/s steady, ${al} rows/s incl. first batch; events=$ev batches=$nb commit_failures=$fl"
+    [ "$fl" -gt 0 ] && log "  first commit failure: $(grep -m1 'batch commit failed' "$work/etl_traj$r.log" | sed 's/.*error=//')"
+    tr_steady+=("$st"); tr_all+=("$al"); tr_fail+=("$fl")
+    tr_ratio+=("$(ratio "$st" "${copy_rates[$(( (r - 1) % ${#copy_rates[@]} ))]}")")
+  done
+  pub_ci=$ci
+  tr_med=$(printf '%s\n' "${tr_steady[@]}" | median)
+  tr_all_med=$(printf '%s\n' "${tr_all[@]}" | median)
+  fail_med=$(printf '%s\n' "${tr_fail[@]}" | median)
+  tr_rmed=$(printf '%s\n' "${tr_ratio[@]}" | median)
+  say "ingest+trajectories: pipeline $(kfmt "$tr_med") rows/s, bare COPY $(kfmt "$copy_med") rows/s, ratio $(printf '%.2f' "$tr_rmed") (median of $RUNS; batch.size $TRAJ_BATCH vs COPY batches of $BATCH; incl. first batch: $(kfmt "$tr_all_med") rows/s; commit failures per run: ${tr_fail[*]})"
+fi
+
+# ---- (c) publication ---------------------------------------------------------------
+if [ "$do_pub" = 1 ]; then
+  pub_s=() pub_rate=()
+  for r in $(seq "$RUNS"); do
+    t0=$(date +%s.%N)
+    "$BUILD/swi-publish" -X pg.conninfo="$pub_ci" 2>"$work/publish$r.log" \
+      || die "swi-publish failed: $(tail -3 "$work/publish$r.log")"
+    t1=$(date +%s.%N)
+    persons=$(grep -o 'persons=[0-9]*' "$work/publish$r.log" | head -1 | cut -d= -f2)
+    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
+    log "publish run $r: ${s} s wall, persons=$persons ($(grep -o 'seconds=[0-9.]*' "$work/publish$r.log" | head -1) internal)"
+    pub_s+=("$s"); pub_rate+=("$(awk -v p="$persons" -v s="$s" 'BEGIN{printf "%.1f", p/s}')")
+  done
+  ps_med=$(printf '%s\n' "${pub_s[@]}" | median)
+  pr_med=$(printf '%s\n' "${pub_rate[@]}" | median)
+  say "publish: $(printf '%.2f' "$ps_med") s for $persons persons, $(kfmt "$pr_med") persons/s (median of $RUNS; national scale 150k persons extrapolates to $(awk -v r="$pr_med" 'BEGIN{printf "%.0f", 150000/r}') s)"
+  drop_db "traj$RUNS"
+fi
+
+# ---- (d) trajectory updates in-process ------------------------------------------
+if [ "$do_tb" = 1 ]; then
+  log "bench_trajectory over $work/replay.bin"
+  "$BUILD/bench_trajectory" --in "$work/replay.bin" --schema-dir "$SRC/schemas" --runs "$RUNS" \
+    > "$work/tb.out" || die "bench_trajectory failed"
+  while IFS= read -r l; do say "$l"; done < "$work/tb.out"
+fi
+
+log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== summary (persons=$PERSONS, batch.size=$BATCH, medians of $RUNS) =="
+printf '%s\n' "${results[@]}"
