@@ -78,9 +78,26 @@ size_t swi_metrics_render(const swi_metrics_t *m, char *buf, size_t size)
         APPEND("# HELP swi_publications_total Recomputations of the current figures.\n"
                "# TYPE swi_publications_total counter\nswi_publications_total %llu\n",
                (unsigned long long)m->publications);
-        APPEND("# HELP swi_publish_lag_seconds Last publication: from the oldest batch commit it "
-               "includes to the figures being visible.\n# TYPE swi_publish_lag_seconds gauge\n"
+        APPEND("# HELP swi_publish_lag_seconds Last round of the current figures: the largest "
+               "time from a batch commit it took in to its own commit.\n# TYPE swi_publish_lag_seconds gauge\n"
                "swi_publish_lag_seconds %.3f\n", (double)m->publish_lag_ms / 1000.0);
+        {
+                static const char *const le[SWI_LAG_BUCKETS] = {"0.1", "0.25", "0.5", "1",
+                                                                "2",   "5",    "10",  "+Inf"};
+                uint64_t cum = 0;
+                APPEND("# HELP swi_publish_freshness_seconds Per committed batch: from its commit to "
+                       "the current figures that include it being committed.\n"
+                       "# TYPE swi_publish_freshness_seconds histogram\n");
+                for (int i = 0; i < SWI_LAG_BUCKETS; i++) {
+                        cum += m->publish_lag_bucket[i];
+                        APPEND("swi_publish_freshness_seconds_bucket{le=\"%s\"} %llu\n", le[i],
+                               (unsigned long long)cum);
+                }
+                APPEND("swi_publish_freshness_seconds_sum %.6f\n"
+                       "swi_publish_freshness_seconds_count %llu\n",
+                       (double)m->publish_lag_sum_us / 1e6,
+                       (unsigned long long)m->publish_lag_count);
+        }
         APPEND("# TYPE swi_registry_up gauge\nswi_registry_up %d\n", m->registry_down ? 0 : 1);
         APPEND("# TYPE swi_postgres_up gauge\nswi_postgres_up %d\n", m->pg_down ? 0 : 1);
         APPEND("# TYPE swi_assigned_partitions gauge\nswi_assigned_partitions %d\n",
@@ -159,4 +176,15 @@ void swi_metrics_server_destroy(swi_metrics_server_t *s)
                 return;
         MHD_stop_daemon(s->d);
         free(s);
+}
+
+void swi_metrics_observe_publish_lag(swi_metrics_t *m, double seconds)
+{
+        static const double le[SWI_LAG_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2, 5, 10};
+        int i = 0;
+        while (i < SWI_LAG_BUCKETS - 1 && seconds > le[i])
+                i++;
+        m->publish_lag_bucket[i]++;
+        m->publish_lag_count++;
+        m->publish_lag_sum_us += (uint64_t)(seconds > 0 ? seconds * 1e6 : 0);
 }

@@ -12,6 +12,8 @@
 #include "common/swi_err.h"
 #include "transform/event.h"
 
+#define SWI_LAG_BUCKETS 8 /* 0.1 0.25 0.5 1 2 5 10 +Inf seconds */
+
 typedef struct swi_metrics_s {
         _Atomic uint64_t messages;              /* consumed */
         _Atomic uint64_t events;                /* inserted into swi.events */
@@ -27,7 +29,11 @@ typedef struct swi_metrics_s {
         _Atomic uint64_t source_last_commit_ms[SWI_SRC__CNT];
         _Atomic uint64_t publications;          /* 'actueel' recomputations */
         _Atomic uint64_t last_publish_ms;
-        _Atomic uint64_t publish_lag_ms;        /* oldest unpublished commit -> published */
+        _Atomic uint64_t publish_lag_ms;        /* largest batch commit -> published, last round */
+        /* histogram of batch commit -> figures committed (swi_publish_freshness_seconds) */
+        _Atomic uint64_t publish_lag_bucket[SWI_LAG_BUCKETS];
+        _Atomic uint64_t publish_lag_count;
+        _Atomic uint64_t publish_lag_sum_us;
         _Atomic int registry_down;              /* 1 while the registry is unreachable */
         _Atomic int pg_down;                    /* 1 while PostgreSQL is unreachable */
         _Atomic int assigned_partitions;
@@ -46,5 +52,8 @@ void swi_metrics_server_destroy(swi_metrics_server_t *s);
 size_t swi_metrics_render(const swi_metrics_t *m, char *buf, size_t size);
 
 uint64_t swi_now_ms(void);
+
+/* Counts one batch's commit-to-published time (seconds) in the histogram. */
+void swi_metrics_observe_publish_lag(swi_metrics_t *m, double seconds);
 
 #endif

@@ -12,7 +12,7 @@
 #include "ingest/kafka.h"
 #include "ingest/schema_registry.h"
 #include "ingest/wire_format.h"
-#include "sinks/pg_publish.h"
+#include "sinks/pg_live.h"
 #include "sinks/pg_sink.h"
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
@@ -40,87 +40,103 @@ struct swi_pipeline_s {
         int64_t batch_max_registered[SWI_SRC__CNT];
         swi_metrics_t metrics;
 
-        /* Publisher thread: recomputes 'actueel' from committed events, at
-         * most every publish.interval.s, when something was committed since.
-         * It has its own connection and snapshot; the consume loop never waits
-         * for it. */
+        /* Publisher thread: keeps 'actueel' up to date batch by batch
+         * (sinks/pg_live.h), woken by the batches' notifications. It has its
+         * own connection and snapshot; the consume loop never waits for it. */
         pthread_t publisher;
         bool publisher_started;
-        pthread_mutex_t pub_lock;
-        pthread_cond_t pub_cond;
-        uint64_t pub_dirty_since_ms; /* oldest commit not yet in a publication; 0 = none */
-        bool pub_stop;
-        bool pub_busy;
+        atomic_int pub_stop;
 };
 
-/* Computes the current publication now (P = today UTC, K = now). */
-static swi_err_t publish_now(swi_pipeline_t *p, uint64_t oldest_commit_ms)
+static void sleep_ms(int ms);
+
+/* One live round; logs and counts it. Returns the round's result. */
+static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_t *st)
 {
-        char err[1024];
-        swi_publish_stats_t st;
-        uint64_t now = swi_now_ms();
-        swi_publish_opts_t o = {
-                .name = "actueel",
-                .peildatum = (int32_t)(now / 86400000),
-                .known_at = (int64_t)now,
-                .rounding_base = p->conf->publish_rounding_base,
-                .threshold = p->conf->publish_threshold,
-        };
-        swi_err_t rc = swi_pg_publish(p->conf->pg_conninfo, &o, &st, err, sizeof(err));
+        char err[1024] = "";
+        swi_err_t rc = swi_live_round(l, (int64_t)swi_now_ms(), st, err, sizeof(err));
         if (rc != SWI_OK) {
                 SWI_LOG_E("publish", "current figures not updated", "error=\"%s\"", err);
                 return rc;
         }
-        uint64_t done = swi_now_ms();
+        if (!st->leader || st->idle)
+                return SWI_OK;
+        double lag_max = 0;
+        for (size_t i = 0; i < st->nlags; i++) {
+                if (st->lags[i] > lag_max)
+                        lag_max = st->lags[i];
+                swi_metrics_observe_publish_lag(&p->metrics, st->lags[i]);
+        }
         p->metrics.publications++;
-        p->metrics.last_publish_ms = done;
-        p->metrics.publish_lag_ms = oldest_commit_ms ? done - oldest_commit_ms : 0;
-        SWI_LOG_I("publish", "current figures updated",
-                  "persons=%lld rows=%lld seconds=%.2f commit_to_published_s=%.2f",
-                  (long long)st.persons, (long long)st.rows, st.seconds,
-                  (double)p->metrics.publish_lag_ms / 1000.0);
+        p->metrics.last_publish_ms = swi_now_ms();
+        p->metrics.publish_lag_ms = (uint64_t)(lag_max * 1000.0);
+        if (st->rebuild)
+                SWI_LOG_I("publish", "current figures rebuilt",
+                          "persons=%lld rows=%lld batches=%lld seconds=%.3f load_s=%.3f "
+                          "compute_s=%.3f write_s=%.3f lag_max_s=%.3f",
+                          (long long)st->persons, (long long)st->rows, (long long)st->batches,
+                          st->seconds, st->seconds_load, st->seconds_compute, st->seconds_write,
+                          lag_max);
+        else
+                SWI_LOG_D("publish", "current figures updated",
+                          "batches=%lld clusters=%lld persons=%lld rows_changed=%lld seconds=%.3f "
+                          "load_s=%.3f compute_s=%.3f write_s=%.3f lag_max_s=%.3f",
+                          (long long)st->batches, (long long)st->clusters, (long long)st->persons,
+                          (long long)st->rows_written, st->seconds, st->seconds_load,
+                          st->seconds_compute, st->seconds_write, lag_max);
         return SWI_OK;
 }
 
 static void *publisher_main(void *arg)
 {
         swi_pipeline_t *p = arg;
-        const uint64_t interval = (uint64_t)p->conf->publish_interval_s * 1000;
+        swi_live_t *l = swi_live_new(p->conf->pg_conninfo, p->conf->publish_rounding_base,
+                                     p->conf->publish_threshold);
+        /* a round also runs this often without a notification (a safety net) */
+        const uint64_t fallback_ms = (uint64_t)p->conf->publish_interval_s * 1000;
         uint64_t last = 0;
+        int backoff_ms = 250;
+        bool want = true, was_leader = false;
 
-        pthread_mutex_lock(&p->pub_lock);
-        while (!p->pub_stop) {
-                uint64_t now = swi_now_ms();
-                if (p->pub_dirty_since_ms && now - last >= interval) {
-                        uint64_t since = p->pub_dirty_since_ms;
-                        p->pub_dirty_since_ms = 0;
-                        p->pub_busy = true;
-                        pthread_mutex_unlock(&p->pub_lock);
-                        publish_now(p, since);
-                        last = swi_now_ms();
-                        pthread_mutex_lock(&p->pub_lock);
-                        p->pub_busy = false;
-                        pthread_cond_broadcast(&p->pub_cond);
-                        continue;
-                }
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += 1;
-                pthread_cond_timedwait(&p->pub_cond, &p->pub_lock, &ts);
+        if (!l) {
+                SWI_LOG_E("publish", "no live figures", "error=\"%s\"", "out of memory");
+                return NULL;
         }
-        pthread_mutex_unlock(&p->pub_lock);
+        for (;;) {
+                bool stop = atomic_load(&p->pub_stop) != 0;
+                if (stop && !p->conf->exit_at_end)
+                        break;
+                if (want || stop) {
+                        swi_live_stats_t st;
+                        swi_err_t rc = publish_round(p, l, &st);
+                        last = swi_now_ms();
+                        want = false;
+                        if (rc != SWI_OK) {
+                                if (stop)
+                                        break;
+                                sleep_ms(backoff_ms);
+                                backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+                                want = true;
+                                continue;
+                        }
+                        backoff_ms = 250;
+                        if (st.leader != was_leader)
+                                SWI_LOG_I("publish", "publisher role changed", "leader=%s",
+                                          st.leader ? "true" : "false");
+                        was_leader = st.leader;
+                        if (stop)
+                                break;
+                        if (st.leader && !st.idle)
+                                want = true; /* more may have committed meanwhile */
+                }
+                if (swi_live_wait(l, 200))
+                        want = true;
+                uint64_t now = swi_now_ms();
+                if (now - last >= (was_leader ? fallback_ms : 2000))
+                        want = true;
+        }
+        swi_live_free(l);
         return NULL;
-}
-
-static void publisher_mark_dirty(swi_pipeline_t *p, uint64_t commit_ms)
-{
-        if (!p->publisher_started)
-                return;
-        pthread_mutex_lock(&p->pub_lock);
-        if (!p->pub_dirty_since_ms)
-                p->pub_dirty_since_ms = commit_ms;
-        pthread_cond_broadcast(&p->pub_cond);
-        pthread_mutex_unlock(&p->pub_lock);
 }
 
 static void sleep_ms(int ms)
@@ -200,8 +216,6 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                         p->metrics.source_last_commit_ms[s] = now;
                 }
         }
-        if (st.events_inserted > 0)
-                publisher_mark_dirty(p, now);
         SWI_LOG_D("pg", "batch committed", "events=%lld duplicates=%lld dead_letters=%lld ms=%llu",
                   (long long)st.events_inserted, (long long)st.duplicates,
                   (long long)st.dead_letters, (unsigned long long)(now - t0));
@@ -466,8 +480,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         swi_err_t rc = SWI_OK;
 
         if (p->conf->publish_interval_s > 0 && p->conf->trajectories) {
-                pthread_mutex_init(&p->pub_lock, NULL);
-                pthread_cond_init(&p->pub_cond, NULL);
+                atomic_store(&p->pub_stop, 0);
                 if (pthread_create(&p->publisher, NULL, publisher_main, p) == 0)
                         p->publisher_started = true;
         }
@@ -557,20 +570,11 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         if (rc == SWI_OK)
                 rc = commit_batch(p);
         if (p->publisher_started) {
-                /* Stop the publisher; with exit.at.end, publish what this run
-                 * committed once more, so the figures match the final state. */
-                uint64_t pending_since;
-                pthread_mutex_lock(&p->pub_lock);
-                while (p->pub_busy)
-                        pthread_cond_wait(&p->pub_cond, &p->pub_lock);
-                p->pub_stop = true;
-                pending_since = p->pub_dirty_since_ms;
-                pthread_cond_broadcast(&p->pub_cond);
-                pthread_mutex_unlock(&p->pub_lock);
+                /* Stop the publisher; with exit.at.end it first takes in what
+                 * this run committed, so the figures match the final state. */
+                atomic_store(&p->pub_stop, 1);
                 pthread_join(p->publisher, NULL);
                 p->publisher_started = false;
-                if (rc == SWI_OK && p->conf->exit_at_end && pending_since)
-                        publish_now(p, pending_since);
         }
         uint64_t dl = 0;
         for (int r = 1; r < SWI_REASON__CNT; r++)

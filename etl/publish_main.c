@@ -120,9 +120,10 @@ int main(int argc, char **argv)
                         rc = 1;
                         goto done;
                 }
-                SWI_LOG_I("publish", "published", "name=\"%s\" events=%lld persons=%lld rows=%lld seconds=%.2f",
+                SWI_LOG_I("publish", "published", "name=\"%s\" events=%lld persons=%lld rows=%lld seconds=%.2f "
+                          "load_s=%.2f compute_s=%.2f write_s=%.2f",
                           name, (long long)st.events, (long long)st.persons, (long long)st.rows,
-                          st.seconds);
+                          st.seconds, st.seconds_load, st.seconds_compute, st.seconds_write);
         }
         if (freeze || revise) {
                 char hname[600];

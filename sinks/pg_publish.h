@@ -34,6 +34,9 @@ typedef struct swi_publish_stats_s {
         int64_t persons;  /* persons derived */
         int64_t rows;     /* indicator rows written */
         double seconds;
+        double seconds_load;    /* reading events and deriving persons */
+        double seconds_compute; /* the ten families with disclosure control */
+        double seconds_write;   /* replacing the rows, up to COMMIT */
 } swi_publish_stats_t;
 
 /* Computes and writes one publication; see above. Returns SWI_ERR_PG with the

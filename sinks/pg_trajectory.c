@@ -102,10 +102,9 @@ static int hexval(int c)
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int parse_hex(const char *s, uint8_t out[SWI_PSEUDO_LEN])
+/* The pseudonym in the first 64 hex digits of s (s may go on). */
+static int parse_hex_prefix(const char *s, uint8_t out[SWI_PSEUDO_LEN])
 {
-        if (strlen(s) != 2 * SWI_PSEUDO_LEN)
-                return -1;
         for (int i = 0; i < SWI_PSEUDO_LEN; i++) {
                 int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
                 if (h < 0 || l < 0)
@@ -113,6 +112,12 @@ static int parse_hex(const char *s, uint8_t out[SWI_PSEUDO_LEN])
                 out[i] = (uint8_t)(h << 4 | l);
         }
         return 0;
+}
+
+/* s is exactly one pseudonym in hex. */
+static int parse_hex(const char *s, uint8_t out[SWI_PSEUDO_LEN])
+{
+        return strlen(s) == 2 * SWI_PSEUDO_LEN ? parse_hex_prefix(s, out) : -1;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -601,17 +606,165 @@ static int cmp_size(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
+/* The events of every key of ks (sorted), grouped into clusters. */
+typedef struct loaded_s {
+        swi_event_t *evs;
+        const swi_event_t **evp; /* by cluster: cl[c] is evp[first .. first+n) */
+        size_t *parent;          /* union-find over ks's indices */
+        size_t *evroot, *order;
+        cluster_t *cl;           /* sorted by root */
+        size_t nev, ncl;
+} loaded_t;
+
+static void loaded_free(loaded_t *ld)
+{
+        free(ld->evs);
+        free(ld->evp);
+        free(ld->parent);
+        free(ld->evroot);
+        free(ld->order);
+        free(ld->cl);
+        memset(ld, 0, sizeof(*ld));
+}
+
+/* Loads every stored event of the keys of ks (sorted) and groups them into
+ * clusters: the union over every event carrying both identifiers (the
+ * edges), then each event goes to its keys' component. */
+static swi_err_t load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char *errstr,
+                               size_t errstr_size)
+{
+        static const char sql[] =
+                "SELECT source, event_type, event_id, encode(bsn_ps, 'hex'), "
+                "encode(vnr_ps, 'hex'), event_date - DATE '1970-01-01', "
+                "(extract(epoch FROM registered_at) * 1000)::bigint, corrects, retracts, "
+                "payload::text FROM swi.events "
+                "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM "
+                "                 unnest(string_to_array($1, ',')) x) "
+                "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM "
+                "                 unnest(string_to_array($2, ',')) x)";
+        buf_t p1 = {0}, p2 = {0};
+        PGresult *res = NULL;
+        swi_err_t rc = SWI_OK;
+        size_t rows, nev = 0, ncl = 0;
+
+        memset(ld, 0, sizeof(*ld));
+        keys_param(ks, SWI_PKEY_BSN, &p1);
+        keys_param(ks, SWI_PKEY_VNR, &p2);
+        if (p1.oom || p2.oom)
+                goto nomem;
+        {
+                const char *vals[2] = {p1.p, p2.p};
+                res = exec_params(conn, sql, 2, vals);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pg_fail(conn, res, "load cluster events", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+        }
+        rows = (size_t)PQntuples(res);
+        ld->evs = malloc((rows ? rows : 1) * sizeof(*ld->evs));
+        ld->evroot = malloc((rows ? rows : 1) * sizeof(*ld->evroot));
+        ld->evp = malloc((rows ? rows : 1) * sizeof(*ld->evp));
+        ld->parent = malloc((ks->n ? ks->n : 1) * sizeof(*ld->parent));
+        if (!ld->evs || !ld->evroot || !ld->evp || !ld->parent)
+                goto nomem;
+        for (size_t i = 0; i < ks->n; i++)
+                ld->parent[i] = i;
+        for (size_t r = 0; r < rows; r++)
+                if (row_to_event(res, (int)r, &ld->evs[nev]) == 0)
+                        nev++;
+        PQclear(res);
+        res = NULL;
+        ld->nev = nev;
+
+        swi_event_t *evs = ld->evs;
+        for (size_t i = 0; i < nev; i++) {
+                long a = evs[i].has_bsn_ps ? keyset_find(ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
+                long c = evs[i].has_vnr_ps ? keyset_find(ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
+                if (a >= 0 && c >= 0)
+                        uf_union(ld->parent, (size_t)a, (size_t)c);
+        }
+        for (size_t i = 0; i < nev; i++) {
+                long a = evs[i].has_bsn_ps ? keyset_find(ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
+                if (a < 0)
+                        a = evs[i].has_vnr_ps ? keyset_find(ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
+                ld->evroot[i] = a >= 0 ? uf_find(ld->parent, (size_t)a) : SIZE_MAX;
+        }
+        /* events grouped by root: sort indices */
+        ld->order = malloc((nev ? nev : 1) * sizeof(*ld->order) * 2);
+        ld->cl = calloc(nev ? nev : 1, sizeof(*ld->cl));
+        if (!ld->order || !ld->cl)
+                goto nomem;
+        for (size_t i = 0; i < nev; i++) {
+                ld->order[2 * i] = ld->evroot[i];
+                ld->order[2 * i + 1] = i;
+        }
+        qsort(ld->order, nev, 2 * sizeof(size_t), cmp_size);
+        for (size_t i = 0; i < nev; i++) {
+                size_t root = ld->order[2 * i];
+                if (root == SIZE_MAX)
+                        continue;
+                if (ncl == 0 || ld->cl[ncl - 1].root != root) {
+                        ld->cl[ncl].root = root;
+                        ld->cl[ncl].first = i;
+                        ld->cl[ncl].from_k = INT64_MAX;
+                        ncl++;
+                }
+                ld->cl[ncl - 1].n++;
+                ld->evp[i] = &evs[ld->order[2 * i + 1]];
+        }
+        ld->ncl = ncl;
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "loading clusters: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(p1.p);
+        free(p2.p);
+        return rc;
+}
+
+/* Tells the live publisher (pg_live.h) which clusters this batch changed:
+ * one queue row with the keys (kind byte + pseudonym each), and a
+ * notification, both delivered when the batch commits. */
+static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, char *errstr,
+                                 size_t errstr_size)
+{
+        buf_t b = {0};
+        swi_err_t rc;
+
+        buf_add(&b, "\\x", 2);
+        for (size_t i = 0; i < ks->n; i++) {
+                buf_printf(&b, "%02x", ks->v[i].kind);
+                buf_hex(&b, ks->v[i].ps);
+        }
+        if (b.oom) {
+                free(b.p);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[1] = {b.p};
+        rc = exec_ok(conn, "INSERT INTO swi_ops.publish_queue (keys) VALUES ($1::bytea)", 1, vals,
+                     "enqueue for the live figures", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "SELECT pg_notify('swi_publish', '')", 0, NULL,
+                             "notify the live publisher", errstr, errstr_size);
+        free(b.p);
+        return rc;
+}
+
 swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
                              swi_traj_stats_t *stats, char *errstr, size_t errstr_size)
 {
         static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
         keyset_t ks = {0};
-        buf_t b = {0}, p1 = {0}, p2 = {0};
-        size_t *parent = NULL, *evroot = NULL, *order = NULL;
-        swi_event_t *evs = NULL;
+        buf_t b = {0}, p1 = {0};
+        loaded_t ld = {0};
+        size_t *parent = NULL;
         const swi_event_t **evp = NULL;
         cluster_t *cl = NULL;
-        size_t nev = 0, ncl = 0;
+        size_t ncl = 0;
         swi_versions_t vers = {0};
         swi_findings_t fnd = {0};
         PGresult *res = NULL;
@@ -673,84 +826,15 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
 
         tp[2] = now_s();
-        /* 3. every event of the clusters */
-        keys_param(&ks, SWI_PKEY_BSN, &p1);
-        keys_param(&ks, SWI_PKEY_VNR, &p2);
-        if (p1.oom || p2.oom)
-                goto nomem;
-        {
-                static const char sql[] =
-                        "SELECT source, event_type, event_id, encode(bsn_ps, 'hex'), "
-                        "encode(vnr_ps, 'hex'), event_date - DATE '1970-01-01', "
-                        "(extract(epoch FROM registered_at) * 1000)::bigint, corrects, retracts, "
-                        "payload::text FROM swi.events "
-                        "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM "
-                        "                 unnest(string_to_array($1, ',')) x) "
-                        "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM "
-                        "                 unnest(string_to_array($2, ',')) x)";
-                const char *vals[2] = {p1.p, p2.p};
-                res = exec_params(conn, sql, 2, vals);
-                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        rc = pg_fail(conn, res, "load cluster events", errstr, errstr_size);
-                        res = NULL;
-                        goto done;
-                }
-        }
-        size_t rows = (size_t)PQntuples(res);
-        evs = malloc((rows ? rows : 1) * sizeof(*evs));
-        evroot = malloc((rows ? rows : 1) * sizeof(*evroot));
-        evp = malloc((rows ? rows : 1) * sizeof(*evp));
-        parent = malloc(ks.n * sizeof(*parent));
-        if (!evs || !evroot || !evp || !parent)
-                goto nomem;
-        for (size_t i = 0; i < ks.n; i++)
-                parent[i] = i;
-        for (size_t r = 0; r < rows; r++)
-                if (row_to_event(res, (int)r, &evs[nev]) == 0)
-                        nev++;
-        PQclear(res);
-        res = NULL;
-        stats->events_loaded = (int64_t)nev;
-
-        /* Clusters: union over every event carrying both identifiers (the
-         * edges), then each event goes to its keys' component. */
-        for (size_t i = 0; i < nev; i++) {
-                long a = evs[i].has_bsn_ps ? keyset_find(&ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
-                long c = evs[i].has_vnr_ps ? keyset_find(&ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
-                if (a >= 0 && c >= 0)
-                        uf_union(parent, (size_t)a, (size_t)c);
-        }
-        for (size_t i = 0; i < nev; i++) {
-                long a = evs[i].has_bsn_ps ? keyset_find(&ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
-                if (a < 0)
-                        a = evs[i].has_vnr_ps ? keyset_find(&ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
-                evroot[i] = a >= 0 ? uf_find(parent, (size_t)a) : SIZE_MAX;
-        }
-        /* events grouped by root: sort indices */
-        order = malloc((nev ? nev : 1) * sizeof(*order) * 2);
-        if (!order)
-                goto nomem;
-        for (size_t i = 0; i < nev; i++) {
-                order[2 * i] = evroot[i];
-                order[2 * i + 1] = i;
-        }
-        qsort(order, nev, 2 * sizeof(size_t), cmp_size);
-        cl = calloc(nev ? nev : 1, sizeof(*cl));
-        if (!cl)
-                goto nomem;
-        for (size_t i = 0; i < nev; i++) {
-                size_t root = order[2 * i];
-                if (root == SIZE_MAX)
-                        continue;
-                if (ncl == 0 || cl[ncl - 1].root != root) {
-                        cl[ncl].root = root;
-                        cl[ncl].first = i;
-                        cl[ncl].from_k = INT64_MAX;
-                        ncl++;
-                }
-                cl[ncl - 1].n++;
-                evp[i] = &evs[order[2 * i + 1]];
-        }
+        /* 3. every event of the clusters, grouped by cluster */
+        rc = load_clusters(conn, &ks, &ld, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        parent = ld.parent;
+        evp = ld.evp;
+        cl = ld.cl;
+        ncl = ld.ncl;
+        stats->events_loaded = (int64_t)ld.nev;
         /* from_k per cluster: the oldest registered_at among the batch's events */
         for (size_t i = 0; i < n; i++) {
                 long a = touches[i].has_bsn ? keyset_find(&ks, SWI_PKEY_BSN, touches[i].bsn_ps)
@@ -933,6 +1017,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                      "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date) "
                      "FROM STDIN",
                      &b, "COPY findings", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = enqueue_publish(conn, &ks, errstr, errstr_size);
         tp[5] = now_s();
         SWI_LOG_D("trajectory", "step", "clusters=%lld events=%lld versions=%lld edges_s=%.3f "
                   "lock_s=%.3f load_s=%.3f versions_s=%.3f findings_s=%.3f",
@@ -950,13 +1036,7 @@ done:
         free(ks.v);
         free(b.p);
         free(p1.p);
-        free(p2.p);
-        free(parent);
-        free(evroot);
-        free(order);
-        free(evs);
-        free(evp);
-        free(cl);
+        loaded_free(&ld);
         return rc;
 }
 
@@ -1042,22 +1122,16 @@ typedef struct persons_s {
         size_t n, cap;
 } persons_t;
 
-/* Resolves one cluster at K and appends its persons derived at P. */
-static swi_err_t derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int32_t P,
-                                persons_t *out, char *errstr, size_t errstr_size)
+/* Resolves one cluster (events evp[0..n)) at K and appends its persons
+ * derived at P. */
+static swi_err_t derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
+                                  persons_t *out, char *errstr, size_t errstr_size)
 {
         static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
-        const swi_event_t **evp = malloc((n ? n : 1) * sizeof(*evp));
-        if (!evp)
-                return SWI_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++)
-                evp[i] = &evs[i];
         swi_cluster_t *c = swi_cluster_resolve(evp, n, K, errstr, errstr_size);
         swi_err_t rc = SWI_OK;
-        if (!c) {
-                free(evp);
+        if (!c)
                 return SWI_ERR_NOMEM;
-        }
         size_t np = swi_cluster_person_count(c);
         for (size_t i = 0; i < np; i++) {
                 if (out->n == out->cap) {
@@ -1076,38 +1150,40 @@ static swi_err_t derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int
                 out->n++;
         }
         swi_cluster_destroy(c);
+        return rc;
+}
+
+/* The same over an array of events. */
+static swi_err_t derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int32_t P,
+                                persons_t *out, char *errstr, size_t errstr_size)
+{
+        const swi_event_t **evp = malloc((n ? n : 1) * sizeof(*evp));
+        if (!evp)
+                return SWI_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+                evp[i] = &evs[i];
+        swi_err_t rc = derive_cluster_p(evp, n, K, P, out, errstr, errstr_size);
         free(evp);
         return rc;
 }
 
-swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
-                         swi_publish_stats_t *st, char *errstr, size_t errstr_size)
+/* Every person at (P, K) from all stored events, appended to *out; counts
+ * events read and clusters. Runs inside the caller's transaction. */
+static swi_err_t load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *out,
+                                  int64_t *events, int64_t *clusters, char *errstr,
+                                  size_t errstr_size)
 {
-        PGconn *conn = PQconnectdb(conninfo);
         PGresult *res = NULL;
-        persons_t persons = {0};
         swi_event_t *evs = NULL;
         size_t nev = 0, evcap = 0;
         char cur_rep[80] = "";
-        swi_ind_rows_t rows = {0};
-        buf_t b = {0};
-        swi_err_t rc = SWI_OK;
-        double t0 = now_s();
-        char kbuf[32], pbuf[11];
+        char kbuf[32];
+        swi_err_t rc;
 
-        memset(st, 0, sizeof(*st));
-        if (PQstatus(conn) != CONNECTION_OK) {
-                rc = pg_fail(conn, NULL, "connect", errstr, errstr_size);
-                goto done;
-        }
-        rc = exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
-                     errstr_size);
-        if (rc != SWI_OK)
-                goto done;
         rc = build_reps(conn, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
-        snprintf(kbuf, sizeof(kbuf), "%lld", (long long)o->known_at);
+        snprintf(kbuf, sizeof(kbuf), "%lld", (long long)K);
         {
                 const char *vals[1] = {kbuf};
                 static const char sql[] =
@@ -1139,11 +1215,11 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
                         const char *rep = r < nr ? PQgetvalue(res, r, 10) : NULL;
                         /* a new cluster starts: derive the finished one */
                         if (nev > 0 && (r == nr ? nr == 0 : strcmp(rep, cur_rep) != 0)) {
-                                rc = derive_cluster(evs, nev, o->known_at, o->peildatum, &persons,
+                                rc = derive_cluster(evs, nev, K, P, out,
                                                     errstr, errstr_size);
                                 if (rc != SWI_OK)
                                         goto done;
-                                st->clusters++;
+                                (*clusters)++;
                                 nev = 0;
                         }
                         if (r == nr)
@@ -1160,14 +1236,98 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
                         }
                         if (row_to_event(res, r, &evs[nev]) == 0)
                                 nev++;
-                        st->events++;
+                        (*events)++;
                 }
                 PQclear(res);
                 res = NULL;
                 if (nr == 0)
                         break;
         }
+        rc = exec_ok(conn, "CLOSE evs", 0, NULL, "close event cursor", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "DROP TABLE tmp_rep", 0, NULL, "drop cluster map", errstr,
+                             errstr_size);
+done:
+        PQclear(res);
+        free(evs);
+        return rc;
+}
+
+/* Replaces every value of publication name (creating or updating its row:
+ * P, known_at as text, parameters) with rows, whose known_at column is
+ * row_k. b is scratch. Inside the caller's transaction. */
+static swi_err_t write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
+                                   int64_t row_k, int64_t base, int64_t thr,
+                                   const char *description, const swi_ind_rows_t *rows, buf_t *b,
+                                   char *errstr, size_t errstr_size)
+{
+        static const char up[] =
+                "INSERT INTO swi_pub.publications (name, peildatum, known_at, rounding_base, "
+                "threshold, description) VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (name) DO UPDATE SET peildatum = EXCLUDED.peildatum, "
+                "known_at = EXCLUDED.known_at, rounding_base = EXCLUDED.rounding_base, "
+                "threshold = EXCLUDED.threshold, "
+                "description = coalesce(EXCLUDED.description, swi_pub.publications.description)";
+        char sbase[24], sthr[24], pbuf[11];
+        swi_err_t rc;
+
+        snprintf(sbase, sizeof(sbase), "%lld", (long long)base);
+        snprintf(sthr, sizeof(sthr), "%lld", (long long)thr);
+        swi_date_format(P, pbuf);
+        const char *vals[6] = {name, pbuf, known_at, sbase, sthr, description};
+        rc = exec_ok(conn, up, 6, vals, "upsert publication", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "DELETE FROM swi_pub.indicator_values WHERE publication = $1", 1,
+                             vals, "delete old figures", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "SELECT set_config('swi.publication', $1, true)", 1, vals,
+                             "select publication", errstr, errstr_size);
+        if (rc != SWI_OK)
+                return rc;
+        b->n = 0;
+        for (size_t i = 0; i < rows->n; i++) {
+                char line[1024];
+                int len = swi_ind_row_copy_line(&rows->v[i], P, row_k, line, sizeof(line));
+                if (len > 0)
+                        buf_add(b, line, (size_t)len);
+        }
+        if (b->oom) {
+                snprintf(errstr, errstr_size, "publication: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        return copy_in(conn,
+                       "COPY swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, "
+                       "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, "
+                       "measure, unit, value, onderdrukt, reden, noemer) FROM STDIN",
+                       b, "COPY indicator values", errstr, errstr_size);
+}
+
+swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
+                         swi_publish_stats_t *st, char *errstr, size_t errstr_size)
+{
+        PGconn *conn = PQconnectdb(conninfo);
+        PGresult *res = NULL;
+        persons_t persons = {0};
+        swi_ind_rows_t rows = {0};
+        buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+        double t0 = now_s();
+
+        memset(st, 0, sizeof(*st));
+        if (PQstatus(conn) != CONNECTION_OK) {
+                rc = pg_fail(conn, NULL, "connect", errstr, errstr_size);
+                goto done;
+        }
+        rc = exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
+                     errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        rc = load_all_persons(conn, o->known_at, o->peildatum, &persons, &st->events, &st->clusters,
+                              errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
         st->persons = (int64_t)persons.n;
+        st->seconds_load = now_s() - t0;
         {
                 swi_dc_params_t dc = {o->rounding_base, o->threshold};
                 rc = swi_ind_compute(persons.v, persons.n, o->peildatum, &dc, &rows, errstr,
@@ -1175,51 +1335,19 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
                 if (rc != SWI_OK)
                         goto done;
         }
+        st->seconds_compute = now_s() - t0 - st->seconds_load;
         {
-                char base[24], thr[24], ts[40];
+                char ts[40];
                 buf_t tsb = {0};
                 add_ts(&tsb, o->known_at);
                 snprintf(ts, sizeof(ts), "%s", tsb.p ? tsb.p : "");
                 free(tsb.p);
-                snprintf(base, sizeof(base), "%lld", (long long)o->rounding_base);
-                snprintf(thr, sizeof(thr), "%lld", (long long)o->threshold);
-                swi_date_format(o->peildatum, pbuf);
-                const char *vals[6] = {o->name, pbuf, ts, base, thr, o->description};
-                static const char up[] =
-                        "INSERT INTO swi_pub.publications (name, peildatum, known_at, rounding_base, "
-                        "threshold, description) VALUES ($1, $2, $3, $4, $5, $6) "
-                        "ON CONFLICT (name) DO UPDATE SET peildatum = EXCLUDED.peildatum, "
-                        "known_at = EXCLUDED.known_at, rounding_base = EXCLUDED.rounding_base, "
-                        "threshold = EXCLUDED.threshold, "
-                        "description = coalesce(EXCLUDED.description, swi_pub.publications.description)";
-                rc = exec_ok(conn, up, 6, vals, "upsert publication", errstr, errstr_size);
-                if (rc == SWI_OK)
-                        rc = exec_ok(conn, "DELETE FROM swi_pub.indicator_values WHERE publication = $1",
-                                     1, vals, "delete old figures", errstr, errstr_size);
-                if (rc == SWI_OK)
-                        rc = exec_ok(conn, "SELECT set_config('swi.publication', $1, true)", 1, vals,
-                                     "select publication", errstr, errstr_size);
+                rc = write_publication(conn, o->name, o->peildatum, ts, o->known_at,
+                                       o->rounding_base, o->threshold, o->description, &rows, &b,
+                                       errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
-        for (size_t i = 0; i < rows.n; i++) {
-                char line[1024];
-                int len = swi_ind_row_copy_line(&rows.v[i], o->peildatum, o->known_at, line,
-                                                sizeof(line));
-                if (len > 0)
-                        buf_add(&b, line, (size_t)len);
-        }
-        if (b.oom) {
-                rc = SWI_ERR_NOMEM;
-                goto done;
-        }
-        rc = copy_in(conn,
-                     "COPY swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, "
-                     "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, "
-                     "measure, unit, value, onderdrukt, reden, noemer) FROM STDIN",
-                     &b, "COPY indicator values", errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto done;
         st->rows = (int64_t)rows.n;
         if (o->freeze) {
                 const char *vals[1] = {o->name};
@@ -1229,15 +1357,547 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
                         goto done;
         }
         rc = exec_ok(conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+        /* a publication replaces tens of thousands of rows at once: give the
+         * planner fresh statistics for the revisions view's joins */
+        if (rc == SWI_OK)
+                rc = exec_ok(conn, "ANALYZE swi_pub.indicator_values", 0, NULL,
+                             "analyze indicator values", errstr, errstr_size);
+        st->seconds_write = now_s() - t0 - st->seconds_load - st->seconds_compute;
 done:
         if (rc != SWI_OK && rc != SWI_ERR_PG && !*errstr)
                 snprintf(errstr, errstr_size, "publication: %s", swi_err2str(rc));
         PQclear(res);
         PQfinish(conn);
         free(persons.v);
-        free(evs);
         free(b.p);
         swi_ind_rows_free(&rows);
         st->seconds = now_s() - t0;
         return rc;
+}
+
+/* ---- live current figures (pg_live.h) -------------------------------------- */
+
+#include <sys/select.h>
+
+#include "sinks/pg_live.h"
+
+#define LIVE_LOCK 0x5357494C495645LL /* "SWILIVE": one publisher per database */
+
+struct swi_live_s {
+        char *conninfo;
+        PGconn *conn;
+        bool leader;
+        int64_t base, threshold;
+        int32_t P;          /* peildatum of the persons held; SWI_DATE_NONE = none */
+        persons_t persons;  /* every person at (P, everything stored) */
+        uint32_t *slot;     /* open addressing: person index + 1, 0 = empty */
+        size_t nslots;      /* a power of two */
+        swi_ind_rows_t rows; /* what swi_pub.indicator_values holds for 'actueel' */
+        swi_ind_rows_t next;
+        bool rows_valid;
+        buf_t b;
+        double *lags;
+        size_t nlags, lagcap;
+        int64_t *committed; /* ms, per drained batch */
+        size_t ncommitted, comcap;
+        long rounds;
+};
+
+swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t threshold)
+{
+        swi_live_t *l = calloc(1, sizeof(*l));
+        if (!l)
+                return NULL;
+        l->conninfo = strdup(conninfo);
+        if (!l->conninfo) {
+                free(l);
+                return NULL;
+        }
+        l->base = rounding_base;
+        l->threshold = threshold;
+        l->P = SWI_DATE_NONE;
+        return l;
+}
+
+static void live_drop(swi_live_t *l)
+{
+        PQfinish(l->conn);
+        l->conn = NULL;
+        l->leader = false;
+        l->P = SWI_DATE_NONE;
+        l->rows_valid = false;
+}
+
+void swi_live_free(swi_live_t *l)
+{
+        if (!l)
+                return;
+        live_drop(l);
+        free(l->conninfo);
+        free(l->persons.v);
+        free(l->slot);
+        swi_ind_rows_free(&l->rows);
+        swi_ind_rows_free(&l->next);
+        free(l->b.p);
+        free(l->lags);
+        free(l->committed);
+        free(l);
+}
+
+static size_t pkey_slot(const swi_person_key_t *k, size_t mask)
+{
+        uint64_t h;
+        memcpy(&h, k->ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
+        h ^= (uint64_t)k->kind * 0x9E3779B97F4A7C15ULL;
+        return (size_t)(h ^ h >> 29) & mask;
+}
+
+/* Rebuilds the key index over l->persons. */
+static swi_err_t live_index(swi_live_t *l)
+{
+        size_t need = 64;
+        while (need < 2 * l->persons.n)
+                need <<= 1;
+        if (need != l->nslots) {
+                uint32_t *s = calloc(need, sizeof(*s));
+                if (!s)
+                        return SWI_ERR_NOMEM;
+                free(l->slot);
+                l->slot = s;
+                l->nslots = need;
+        } else {
+                memset(l->slot, 0, need * sizeof(*l->slot));
+        }
+        for (size_t i = 0; i < l->persons.n; i++) {
+                size_t h = pkey_slot(&l->persons.v[i].key, l->nslots - 1);
+                while (l->slot[h])
+                        h = (h + 1) & (l->nslots - 1);
+                l->slot[h] = (uint32_t)(i + 1);
+        }
+        return SWI_OK;
+}
+
+static long live_find(const swi_live_t *l, const swi_person_key_t *k)
+{
+        if (!l->nslots)
+                return -1;
+        size_t h = pkey_slot(k, l->nslots - 1);
+        while (l->slot[h]) {
+                size_t i = l->slot[h] - 1;
+                if (memcmp(&l->persons.v[i].key, k, sizeof(*k)) == 0)
+                        return (long)i;
+                h = (h + 1) & (l->nslots - 1);
+        }
+        return -1;
+}
+
+static int cmp_long_desc(const void *a, const void *b)
+{
+        long x = *(const long *)a, y = *(const long *)b;
+        return (x < y) - (x > y);
+}
+
+/* Replaces the persons of the clusters of ks (expanded, sorted) by those
+ * derived now from their stored events at (P, K). */
+static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t K, int64_t *clusters,
+                            char *errstr, size_t errstr_size)
+{
+        loaded_t ld = {0};
+        long *gone = NULL;
+        size_t ngone = 0;
+        swi_err_t rc = load_clusters(l->conn, ks, &ld, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        gone = malloc((ks->n ? ks->n : 1) * sizeof(*gone));
+        if (!gone)
+                goto nomem;
+        for (size_t i = 0; i < ks->n; i++) {
+                swi_person_key_t k;
+                k.kind = ks->v[i].kind;
+                memcpy(k.ps, ks->v[i].ps, SWI_PSEUDO_LEN);
+                long at = live_find(l, &k);
+                if (at >= 0)
+                        gone[ngone++] = at;
+        }
+        /* swap-remove from the highest index down: the last element is never
+         * one still to be removed */
+        qsort(gone, ngone, sizeof(*gone), cmp_long_desc);
+        for (size_t i = 0; i < ngone; i++) {
+                size_t last = l->persons.n - 1;
+                if ((size_t)gone[i] != last)
+                        l->persons.v[gone[i]] = l->persons.v[last];
+                l->persons.n--;
+        }
+        for (size_t c = 0; c < ld.ncl; c++) {
+                rc = derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, K, l->P, &l->persons,
+                                      errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        *clusters = (int64_t)ld.ncl;
+        rc = live_index(l);
+        if (rc != SWI_OK)
+                goto nomem;
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        free(gone);
+        loaded_free(&ld);
+        return rc;
+}
+
+static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
+{
+        if (a->breakdown != b->breakdown || a->measure != b->measure || a->ndims != b->ndims ||
+            strcmp(a->cohort, b->cohort) != 0 || strcmp(a->doelgroep, b->doelgroep) != 0)
+                return false;
+        for (int d = 0; d < a->ndims; d++)
+                if (strcmp(a->dim_value[d], b->dim_value[d]) != 0)
+                        return false;
+        return true;
+}
+
+static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
+{
+        return a->value == b->value && a->onderdrukt == b->onderdrukt && a->reden == b->reden &&
+               a->decimals == b->decimals;
+}
+
+/* Writes l->next as 'actueel': only the changed values when the table holds
+ * l->rows with the same cells in the same order, else everything. */
+static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *errstr,
+                            size_t errstr_size)
+{
+        swi_err_t rc;
+        size_t changed = 0;
+
+        *full = !l->rows_valid || l->rows.n != l->next.n;
+        for (size_t i = 0; !*full && i < l->next.n; i++)
+                if (!same_cell(&l->rows.v[i], &l->next.v[i]))
+                        *full = true;
+        if (!*full) {
+                l->b.n = 0;
+                for (size_t i = 0; i < l->next.n; i++) {
+                        char line[1024];
+                        if (same_value(&l->rows.v[i], &l->next.v[i]))
+                                continue;
+                        int len = swi_ind_row_copy_line(&l->next.v[i], l->P, SWI_K_ALL, line,
+                                                        sizeof(line));
+                        if (len > 0)
+                                buf_add(&l->b, line, (size_t)len);
+                        changed++;
+                }
+                if (l->b.oom)
+                        goto nomem;
+                rc = exec_ok(l->conn,
+                             "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'",
+                             0, NULL, "touch publication", errstr, errstr_size);
+                if (rc != SWI_OK || changed == 0) {
+                        *written = 0;
+                        return rc;
+                }
+                rc = exec_ok(l->conn,
+                             "CREATE TEMP TABLE IF NOT EXISTS tmp_live (LIKE swi_pub.indicator_values "
+                             "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
+                             0, NULL, "create changed-values table", errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = copy_in(l->conn,
+                                     "COPY tmp_live (peildatum, known_at, family, breakdown, cohort, "
+                                     "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, "
+                                     "dim3_name, dim3_value, measure, unit, value, onderdrukt, reden, "
+                                     "noemer) FROM STDIN",
+                                     &l->b, "COPY changed values", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        return rc;
+                PGresult *res = PQexec(l->conn,
+                                       "UPDATE swi_pub.indicator_values v SET value = t.value, "
+                                       "onderdrukt = t.onderdrukt, reden = t.reden FROM tmp_live t "
+                                       "WHERE v.publication = 'actueel' AND v.peildatum = t.peildatum "
+                                       "AND v.cell = t.cell");
+                if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                        return pg_fail(l->conn, res, "update changed values", errstr, errstr_size);
+                long n = atol(PQcmdTuples(res));
+                PQclear(res);
+                if ((size_t)n == changed) {
+                        *written = (int64_t)changed;
+                        return SWI_OK;
+                }
+                /* the table is not what we wrote last (another writer): rewrite it */
+                SWI_LOG_W("publish", "current figures differ from the last round; rewriting",
+                          "expected=%zu updated=%ld", changed, n);
+                *full = true;
+        }
+        rc = write_publication(l->conn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
+                               NULL, &l->next, &l->b, errstr, errstr_size);
+        *written = (int64_t)l->next.n;
+        return rc;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        return SWI_ERR_NOMEM;
+}
+
+static int lag_push(swi_live_t *l, double v)
+{
+        if (l->nlags == l->lagcap) {
+                size_t cap = l->lagcap ? l->lagcap * 2 : 64;
+                double *p = realloc(l->lags, cap * sizeof(*p));
+                if (!p)
+                        return -1;
+                l->lags = p;
+                l->lagcap = cap;
+        }
+        l->lags[l->nlags++] = v;
+        return 0;
+}
+
+static int committed_push(swi_live_t *l, int64_t ms)
+{
+        if (l->ncommitted == l->comcap) {
+                size_t cap = l->comcap ? l->comcap * 2 : 64;
+                int64_t *p = realloc(l->committed, cap * sizeof(*p));
+                if (!p)
+                        return -1;
+                l->committed = p;
+                l->comcap = cap;
+        }
+        l->committed[l->ncommitted++] = ms;
+        return 0;
+}
+
+/* After the round's COMMIT: one swi_ops.publish_lag row per drained batch;
+ * the lags come back (server clock on both ends). */
+static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, size_t errstr_size)
+{
+        buf_t a = {0};
+        swi_err_t rc = SWI_OK;
+
+        l->nlags = 0;
+        if (l->ncommitted == 0)
+                return SWI_OK;
+        buf_add(&a, "{", 1);
+        for (size_t i = 0; i < l->ncommitted; i++)
+                buf_printf(&a, "%s%lld", i ? "," : "", (long long)l->committed[i]);
+        buf_add(&a, "}", 1);
+        if (a.oom) {
+                free(a.p);
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[2] = {a.p, rebuild ? "rebuild" : "delta"};
+        PGresult *res = exec_params(
+                l->conn,
+                "INSERT INTO swi_ops.publish_lag (committed_at, published_at, round_kind) "
+                "SELECT timestamptz 'epoch' + x * interval '1 millisecond', clock_timestamp(), $2 "
+                "FROM unnest($1::bigint[]) x "
+                "RETURNING extract(epoch FROM published_at - committed_at)::float8",
+                2, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pg_fail(l->conn, res, "record freshness", errstr, errstr_size);
+        } else {
+                for (int r = 0; r < PQntuples(res); r++)
+                        if (lag_push(l, atof(PQgetvalue(res, r, 0))) < 0)
+                                rc = SWI_ERR_NOMEM;
+                PQclear(res);
+        }
+        free(a.p);
+        if (rc == SWI_OK && ++l->rounds % 1000 == 1)
+                rc = exec_ok(l->conn,
+                             "DELETE FROM swi_ops.publish_lag WHERE published_at < now() - interval '7 days'",
+                             0, NULL, "prune freshness records", errstr, errstr_size);
+        return rc;
+}
+
+static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
+{
+        l->conn = PQconnectdb(l->conninfo);
+        if (PQstatus(l->conn) != CONNECTION_OK) {
+                swi_err_t rc = pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
+                live_drop(l);
+                return rc;
+        }
+        return exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr, errstr_size);
+}
+
+swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,
+                         size_t errstr_size)
+{
+        keyset_t ks = {0};
+        PGresult *res = NULL;
+        swi_err_t rc = SWI_OK;
+        double t0 = now_s(), t1;
+        int32_t P = (int32_t)(now_ms / 86400000);
+        bool rebuild, full = false;
+
+        memset(st, 0, sizeof(*st));
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+                live_drop(l);
+                rc = live_connect(l, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        if (!l->leader) {
+                char sql[64];
+                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LIVE_LOCK);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pg_fail(l->conn, res, "publisher lock", errstr, errstr_size);
+                        res = NULL;
+                        goto fail;
+                }
+                l->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+                PQclear(res);
+                res = NULL;
+                if (!l->leader)
+                        return SWI_OK;
+        }
+        st->leader = true;
+        rebuild = l->P != P;
+        l->ncommitted = 0;
+        l->nlags = 0;
+
+        rc = exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
+                     errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        res = PQexec(l->conn, "DELETE FROM swi_ops.publish_queue RETURNING encode(keys, 'hex'), "
+                              "(extract(epoch FROM committed_at) * 1000)::bigint");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pg_fail(l->conn, res, "drain the publish queue", errstr, errstr_size);
+                res = NULL;
+                goto fail;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                const char *hex = PQgetvalue(res, r, 0);
+                size_t len = strlen(hex), klen = 2 * (1 + SWI_PSEUDO_LEN);
+                if (committed_push(l, atoll(PQgetvalue(res, r, 1))) < 0)
+                        goto nomem;
+                if (rebuild)
+                        continue;
+                for (size_t off = 0; off + klen <= len; off += klen) {
+                        uint8_t kind[1], ps[SWI_PSEUDO_LEN];
+                        char kb[3] = {hex[off], hex[off + 1], 0};
+                        kind[0] = (uint8_t)strtoul(kb, NULL, 16);
+                        if (parse_hex_prefix(hex + off + 2, ps) != 0 ||
+                            (kind[0] != SWI_PKEY_BSN && kind[0] != SWI_PKEY_VNR))
+                                continue;
+                        if (keyset_add(&ks, kind[0], ps) < 0)
+                                goto nomem;
+                        if ((ks.n & 1023) == 1023)
+                                keyset_sort(&ks);
+                }
+        }
+        PQclear(res);
+        res = NULL;
+        st->batches = (int64_t)l->ncommitted;
+        if (!rebuild && l->ncommitted == 0) {
+                st->idle = true;
+                rc = exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+                goto out;
+        }
+        if (rebuild) {
+                int64_t evn = 0, cln = 0;
+                l->persons.n = 0;
+                l->P = P;
+                rc = load_all_persons(l->conn, now_ms, P, &l->persons, &evn, &cln, errstr,
+                                      errstr_size);
+                if (rc == SWI_OK)
+                        rc = live_index(l);
+                if (rc != SWI_OK) {
+                        l->P = SWI_DATE_NONE;
+                        goto fail;
+                }
+                st->clusters = cln;
+        } else {
+                int added;
+                keyset_sort(&ks);
+                do {
+                        rc = expand(l->conn, &ks, &added, errstr, errstr_size);
+                        if (rc != SWI_OK)
+                                goto fail;
+                } while (added > 0);
+                rc = live_apply(l, &ks, now_ms, &st->clusters, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        st->rebuild = rebuild;
+        st->persons = (int64_t)l->persons.n;
+        t1 = now_s();
+        st->seconds_load = t1 - t0;
+        {
+                swi_dc_params_t dc = {l->base, l->threshold};
+                swi_ind_rows_reset(&l->next);
+                rc = swi_ind_compute(l->persons.v, l->persons.n, l->P, &dc, &l->next, errstr,
+                                     errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        st->seconds_compute = now_s() - t1;
+        t1 = now_s();
+        rc = live_write(l, &full, &st->rows_written, errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        {
+                swi_ind_rows_t t = l->rows;
+                l->rows = l->next;
+                l->next = t;
+                l->rows_valid = true;
+        }
+        st->rows = (int64_t)l->rows.n;
+        rc = live_record_lags(l, rebuild, errstr, errstr_size);
+        if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
+                rc = exec_ok(l->conn, "ANALYZE swi_pub.indicator_values", 0, NULL,
+                             "analyze indicator values", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        st->lags = l->lags;
+        st->nlags = l->nlags;
+        st->seconds_write = now_s() - t1;
+        goto out;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+fail:
+        PQclear(res);
+        res = NULL;
+        live_drop(l); /* rolls back; the queue rows stay for the next publisher */
+out:
+        free(ks.v);
+        st->seconds = now_s() - t0;
+        return rc;
+}
+
+int swi_live_wait(swi_live_t *l, int timeout_ms)
+{
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK)
+                return 1;
+        PGnotify *n;
+        int got = 0;
+        PQconsumeInput(l->conn);
+        while ((n = PQnotifies(l->conn)) != NULL) {
+                got = 1;
+                PQfreemem(n);
+        }
+        if (got)
+                return 1;
+        int fd = PQsocket(l->conn);
+        if (fd < 0)
+                return 1;
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
+        if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+                return 0;
+        if (!PQconsumeInput(l->conn))
+                return 1;
+        while ((n = PQnotifies(l->conn)) != NULL) {
+                got = 1;
+                PQfreemem(n);
+        }
+        return got;
 }

@@ -17,7 +17,7 @@ it_cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   psql "$SWI_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ -n "${SWI_TEST_KEEP:-}" ]; then it_log "kept $work (SWI_TEST_KEEP)"; else rm -rf "$work"; fi
 }
 trap it_cleanup EXIT
 

@@ -1,0 +1,62 @@
+/* pg_live.h - the live current figures: publication 'actueel' (P = today,
+ * everything stored) kept up to date batch by batch.
+ *
+ * Every batch that runs the trajectory step queues the identity keys of the
+ * clusters it changed (swi_ops.publish_queue) and notifies channel
+ * swi_publish, both at its commit. The live publisher holds every person,
+ * derived at P, in memory. A round drains the queue in one REPEATABLE READ
+ * transaction, re-derives only the queued clusters from their stored events,
+ * recomputes the ten families over all persons it holds (transform/
+ * indicators.h), and writes only the values that changed - or, on the first
+ * round and whenever P moves to a new day, derives every person and rewrites
+ * everything. Because the drained queue rows and the events it reads come
+ * from one snapshot, a batch is in a round's figures exactly when its queue
+ * row was drained by that round.
+ *
+ * One publisher per database: a session advisory lock elects it; other
+ * instances' rounds return at once with leader = false and retry.
+ *
+ * Thread safety: one swi_live_t per thread; it has its own connection. */
+#ifndef SWI_PG_LIVE_H
+#define SWI_PG_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/swi_err.h"
+
+typedef struct swi_live_s swi_live_t;
+
+typedef struct swi_live_stats_s {
+        bool leader;          /* this instance holds the publisher lock */
+        bool idle;            /* nothing was queued: no transaction written */
+        bool rebuild;         /* every person was derived (first round, new P) */
+        int64_t batches;      /* queue rows drained */
+        int64_t clusters;     /* clusters re-derived (delta) */
+        int64_t persons;      /* persons held after the round */
+        int64_t rows;         /* published values */
+        int64_t rows_written; /* values inserted or updated */
+        double seconds, seconds_load, seconds_compute, seconds_write;
+        /* seconds from each drained batch's commit to this round's commit
+         * (server clock); valid until the next round */
+        const double *lags;
+        size_t nlags;
+} swi_live_stats_t;
+
+/* A publisher for conninfo with disclosure parameters base / threshold. Does
+ * not connect yet. Returns NULL on out of memory. */
+swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t threshold);
+void swi_live_free(swi_live_t *l); /* NULL-safe; closes the connection */
+
+/* One round at wall-clock time now_ms (P = now_ms's UTC day); see above.
+ * On error the round's transaction is rolled back (the queue rows stay) and
+ * the connection dropped: the next round reconnects and rebuilds. */
+swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,
+                         size_t errstr_size);
+
+/* Waits up to timeout_ms for a notification on swi_publish. Returns 1 when
+ * one arrived (or may have: the connection is down), 0 on timeout. */
+int swi_live_wait(swi_live_t *l, int timeout_ms);
+
+#endif
