@@ -655,6 +655,74 @@ done:
         return rc;
 }
 
+/* A set of nonzero codes (code_key values) with an index per code: open
+ * addressing, so that building the category lists of n persons costs O(n)
+ * instead of sorting n codes. */
+typedef struct codemap_s {
+        uint64_t *key; /* 0 = empty slot */
+        int32_t *idx;
+        size_t mask;
+        int shift;
+} codemap_t;
+
+static swi_err_t codemap_init(codemap_t *m, size_t n)
+{
+        size_t cap = 64;
+        int bits = 6;
+        while (cap < 2 * n) {
+                cap <<= 1;
+                bits++;
+        }
+        m->key = calloc(cap, sizeof(*m->key));
+        m->idx = malloc(cap * sizeof(*m->idx));
+        m->mask = cap - 1;
+        m->shift = 64 - bits;
+        return m->key != NULL && m->idx != NULL ? SWI_OK : SWI_ERR_NOMEM;
+}
+
+static void codemap_free(codemap_t *m)
+{
+        free(m->key);
+        free(m->idx);
+        memset(m, 0, sizeof(*m));
+}
+
+static size_t codemap_slot(const codemap_t *m, uint64_t key)
+{
+        size_t h = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> m->shift);
+        while (m->key[h] != 0 && m->key[h] != key)
+                h = (h + 1) & m->mask;
+        return h;
+}
+
+/* Adds key (nonzero); returns true when it was new. */
+static bool codemap_add(codemap_t *m, uint64_t key)
+{
+        size_t h = codemap_slot(m, key);
+        if (m->key[h] == key)
+                return false;
+        m->key[h] = key;
+        m->idx[h] = -1;
+        return true;
+}
+
+static void codemap_set(codemap_t *m, uint64_t key, int32_t idx)
+{
+        m->idx[codemap_slot(m, key)] = idx;
+}
+
+/* The index of key, or -1 when absent (or key is 0). */
+static int32_t codemap_get(const codemap_t *m, uint64_t key)
+{
+        if (key == 0)
+                return -1;
+        size_t h = codemap_slot(m, key);
+        return m->key[h] == key ? m->idx[h] : -1;
+}
+
+static uint64_t code_key(const char *s);
+static int u64_cmp(const void *a, const void *b);
+
 static int nat_cmp(const void *a, const void *b)
 {
         return memcmp(a, b, 4);
@@ -672,25 +740,31 @@ static swi_err_t fam1_nationaliteit(ctx_t *c)
         int64_t *cnt = NULL; /* [ngroups][ncode + 1][2] */
         int *catof = NULL, *top = NULL, *ntop = NULL;
         cats_t natc = {0};
+        codemap_t cm = {0};
         label_t *lab = NULL;
-        size_t ncode = 0, nu = 0;
+        size_t ncode = 0;
         swi_err_t rc = SWI_OK;
         bd_t b;
         int ngc, ngd, ngroups, nlab = 0;
 
         memset(&b, 0, sizeof(b));
+        if (codemap_init(&cm, c->n) != SWI_OK)
+                goto nomem;
         codes = malloc((c->n > 0 ? c->n : 1) * sizeof(*codes));
         if (codes == NULL)
                 goto nomem;
-        for (size_t i = 0; i < c->n; i++)
-                if (c->pi[i].in_u && c->p[i].nationaliteit[0] != '\0')
-                        memcpy(codes[nu++], c->p[i].nationaliteit, 4);
-        for (size_t i = 0; i < nu; i++)
-                codes[i][3] = '\0';
-        qsort(codes, nu, sizeof(*codes), nat_cmp);
-        for (size_t i = 0; i < nu; i++)
-                if (ncode == 0 || memcmp(codes[i], codes[ncode - 1], 4) != 0)
-                        memcpy(codes[ncode++], codes[i], 4);
+        for (size_t i = 0; i < c->n; i++) {
+                char key[4];
+                if (!c->pi[i].in_u || c->p[i].nationaliteit[0] == '\0')
+                        continue;
+                memcpy(key, c->p[i].nationaliteit, 3);
+                key[3] = '\0';
+                if (codemap_add(&cm, code_key(key)))
+                        memcpy(codes[ncode++], key, 4);
+        }
+        qsort(codes, ncode, sizeof(*codes), nat_cmp);
+        for (size_t i = 0; i < ncode; i++)
+                codemap_set(&cm, code_key(codes[i]), (int32_t)i);
 
         ngc = c->coh.n + 1;
         ngd = c->dg.n + 1;
@@ -707,9 +781,8 @@ static swi_err_t fam1_nationaliteit(ctx_t *c)
                         continue;
                 memcpy(key, c->p[i].nationaliteit, 4);
                 key[3] = '\0';
-                void *hit = key[0] == '\0' ? NULL
-                                           : bsearch(key, codes, ncode, sizeof(*codes), nat_cmp);
-                size_t ci = hit == NULL ? ncode : (size_t)((char(*)[4])hit - codes);
+                int32_t hit = key[0] == '\0' ? -1 : codemap_get(&cm, code_key(key));
+                size_t ci = hit < 0 ? ncode : (size_t)hit;
                 int gc[2] = {c->pi[i].coh + 1, 0}, gd[2] = {c->pi[i].dg + 1, 0};
                 for (int a = 0; a < 2; a++)
                         for (int d = 0; d < 2; d++) {
@@ -799,6 +872,7 @@ done:
         cats_free(&natc);
         free(lab);
         free(codes);
+        codemap_free(&cm);
         free(cnt);
         free(top);
         free(ntop);
@@ -972,10 +1046,27 @@ typedef struct ltv_s {
         uint8_t dg;
 } ltv_t;
 
-static int ltv_cmp(const void *a, const void *b)
+/* Sorts v[0..n) ascending by value: LSD radix sort, four passes of 8 bits
+ * (tmp has room for n). Ties keep no particular order; only the values are
+ * read afterwards. */
+static void ltv_sort(ltv_t *v, size_t n, ltv_t *tmp)
 {
-        const ltv_t *x = a, *y = b;
-        return (x->v > y->v) - (x->v < y->v);
+        size_t cnt[256 + 1];
+        ltv_t *src = v, *dst = tmp;
+
+        for (int sh = 0; sh < 32; sh += 8) {
+                memset(cnt, 0, sizeof(cnt));
+                for (size_t i = 0; i < n; i++)
+                        cnt[((((uint32_t)src[i].v ^ 0x80000000u) >> sh) & 0xffu) + 1]++;
+                for (size_t k = 1; k <= 256; k++)
+                        cnt[k] += cnt[k - 1];
+                for (size_t i = 0; i < n; i++)
+                        dst[cnt[(((uint32_t)src[i].v ^ 0x80000000u) >> sh) & 0xffu]++] = src[i];
+                ltv_t *t = src;
+                src = dst;
+                dst = t;
+        }
+        /* an even number of passes: the result is back in v */
 }
 
 /* numpy's default quantile of sorted x[0..n), q = qa / qb: position
@@ -1028,7 +1119,8 @@ static int32_t pdate(const swi_person_t *p, int off)
         return d;
 }
 
-static swi_err_t fam4_leadtime(ctx_t *c, const ltdef_t *def, ltv_t *vals, int32_t *scratch)
+static swi_err_t fam4_leadtime(ctx_t *c, const ltdef_t *def, ltv_t *vals, ltv_t *tmp,
+                              int32_t *scratch)
 {
         swi_err_t rc;
         size_t nv = 0;
@@ -1059,26 +1151,47 @@ static swi_err_t fam4_leadtime(ctx_t *c, const ltdef_t *def, ltv_t *vals, int32_
                         bd_add(&b, cat, fo, 1);
                 }
         }
-        qsort(vals, nv, sizeof(*vals), ltv_cmp);
-        for (long idx = 0; idx < b.ncells; idx++) {
-                long cp = bd_pos(&b, idx, 0), gp = bd_pos(&b, idx, 1);
-                swi_dc_ratio_t *st = &b.lt[(size_t)idx * LT_NSTATS];
-                int64_t n = 0, sum = 0;
-                for (size_t k = 0; k < nv; k++) {
-                        if ((cp == 0 || vals[k].coh + 1 == cp) && (gp == 0 || vals[k].dg + 1 == gp)) {
-                                scratch[n++] = vals[k].v;
-                                sum += vals[k].v;
-                        }
+        ltv_sort(vals, nv, tmp);
+        /* every value belongs to four cells (its cohort or *, its doelgroep
+         * or *); lay the cells' values out one after another, each run
+         * ascending because vals is */
+        {
+                size_t *at = malloc((size_t)b.ncells * sizeof(*at));
+                if (at == NULL) {
+                        rc = SWI_ERR_NOMEM;
+                        goto done;
                 }
-                assert(n == b.acc[idx]);
-                if (n == 0)
-                        continue; /* every ratio 0/0: suppressed (n < T, T >= 1) */
-                st[0].num = sum;
-                st[0].den = n;
-                st[1] = quantile(scratch, n, 1, 4);
-                st[2] = quantile(scratch, n, 1, 2);
-                st[3] = quantile(scratch, n, 3, 4);
-                st[4] = quantile(scratch, n, 9, 10);
+                size_t pos = 0;
+                for (long idx = 0; idx < b.ncells; idx++) {
+                        at[idx] = pos;
+                        pos += (size_t)b.acc[idx]; /* field 0 = n */
+                }
+                assert(pos == 4 * nv);
+                for (size_t k = 0; k < nv; k++) {
+                        long cp = vals[k].coh + 1, gp = vals[k].dg + 1;
+                        scratch[at[cp * b.stride[0] + gp * b.stride[1]]++] = vals[k].v;
+                        scratch[at[gp * b.stride[1]]++] = vals[k].v;
+                        scratch[at[cp * b.stride[0]]++] = vals[k].v;
+                        scratch[at[0]++] = vals[k].v;
+                }
+                pos = 0;
+                for (long idx = 0; idx < b.ncells; idx++) {
+                        swi_dc_ratio_t *st = &b.lt[(size_t)idx * LT_NSTATS];
+                        int64_t n = b.acc[idx], sum = 0;
+                        const int32_t *x = scratch + pos;
+                        pos += (size_t)n;
+                        if (n == 0)
+                                continue; /* every ratio 0/0: suppressed (n < T, T >= 1) */
+                        for (int64_t k = 0; k < n; k++)
+                                sum += x[k];
+                        st[0].num = sum;
+                        st[0].den = n;
+                        st[1] = quantile(x, n, 1, 4);
+                        st[2] = quantile(x, n, 1, 2);
+                        st[3] = quantile(x, n, 3, 4);
+                        st[4] = quantile(x, n, 9, 10);
+                }
+                free(at);
         }
         return bd_finish(c, &b);
 done:
@@ -1090,7 +1203,7 @@ static const char *const bucket_names[] = {"<=168", "169-364", ">=365"};
 
 static swi_err_t fam4(ctx_t *c)
 {
-        ltv_t *vals = NULL;
+        ltv_t *vals = NULL, *tmp = NULL;
         int32_t *scratch = NULL;
         cats_t kc = {0};
         swi_err_t rc = SWI_OK;
@@ -1099,13 +1212,14 @@ static swi_err_t fam4(ctx_t *c)
 
         memset(&b, 0, sizeof(b));
         vals = malloc((c->n > 0 ? c->n : 1) * sizeof(*vals));
-        scratch = malloc((c->n > 0 ? c->n : 1) * sizeof(*scratch));
-        if (vals == NULL || scratch == NULL) {
+        tmp = malloc((c->n > 0 ? c->n : 1) * sizeof(*tmp));
+        scratch = malloc((c->n > 0 ? c->n : 1) * 4 * sizeof(*scratch));
+        if (vals == NULL || tmp == NULL || scratch == NULL) {
                 rc = SWI_ERR_NOMEM;
                 goto done;
         }
         for (size_t k = 0; k < sizeof(lt_defs) / sizeof(lt_defs[0]) && rc == SWI_OK; k++)
-                rc = fam4_leadtime(c, &lt_defs[k], vals, scratch);
+                rc = fam4_leadtime(c, &lt_defs[k], vals, tmp, scratch);
         if (rc != SWI_OK)
                 goto done;
 
@@ -1133,6 +1247,7 @@ done:
         bd_free(&b);
         cats_free(&kc);
         free(vals);
+        free(tmp);
         free(scratch);
         return rc;
 }
@@ -1690,34 +1805,39 @@ static int u64_cmp(const void *a, const void *b)
  * c->n values. */
 static swi_err_t setup_codes(ctx_t *c, uint64_t *keys, cats_t *cats, size_t off, size_t pinfo_off)
 {
-        size_t k = 0, nk = 0;
+        codemap_t cm = {0};
+        size_t nk = 0;
 
+        if (codemap_init(&cm, c->n) != SWI_OK) {
+                codemap_free(&cm);
+                return SWI_ERR_NOMEM;
+        }
         for (size_t i = 0; i < c->n; i++) {
                 if (!c->pi[i].in_u)
                         continue;
-                keys[k++] = code_key((const char *)&c->p[i] + off);
+                uint64_t key = code_key((const char *)&c->p[i] + off);
+                if (key != 0 && codemap_add(&cm, key))
+                        keys[nk++] = key;
         }
-        qsort(keys, k, sizeof(*keys), u64_cmp);
-        for (size_t i = 0; i < k; i++)
-                if (keys[i] != 0 && (nk == 0 || keys[i] != keys[nk - 1]))
-                        keys[nk++] = keys[i];
-        if (cats_alloc(cats, (int)nk + 1) != SWI_OK)
+        qsort(keys, nk, sizeof(*keys), u64_cmp);
+        for (size_t j = 0; j < nk; j++)
+                codemap_set(&cm, keys[j], (int32_t)j);
+        if (cats_alloc(cats, (int)nk + 1) != SWI_OK) {
+                codemap_free(&cm);
                 return SWI_ERR_NOMEM;
+        }
         for (size_t j = 0; j < nk; j++)
                 for (int b = 0; b < 8; b++)
                         cats->label[j][b] = (char)(keys[j] >> (8 * (7 - b)));
         snprintf(cats->label[nk], sizeof(label_t), "ONBEKEND");
         for (size_t i = 0; i < c->n; i++) {
-                uint64_t key;
-                const uint64_t *hit;
-                int16_t v;
                 if (!c->pi[i].in_u)
                         continue;
-                key = code_key((const char *)&c->p[i] + off);
-                hit = key == 0 ? NULL : bsearch(&key, keys, nk, sizeof(*keys), u64_cmp);
-                v = (int16_t)(hit == NULL ? (long)nk : hit - keys);
+                int32_t hit = codemap_get(&cm, code_key((const char *)&c->p[i] + off));
+                int16_t v = (int16_t)(hit < 0 ? (long)nk : hit);
                 memcpy((char *)&c->pi[i] + pinfo_off, &v, sizeof(v));
         }
+        codemap_free(&cm);
         return SWI_OK;
 }
 
