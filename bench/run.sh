@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--full] [--persons N] [--runs R] [--batch B] [--traj-batch B]
 #                [--skip-ingest] [--skip-traj-ingest] [--skip-publish] [--skip-trajectory]
+#                [--skip-freshness]
 #
 #   a. ingest:      swi-etl (trajectories off) vs a bare COPY of the same rows
 #   b. ingest+traj: swi-etl (trajectories on, batch.size --traj-batch, default
@@ -11,6 +12,12 @@
 #                   PostgreSQL's lock table, see README) vs the same bare COPY
 #   c. publish:     swi-publish over the database of (b)
 #   d. trajectory:  bench/bench_trajectory (swi_cluster_versions in-process)
+#   e. freshness:   swi-etl with the live publisher on (trajectories on): p50/p99/max
+#                   of batch commit -> 'actueel' committed, vs one from-scratch
+#                   recomputation of the same figures (swi-publish) at the end;
+#                   e1 backfill: the whole stream as fast as it goes; e2 live: the
+#                   first 90% as a backfill, then the last 10% as a live feed of
+#                   --live-rate messages/s (default 500), measured over the live part
 #
 # Default size: 20,000 persons (~300k messages); --full: 150,000 persons (~2.3M
 # messages; takes long, see README). Builds into build-bench/ (Release), uses the
@@ -24,8 +31,9 @@ PERSONS=20000
 RUNS=3
 BATCH=20000
 TRAJ_BATCH=5000
+LIVE_RATE=500
 SEED=1
-do_ingest=1 do_traj=1 do_pub=1 do_tb=1
+do_ingest=1 do_traj=1 do_pub=1 do_tb=1 do_fresh=1
 
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
@@ -35,11 +43,13 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift ;;
     --batch) BATCH=$2; shift ;;
     --traj-batch) TRAJ_BATCH=$2; shift ;;
+    --live-rate) LIVE_RATE=$2; shift ;;
     --seed) SEED=$2; shift ;;
     --skip-ingest) do_ingest=0 ;;
     --skip-traj-ingest) do_traj=0 ;;
     --skip-publish) do_pub=0 ;;
     --skip-trajectory) do_tb=0 ;;
+    --skip-freshness) do_fresh=0 ;;
     -h|--help) usage 0 ;;
     *) echo "bench: unknown option $1" >&2; usage ;;
   esac
@@ -57,17 +67,11 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 log "building $BUILD"
-cmake --build "$BUILD" -j"$(nproc)" --target swi-etl swi-gen swi-broker swi-publish >/dev/null \
+cmake --build "$BUILD" -j"$(nproc)" --target swi-etl swi-gen swi-broker swi-publish swi-replay >/dev/null \
   || die "build failed (cmake --build $BUILD)"
 if [ "$do_tb" = 1 ]; then
-  # Not a CMake target (bench/ may not touch CMakeLists.txt); built from the
-  # module libraries plus the generator's encoder (not in a library).
-  # shellcheck disable=SC2046
-  cc -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$SRC" \
-    -o "$BUILD/bench_trajectory" bench/bench_trajectory.c tools/gen/encoder.c \
-    "$BUILD/libswi_trajectory.a" "$BUILD/libswi_validate.a" "$BUILD/libswi_pseudonym.a" \
-    "$BUILD/libswi_wire.a" "$BUILD/libswi_common.a" \
-    $(pkg-config --cflags --libs avro-c jansson libcrypto) -lm || die "bench_trajectory did not compile"
+  cmake --build "$BUILD" -j"$(nproc)" --target bench_trajectory >/dev/null \
+    || die "bench_trajectory did not build (cmake --build $BUILD --target bench_trajectory)"
 fi
 
 # ---- PostgreSQL, scratch space, cleanup -----------------------------------------
@@ -83,7 +87,7 @@ cleanup() {
   for d in "${dbs[@]}"; do
     psql "$maint" -X -q -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
   done
-  rm -rf "$work"
+  [ -n "${BENCH_KEEP:-}" ] && log "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -141,22 +145,22 @@ broker_pid=$!
 for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
 [ -s "$work/bootstrap" ] || die "broker did not start: $(cat "$work/broker.log")"
 bootstrap=$(cat "$work/bootstrap")
-if [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] || [ "$do_tb" = 1 ]; then
+if [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] || [ "$do_tb" = 1 ] || [ "$do_fresh" = 1 ]; then
   log "generating $PERSONS persons into $bootstrap (and $work/replay.bin)"
   gen_args=(--persons "$PERSONS" --seed "$SEED" --schema-dir "$SRC/schemas" -q
             --out "$work/replay.bin" --manifest "$work/manifest.json")
-  [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] && gen_args+=(-b "$bootstrap")
+  [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] || [ "$do_fresh" = 1 ] && gen_args+=(-b "$bootstrap")
   "$BUILD/swi-gen" "${gen_args[@]}" 2>"$work/gen.log" || die "swi-gen failed: $(tail -5 "$work/gen.log")"
   log "generated $(jq -r .messages_total "$work/manifest.json") messages, $(jq -r .good_event_ids "$work/manifest.json") distinct events"
 fi
 
-run_etl() { # conninfo log trajectories(true|false) batch_size
+run_etl() { # conninfo log trajectories(true|false) batch_size [publish.interval.s]
   # A group id of its own per run: the broker would otherwise hold the next
   # run's join until the previous member's session times out.
   "$BUILD/swi-etl" -X pg.conninfo="$1" -X kafka.bootstrap.servers="$bootstrap" \
     -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
     -X group.id="swi-bench-$$-$(basename "$2" .log)" \
-    -X trajectories.enable="$3" -X publish.interval.s=0 -X batch.size="$4" \
+    -X trajectories.enable="$3" -X publish.interval.s="${5:-0}" -X batch.size="$4" \
     -X log.level=debug --until-caught-up 2>"$2" || die "swi-etl failed: $(tail -5 "$2")"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
@@ -263,6 +267,75 @@ if [ "$do_tb" = 1 ]; then
   "$BUILD/bench_trajectory" --in "$work/replay.bin" --schema-dir "$SRC/schemas" --runs "$RUNS" \
     > "$work/tb.out" || die "bench_trajectory failed"
   while IFS= read -r l; do say "$l"; done < "$work/tb.out"
+fi
+
+# ---- (e) freshness of the live figures ---------------------------------------------
+lag_stats() { # conninfo [where] -> "n p50 p99 max"
+  psql "$1" -XAt -F' ' -c "
+    SELECT count(*),
+           coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - committed_at))::numeric, 3), 0),
+           coalesce(round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - committed_at))::numeric, 3), 0),
+           coalesce(round(max(extract(epoch FROM published_at - committed_at))::numeric, 3), 0)
+      FROM swi_ops.publish_lag ${2:-}"
+}
+scratch_s() { # conninfo run -> seconds of one from-scratch recomputation
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$BUILD/swi-publish" -X pg.conninfo="$1" -n bench-scratch 2>"$work/scratch$2.log" \
+    || die "swi-publish failed: $(tail -3 "$work/scratch$2.log")"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}'
+}
+delta_round_s() { # log -> median seconds of the last tenth of the delta rounds
+  (grep 'msg="current figures updated"' "$1" || true) | grep -o ' seconds=[0-9.]*' | cut -d= -f2 \
+    | awk '{a[NR]=$1} END {s=int(NR*0.9)+1; for (i=s;i<=NR;i++) print a[i]}' | median
+}
+if [ "$do_fresh" = 1 ]; then
+  e1_p50=() e1_p99=() e1_max=() e1_full=() e2_p50=() e2_p99=() e2_max=() e2_n=()
+  total=$(jq -r .messages_total "$work/manifest.json")
+  cut90=$((total * 9 / 10))
+  for r in $(seq "$RUNS"); do
+    # e1: the stream already in the broker, as fast as it goes
+    ci=$(new_db "fresh$r")
+    run_etl "$ci" "$work/etl_fresh$r.log" true "$TRAJ_BATCH" 1
+    read -r n p50 p99 mx < <(lag_stats "$ci")
+    last=$(delta_round_s "$work/etl_fresh$r.log")
+    full=$(scratch_s "$ci" "$r")
+    log "freshness e1 (backfill) run $r: batches=$n p50=${p50}s p99=${p99}s max=${mx}s; delta round at full size ${last}s; from-scratch recomputation ${full}s"
+    e1_p50+=("$p50"); e1_p99+=("$p99"); e1_max+=("$mx"); e1_full+=("$full")
+    drop_db "fresh$r"
+
+    # e2: 90% as a backfill into a fresh broker, then the rest as a live feed
+    ci=$(new_db "live$r")
+    "$BUILD/swi-broker" --partitions 8 --bootstrap-file "$work/bootstrap_live" >/dev/null 2>>"$work/broker.log" &
+    live_broker=$!
+    for _ in $(seq 100); do [ -s "$work/bootstrap_live" ] && break; sleep 0.1; done
+    lb=$(cat "$work/bootstrap_live")
+    "$BUILD/swi-replay" --in "$work/replay.bin" -b "$lb" --schema-dir "$SRC/schemas" --to "$cut90" 2>>"$work/replay.log"
+    bootstrap_saved=$bootstrap; bootstrap=$lb
+    run_etl "$ci" "$work/etl_live$r.log" true "$TRAJ_BATCH" 1
+    "$BUILD/swi-etl" -X pg.conninfo="$ci" -X kafka.bootstrap.servers="$lb" \
+      -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
+      -X group.id="swi-bench-$$-etl_live${r}b" -X trajectories.enable=true -X publish.interval.s=1 \
+      -X batch.size="$TRAJ_BATCH" -X log.level=debug 2>"$work/etl_live${r}b.log" &
+    etl_pid=$!
+    # wait for the start-up rebuild of the live figures, then feed the rest
+    for _ in $(seq 1200); do grep -q 'current figures rebuilt' "$work/etl_live${r}b.log" && break; sleep 0.5; done
+    t_live=$(psql "$ci" -XAt -c "SELECT now()")
+    "$BUILD/swi-replay" --in "$work/replay.bin" -b "$lb" --schema-dir "$SRC/schemas" --from "$cut90" \
+      --rate "$LIVE_RATE" 2>>"$work/replay.log"
+    sleep 5
+    kill -TERM "$etl_pid"; wait "$etl_pid" || true
+    kill "$live_broker" 2>/dev/null || true; wait "$live_broker" 2>/dev/null || true
+    rm -f "$work/bootstrap_live"; bootstrap=$bootstrap_saved
+    read -r n p50 p99 mx < <(lag_stats "$ci" "WHERE committed_at >= '$t_live'")
+    log "freshness e2 (live feed, $LIVE_RATE msg/s) run $r: batches=$n p50=${p50}s p99=${p99}s max=${mx}s"
+    e2_p50+=("$p50"); e2_p99+=("$p99"); e2_max+=("$mx"); e2_n+=("$n")
+    drop_db "live$r"
+  done
+  e1_full_med=$(printf '%s\n' "${e1_full[@]}" | median)
+  say "freshness e1 backfill: p99 $(printf '%s\n' "${e1_p99[@]}" | median) s, p50 $(printf '%s\n' "${e1_p50[@]}" | median) s, max $(printf '%s\n' "${e1_max[@]}" | median) s from batch commit to 'actueel' committed; one from-scratch recomputation ${e1_full_med} s: ratio p99 / from-scratch $(ratio "$(printf '%s\n' "${e1_p99[@]}" | median)" "$e1_full_med") (median of $RUNS; batch.size $TRAJ_BATCH)"
+  say "freshness e2 live feed at $LIVE_RATE msg/s: p99 $(printf '%s\n' "${e2_p99[@]}" | median) s, p50 $(printf '%s\n' "${e2_p50[@]}" | median) s, max $(printf '%s\n' "${e2_max[@]}" | median) s over $(printf '%s\n' "${e2_n[@]}" | median) batches (target p99 <= 1 s); ratio p99 / from-scratch $(ratio "$(printf '%s\n' "${e2_p99[@]}" | median)" "$e1_full_med") (median of $RUNS)"
 fi
 
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1565,77 +1565,228 @@ static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
                a->decimals == b->decimals;
 }
 
-/* Writes l->next as 'actueel': only the changed values when the table holds
- * l->rows with the same cells in the same order, else everything. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+        return (h ^ 0x1f) * 0x100000001b3ULL;
+}
+
+static uint64_t cell_hash(const swi_ind_row_t *r)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+        h = fnv(h, r->breakdown);
+        h = fnv(h, r->cohort);
+        h = fnv(h, r->doelgroep);
+        for (int d = 0; d < r->ndims; d++)
+                h = fnv(h, r->dim_value[d]);
+        return fnv(h, r->measure);
+}
+
+/* The generated column swi_pub.indicator_values.cell of r, as a COPY field. */
+static void add_cell(buf_t *b, const swi_ind_row_t *r)
+{
+        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
+        for (int d = 0; d < r->ndims && d < 3; d++)
+                parts[3 + d] = r->dim_value[d];
+        for (int k = 0; k < 7; k++) {
+                if (k)
+                        buf_add(b, "\x1f", 1);
+                for (const char *c = parts[k]; *c; c++) {
+                        if (*c == '\\' || *c == '\t' || *c == '\n')
+                                buf_add(b, "\\", 1);
+                        buf_add(b, c, 1);
+                }
+        }
+        buf_add(b, "\n", 1);
+}
+
+/* For every row of l->next, the index of the same cell in l->rows or -1:
+ * by position when the cells are the same in the same order (the common
+ * case), else through a hash of the cells. */
+static swi_err_t live_match(swi_live_t *l, long *old_of)
+{
+        bool same = l->rows.n == l->next.n;
+        for (size_t i = 0; same && i < l->next.n; i++)
+                same = same_cell(&l->rows.v[i], &l->next.v[i]);
+        if (same) {
+                for (size_t i = 0; i < l->next.n; i++)
+                        old_of[i] = (long)i;
+                return SWI_OK;
+        }
+        size_t cap = 64;
+        while (cap < 2 * l->rows.n)
+                cap <<= 1;
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+                return SWI_ERR_NOMEM;
+        for (size_t i = 0; i < l->rows.n; i++) {
+                size_t h = (size_t)cell_hash(&l->rows.v[i]) & (cap - 1);
+                while (slot[h])
+                        h = (h + 1) & (cap - 1);
+                slot[h] = (uint32_t)(i + 1);
+        }
+        for (size_t i = 0; i < l->next.n; i++) {
+                size_t h = (size_t)cell_hash(&l->next.v[i]) & (cap - 1);
+                old_of[i] = -1;
+                while (slot[h]) {
+                        if (same_cell(&l->rows.v[slot[h] - 1], &l->next.v[i])) {
+                                old_of[i] = (long)slot[h] - 1;
+                                break;
+                        }
+                        h = (h + 1) & (cap - 1);
+                }
+        }
+        free(slot);
+        return SWI_OK;
+}
+
+/* Writes l->next as 'actueel'. When the table holds l->rows (what this
+ * publisher wrote last): updates the values that changed, inserts new cells
+ * and deletes cells that are gone; otherwise (or when the table turns out to
+ * differ) replaces everything. */
 static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *errstr,
                             size_t errstr_size)
 {
-        swi_err_t rc;
-        size_t changed = 0;
+        static const char cols[] =
+                "(peildatum, known_at, family, breakdown, cohort, doelgroep, dim1_name, dim1_value, "
+                "dim2_name, dim2_value, dim3_name, dim3_value, measure, unit, value, onderdrukt, "
+                "reden, noemer)";
+        swi_err_t rc = SWI_OK;
+        long *old_of = NULL;
+        bool *used = NULL;
+        buf_t ins = {0}, del = {0};
+        size_t nupd = 0, nins = 0, ndel = 0;
+        char sql[512], pbuf[11];
+        PGresult *res = NULL;
 
-        *full = !l->rows_valid || l->rows.n != l->next.n;
-        for (size_t i = 0; !*full && i < l->next.n; i++)
-                if (!same_cell(&l->rows.v[i], &l->next.v[i]))
-                        *full = true;
-        if (!*full) {
-                l->b.n = 0;
-                for (size_t i = 0; i < l->next.n; i++) {
-                        char line[1024];
-                        if (same_value(&l->rows.v[i], &l->next.v[i]))
+        *full = !l->rows_valid;
+        *written = 0;
+        if (*full)
+                goto rewrite;
+        old_of = malloc((l->next.n ? l->next.n : 1) * sizeof(*old_of));
+        used = calloc(l->rows.n ? l->rows.n : 1, sizeof(*used));
+        if (!old_of || !used || live_match(l, old_of) != SWI_OK)
+                goto nomem;
+        l->b.n = 0;
+        for (size_t i = 0; i < l->next.n; i++) {
+                char line[1024];
+                const swi_ind_row_t *r = &l->next.v[i];
+                if (old_of[i] >= 0) {
+                        used[old_of[i]] = true;
+                        if (same_value(&l->rows.v[old_of[i]], r))
                                 continue;
-                        int len = swi_ind_row_copy_line(&l->next.v[i], l->P, SWI_K_ALL, line,
-                                                        sizeof(line));
-                        if (len > 0)
-                                buf_add(&l->b, line, (size_t)len);
-                        changed++;
                 }
-                if (l->b.oom)
-                        goto nomem;
-                rc = exec_ok(l->conn,
-                             "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'",
-                             0, NULL, "touch publication", errstr, errstr_size);
-                if (rc != SWI_OK || changed == 0) {
-                        *written = 0;
-                        return rc;
+                int len = swi_ind_row_copy_line(r, l->P, SWI_K_ALL, line, sizeof(line));
+                if (len <= 0)
+                        continue;
+                if (old_of[i] >= 0) {
+                        buf_add(&l->b, line, (size_t)len);
+                        nupd++;
+                } else {
+                        buf_add(&ins, line, (size_t)len);
+                        nins++;
                 }
-                rc = exec_ok(l->conn,
-                             "CREATE TEMP TABLE IF NOT EXISTS tmp_live (LIKE swi_pub.indicator_values "
-                             "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
-                             0, NULL, "create changed-values table", errstr, errstr_size);
-                if (rc == SWI_OK)
-                        rc = copy_in(l->conn,
-                                     "COPY tmp_live (peildatum, known_at, family, breakdown, cohort, "
-                                     "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, "
-                                     "dim3_name, dim3_value, measure, unit, value, onderdrukt, reden, "
-                                     "noemer) FROM STDIN",
-                                     &l->b, "COPY changed values", errstr, errstr_size);
-                if (rc != SWI_OK)
-                        return rc;
-                PGresult *res = PQexec(l->conn,
-                                       "UPDATE swi_pub.indicator_values v SET value = t.value, "
-                                       "onderdrukt = t.onderdrukt, reden = t.reden FROM tmp_live t "
-                                       "WHERE v.publication = 'actueel' AND v.peildatum = t.peildatum "
-                                       "AND v.cell = t.cell");
-                if (PQresultStatus(res) != PGRES_COMMAND_OK)
-                        return pg_fail(l->conn, res, "update changed values", errstr, errstr_size);
-                long n = atol(PQcmdTuples(res));
-                PQclear(res);
-                if ((size_t)n == changed) {
-                        *written = (int64_t)changed;
-                        return SWI_OK;
-                }
-                /* the table is not what we wrote last (another writer): rewrite it */
-                SWI_LOG_W("publish", "current figures differ from the last round; rewriting",
-                          "expected=%zu updated=%ld", changed, n);
-                *full = true;
         }
+        for (size_t j = 0; j < l->rows.n; j++)
+                if (!used[j]) {
+                        add_cell(&del, &l->rows.v[j]);
+                        ndel++;
+                }
+        if (l->b.oom || ins.oom || del.oom)
+                goto nomem;
+        rc = exec_ok(l->conn,
+                     "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'", 0,
+                     NULL, "touch publication", errstr, errstr_size);
+        if (rc != SWI_OK || nupd + nins + ndel == 0)
+                goto done;
+        rc = exec_ok(l->conn,
+                     "CREATE TEMP TABLE IF NOT EXISTS tmp_live (LIKE swi_pub.indicator_values "
+                     "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
+                     0, NULL, "create changed-values table", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(l->conn,
+                             "CREATE TEMP TABLE IF NOT EXISTS tmp_live_gone (cell text) "
+                             "ON COMMIT DELETE ROWS",
+                             0, NULL, "create gone-cells table", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        swi_date_format(l->P, pbuf);
+        if (nupd) {
+                snprintf(sql, sizeof(sql), "COPY tmp_live %s FROM STDIN", cols);
+                rc = copy_in(l->conn, sql, &l->b, "COPY changed values", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                snprintf(sql, sizeof(sql),
+                         "UPDATE swi_pub.indicator_values v SET value = t.value, "
+                         "onderdrukt = t.onderdrukt, reden = t.reden FROM tmp_live t "
+                         "WHERE v.publication = 'actueel' AND v.peildatum = '%s' "
+                         "AND v.cell = t.cell",
+                         pbuf);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                        rc = pg_fail(l->conn, res, "update changed values", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                if ((size_t)atol(PQcmdTuples(res)) != nupd)
+                        goto differs;
+                PQclear(res);
+                res = NULL;
+        }
+        if (ndel) {
+                rc = copy_in(l->conn, "COPY tmp_live_gone FROM STDIN", &del, "COPY gone cells",
+                             errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                snprintf(sql, sizeof(sql),
+                         "DELETE FROM swi_pub.indicator_values v USING tmp_live_gone g "
+                         "WHERE v.publication = 'actueel' AND v.peildatum = '%s' AND v.cell = g.cell",
+                         pbuf);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                        rc = pg_fail(l->conn, res, "delete gone cells", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                if ((size_t)atol(PQcmdTuples(res)) != ndel)
+                        goto differs;
+                PQclear(res);
+                res = NULL;
+        }
+        if (nins) {
+                rc = exec_ok(l->conn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
+                             NULL, "select publication", errstr, errstr_size);
+                snprintf(sql, sizeof(sql), "COPY swi_pub.indicator_values %s FROM STDIN", cols);
+                if (rc == SWI_OK)
+                        rc = copy_in(l->conn, sql, &ins, "COPY new cells", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        *written = (int64_t)(nupd + nins + ndel);
+        goto done;
+differs:
+        /* the table is not what this publisher wrote last (another writer) */
+        SWI_LOG_W("publish", "current figures differ from the last round; rewriting",
+                  "updates=%zu deletes=%zu affected=%s", nupd, ndel, PQcmdTuples(res));
+        PQclear(res);
+        res = NULL;
+rewrite:
+        *full = true;
         rc = write_publication(l->conn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
                                NULL, &l->next, &l->b, errstr, errstr_size);
         *written = (int64_t)l->next.n;
-        return rc;
+        goto done;
 nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
-        return SWI_ERR_NOMEM;
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(old_of);
+        free(used);
+        free(ins.p);
+        free(del.p);
+        return rc;
 }
 
 static int lag_push(swi_live_t *l, double v)

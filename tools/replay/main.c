@@ -4,6 +4,7 @@
  * permutation and knowledge-time tests; also handy to re-feed a recorded
  * stream. */
 #include <getopt.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ static void usage(FILE *out)
                 "      --bsn-last           every BsnToegekend after everything else\n"
                 "      --from N             skip the first N messages of the ordered stream\n"
                 "      --to N               stop before message N of the ordered stream\n"
+                "      --rate N             produce at most N messages per second (0: as fast as\n"
+                "                           possible, the default): a live feed, not a backfill\n"
                 "      --print-k            print max registered_at (ms) of the produced slice\n"
                 "                           and min registered_at of the rest, then exit 0\n"
                 "  -h, --help\n");
@@ -78,6 +81,7 @@ int main(int argc, char **argv)
                 {"from", required_argument, NULL, 6},
                 {"to", required_argument, NULL, 7},
                 {"print-k", no_argument, NULL, 8},
+                {"rate", required_argument, NULL, 9},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -85,6 +89,7 @@ int main(int argc, char **argv)
         uint64_t seed = 1;
         size_t from = 0, to = (size_t)-1;
         int print_k = 0, opt, rc = 1;
+        double rate = 0;
         char err[512];
 
         while ((opt = getopt_long(argc, argv, "i:b:h", opts, NULL)) != -1) {
@@ -105,6 +110,13 @@ int main(int argc, char **argv)
                 case 6: from = strtoull(optarg, NULL, 10); break;
                 case 7: to = strtoull(optarg, NULL, 10); break;
                 case 8: print_k = 1; break;
+                case 9:
+                        rate = strtod(optarg, NULL);
+                        if (!(rate >= 0)) {
+                                fprintf(stderr, "swi-replay: --rate %s is not a rate >= 0\n", optarg);
+                                return 2;
+                        }
+                        break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -189,10 +201,25 @@ int main(int argc, char **argv)
                         fprintf(stderr, "swi-replay: %s\n", err);
                         goto done;
                 }
-                for (size_t i = from; i < to; i++)
+                struct timespec t0;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                for (size_t i = from; i < to; i++) {
+                        if (rate > 0) { /* message i - from is due at t0 + (i - from) / rate */
+                                struct timespec now;
+                                clock_gettime(CLOCK_MONOTONIC, &now);
+                                double due = (double)(i - from) / rate,
+                                       el = (double)(now.tv_sec - t0.tv_sec) +
+                                            (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+                                if (due > el) {
+                                        struct timespec d = {(time_t)(due - el),
+                                                             (long)((due - el - (double)(time_t)(due - el)) * 1e9)};
+                                        nanosleep(&d, NULL);
+                                }
+                        }
                         if (swi_kafka_produce(p, m[i].topic, -1, m[i].key, m[i].key_len, m[i].val,
                                               m[i].val_len, NULL, NULL, 0) != SWI_OK)
                                 goto pdone;
+                }
                 if (swi_kafka_producer_flush(p, 60000) == SWI_OK)
                         rc = 0;
 pdone:
