@@ -196,10 +196,13 @@ static PGresult *exec_params(PGconn *conn, const char *sql, int n, const char *c
 /* Adds every edge touching a key of s to s; returns how many keys were new. */
 static swi_err_t expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t errstr_size)
 {
+        /* two index scans (an OR of the two would scan the whole table) */
         static const char sql[] =
                 "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') FROM swi.identity_edges "
-                "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x) "
-                "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x)";
+                "WHERE bsn_ps = ANY(ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)) "
+                "UNION "
+                "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') FROM swi.identity_edges "
+                "WHERE vnr_ps = ANY(ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x))";
         buf_t b = {0}, v = {0};
         swi_err_t rc = SWI_OK;
 
@@ -633,15 +636,20 @@ static void loaded_free(loaded_t *ld)
 static swi_err_t load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char *errstr,
                                size_t errstr_size)
 {
+        /* Two index scans, not one OR: PostgreSQL plans "bsn_ps IN (...) OR
+         * vnr_ps IN (...)" as a sequential scan of the whole table. */
+#define EV_COLS "source, event_type, event_id, encode(bsn_ps, 'hex'), encode(vnr_ps, 'hex'), " \
+                "event_date - DATE '1970-01-01', (extract(epoch FROM registered_at) * 1000)::bigint, " \
+                "corrects, retracts, payload::text"
         static const char sql[] =
-                "SELECT source, event_type, event_id, encode(bsn_ps, 'hex'), "
-                "encode(vnr_ps, 'hex'), event_date - DATE '1970-01-01', "
-                "(extract(epoch FROM registered_at) * 1000)::bigint, corrects, retracts, "
-                "payload::text FROM swi.events "
-                "WHERE bsn_ps IN (SELECT decode(x, 'hex') FROM "
-                "                 unnest(string_to_array($1, ',')) x) "
-                "   OR vnr_ps IN (SELECT decode(x, 'hex') FROM "
-                "                 unnest(string_to_array($2, ',')) x)";
+                "SELECT " EV_COLS " FROM swi.events WHERE bsn_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)) "
+                "UNION ALL "
+                "SELECT " EV_COLS " FROM swi.events WHERE vnr_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x)) "
+                "AND (bsn_ps IS NULL OR NOT bsn_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)))";
+#undef EV_COLS
         buf_t p1 = {0}, p2 = {0};
         PGresult *res = NULL;
         swi_err_t rc = SWI_OK;
@@ -1700,17 +1708,6 @@ static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *e
                      NULL, "touch publication", errstr, errstr_size);
         if (rc != SWI_OK || nupd + nins + ndel == 0)
                 goto done;
-        rc = exec_ok(l->conn,
-                     "CREATE TEMP TABLE IF NOT EXISTS tmp_live (LIKE swi_pub.indicator_values "
-                     "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
-                     0, NULL, "create changed-values table", errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = exec_ok(l->conn,
-                             "CREATE TEMP TABLE IF NOT EXISTS tmp_live_gone (cell text) "
-                             "ON COMMIT DELETE ROWS",
-                             0, NULL, "create gone-cells table", errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto done;
         swi_date_format(l->P, pbuf);
         if (nupd) {
                 snprintf(sql, sizeof(sql), "COPY tmp_live %s FROM STDIN", cols);
@@ -1867,7 +1864,21 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
                 live_drop(l);
                 return rc;
         }
-        return exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr, errstr_size);
+        swi_err_t rc = exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
+                               errstr_size);
+        /* the tables for the changed values, once per connection */
+        if (rc == SWI_OK)
+                rc = exec_ok(l->conn,
+                             "CREATE TEMP TABLE tmp_live (LIKE swi_pub.indicator_values "
+                             "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
+                             0, NULL, "create changed-values table", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = exec_ok(l->conn,
+                             "CREATE TEMP TABLE tmp_live_gone (cell text) ON COMMIT DELETE ROWS",
+                             0, NULL, "create gone-cells table", errstr, errstr_size);
+        if (rc != SWI_OK)
+                live_drop(l);
+        return rc;
 }
 
 swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,

@@ -16,6 +16,7 @@ CREATE TABLE swi_ops.publish_queue (
 COMMENT ON TABLE swi_ops.publish_queue IS
   'Clusters changed by committed batches and not yet in the live figures (''actueel''). One row per batch; '
   'the live publisher deletes the rows it has taken in. Internal to the pipeline.';
+COMMENT ON COLUMN swi_ops.publish_queue.id IS 'Queue order (not used for correctness: a round drains every row it sees).';
 COMMENT ON COLUMN swi_ops.publish_queue.keys IS
   'The identity keys of the changed clusters, 33 bytes each: kind (1 = BSN, 2 = V-nummer) and the pseudonym.';
 COMMENT ON COLUMN swi_ops.publish_queue.committed_at IS
@@ -88,3 +89,9 @@ COMMENT ON FUNCTION swi_pub.freeze_actueel(text, text) IS
 -- every page so that those updates are HOT (no index entries to add), which makes them
 -- several times cheaper. Bulk COPYs of whole publications fill pages to 70% as well.
 ALTER TABLE swi_pub.indicator_values SET (fillfactor = 70);
+
+-- the pipeline's writer owns what it writes (as for every relation of 001-003)
+ALTER TABLE swi_ops.publish_queue OWNER TO swi_writer;
+ALTER TABLE swi_ops.publish_lag OWNER TO swi_writer;
+ALTER VIEW swi_pub.publish_freshness OWNER TO swi_writer;
+ALTER FUNCTION swi_pub.freeze_actueel(text, text) OWNER TO swi_writer;
