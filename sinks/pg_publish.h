@@ -14,6 +14,7 @@
 #define SWI_PG_PUBLISH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/swi_err.h"

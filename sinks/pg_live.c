@@ -1,0 +1,687 @@
+/* pg_live.c - the live current figures; see pg_live.h. */
+#include "pg_live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+
+#include "common/log.h"
+#include "pg_cluster.h"
+#include "transform/indicators.h"
+
+#define LIVE_LOCK 0x5357494C495645LL /* "SWILIVE": one publisher per database */
+
+struct swi_live_s {
+        char *conninfo;
+        PGconn *conn;
+        bool leader;
+        int64_t base, threshold;
+        int32_t P;          /* peildatum of the persons held; SWI_DATE_NONE = none */
+        persons_t persons;  /* every person at (P, everything stored) */
+        uint32_t *slot;     /* open addressing: person index + 1, 0 = empty */
+        size_t nslots;      /* a power of two */
+        swi_ind_rows_t rows; /* what swi_pub.indicator_values holds for 'actueel' */
+        swi_ind_rows_t next;
+        bool rows_valid;
+        buf_t b;
+        double *lags;
+        size_t nlags, lagcap;
+        int64_t *committed; /* ms, per drained batch */
+        size_t ncommitted, comcap;
+        long rounds;
+};
+
+swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t threshold)
+{
+        swi_live_t *l = calloc(1, sizeof(*l));
+        if (!l)
+                return NULL;
+        l->conninfo = strdup(conninfo);
+        if (!l->conninfo) {
+                free(l);
+                return NULL;
+        }
+        l->base = rounding_base;
+        l->threshold = threshold;
+        l->P = SWI_DATE_NONE;
+        return l;
+}
+
+static void live_drop(swi_live_t *l)
+{
+        PQfinish(l->conn);
+        l->conn = NULL;
+        l->leader = false;
+        l->P = SWI_DATE_NONE;
+        l->rows_valid = false;
+}
+
+void swi_live_free(swi_live_t *l)
+{
+        if (!l)
+                return;
+        live_drop(l);
+        free(l->conninfo);
+        free(l->persons.v);
+        free(l->slot);
+        swi_ind_rows_free(&l->rows);
+        swi_ind_rows_free(&l->next);
+        free(l->b.p);
+        free(l->lags);
+        free(l->committed);
+        free(l);
+}
+
+static size_t pkey_slot(const swi_person_key_t *k, size_t mask)
+{
+        uint64_t h;
+        memcpy(&h, k->ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
+        h ^= (uint64_t)k->kind * 0x9E3779B97F4A7C15ULL;
+        return (size_t)(h ^ h >> 29) & mask;
+}
+
+/* Rebuilds the key index over l->persons. */
+static swi_err_t live_index(swi_live_t *l)
+{
+        size_t need = 64;
+        while (need < 2 * l->persons.n)
+                need <<= 1;
+        if (need != l->nslots) {
+                uint32_t *s = calloc(need, sizeof(*s));
+                if (!s)
+                        return SWI_ERR_NOMEM;
+                free(l->slot);
+                l->slot = s;
+                l->nslots = need;
+        } else {
+                memset(l->slot, 0, need * sizeof(*l->slot));
+        }
+        for (size_t i = 0; i < l->persons.n; i++) {
+                size_t h = pkey_slot(&l->persons.v[i].key, l->nslots - 1);
+                while (l->slot[h])
+                        h = (h + 1) & (l->nslots - 1);
+                l->slot[h] = (uint32_t)(i + 1);
+        }
+        return SWI_OK;
+}
+
+static long live_find(const swi_live_t *l, const swi_person_key_t *k)
+{
+        if (!l->nslots)
+                return -1;
+        size_t h = pkey_slot(k, l->nslots - 1);
+        while (l->slot[h]) {
+                size_t i = l->slot[h] - 1;
+                if (memcmp(&l->persons.v[i].key, k, sizeof(*k)) == 0)
+                        return (long)i;
+                h = (h + 1) & (l->nslots - 1);
+        }
+        return -1;
+}
+
+static int cmp_long_desc(const void *a, const void *b)
+{
+        long x = *(const long *)a, y = *(const long *)b;
+        return (x < y) - (x > y);
+}
+
+/* Replaces the persons of the clusters of ks (expanded, sorted) by those
+ * derived now from their stored events at (P, K). */
+static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t K, int64_t *clusters,
+                            char *errstr, size_t errstr_size)
+{
+        loaded_t ld = {0};
+        long *gone = NULL;
+        size_t ngone = 0;
+        swi_err_t rc = pgc_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        gone = malloc((ks->n ? ks->n : 1) * sizeof(*gone));
+        if (!gone)
+                goto nomem;
+        for (size_t i = 0; i < ks->n; i++) {
+                swi_person_key_t k;
+                k.kind = ks->v[i].kind;
+                memcpy(k.ps, ks->v[i].ps, SWI_PSEUDO_LEN);
+                long at = live_find(l, &k);
+                if (at >= 0)
+                        gone[ngone++] = at;
+        }
+        /* swap-remove from the highest index down: the last element is never
+         * one still to be removed */
+        qsort(gone, ngone, sizeof(*gone), cmp_long_desc);
+        for (size_t i = 0; i < ngone; i++) {
+                size_t last = l->persons.n - 1;
+                if ((size_t)gone[i] != last)
+                        l->persons.v[gone[i]] = l->persons.v[last];
+                l->persons.n--;
+        }
+        for (size_t c = 0; c < ld.ncl; c++) {
+                rc = pgc_derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, K, l->P, &l->persons,
+                                      errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        *clusters = (int64_t)ld.ncl;
+        rc = live_index(l);
+        if (rc != SWI_OK)
+                goto nomem;
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        free(gone);
+        pgc_loaded_free(&ld);
+        return rc;
+}
+
+static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
+{
+        if (a->breakdown != b->breakdown || a->measure != b->measure || a->ndims != b->ndims ||
+            strcmp(a->cohort, b->cohort) != 0 || strcmp(a->doelgroep, b->doelgroep) != 0)
+                return false;
+        for (int d = 0; d < a->ndims; d++)
+                if (strcmp(a->dim_value[d], b->dim_value[d]) != 0)
+                        return false;
+        return true;
+}
+
+static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
+{
+        return a->value == b->value && a->onderdrukt == b->onderdrukt && a->reden == b->reden &&
+               a->decimals == b->decimals;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+        return (h ^ 0x1f) * 0x100000001b3ULL;
+}
+
+static uint64_t cell_hash(const swi_ind_row_t *r)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+        h = fnv(h, r->breakdown);
+        h = fnv(h, r->cohort);
+        h = fnv(h, r->doelgroep);
+        for (int d = 0; d < r->ndims; d++)
+                h = fnv(h, r->dim_value[d]);
+        return fnv(h, r->measure);
+}
+
+/* The generated column swi_pub.indicator_values.cell of r, as a COPY field. */
+static void add_cell(buf_t *b, const swi_ind_row_t *r)
+{
+        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
+        for (int d = 0; d < r->ndims && d < 3; d++)
+                parts[3 + d] = r->dim_value[d];
+        for (int k = 0; k < 7; k++) {
+                if (k)
+                        pgc_buf_add(b, "\x1f", 1);
+                for (const char *c = parts[k]; *c; c++) {
+                        if (*c == '\\' || *c == '\t' || *c == '\n')
+                                pgc_buf_add(b, "\\", 1);
+                        pgc_buf_add(b, c, 1);
+                }
+        }
+        pgc_buf_add(b, "\n", 1);
+}
+
+/* For every row of l->next, the index of the same cell in l->rows or -1:
+ * by position when the cells are the same in the same order (the common
+ * case), else through a hash of the cells. */
+static swi_err_t live_match(swi_live_t *l, long *old_of)
+{
+        bool same = l->rows.n == l->next.n;
+        for (size_t i = 0; same && i < l->next.n; i++)
+                same = same_cell(&l->rows.v[i], &l->next.v[i]);
+        if (same) {
+                for (size_t i = 0; i < l->next.n; i++)
+                        old_of[i] = (long)i;
+                return SWI_OK;
+        }
+        size_t cap = 64;
+        while (cap < 2 * l->rows.n)
+                cap <<= 1;
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+                return SWI_ERR_NOMEM;
+        for (size_t i = 0; i < l->rows.n; i++) {
+                size_t h = (size_t)cell_hash(&l->rows.v[i]) & (cap - 1);
+                while (slot[h])
+                        h = (h + 1) & (cap - 1);
+                slot[h] = (uint32_t)(i + 1);
+        }
+        for (size_t i = 0; i < l->next.n; i++) {
+                size_t h = (size_t)cell_hash(&l->next.v[i]) & (cap - 1);
+                old_of[i] = -1;
+                while (slot[h]) {
+                        if (same_cell(&l->rows.v[slot[h] - 1], &l->next.v[i])) {
+                                old_of[i] = (long)slot[h] - 1;
+                                break;
+                        }
+                        h = (h + 1) & (cap - 1);
+                }
+        }
+        free(slot);
+        return SWI_OK;
+}
+
+/* Writes l->next as 'actueel'. When the table holds l->rows (what this
+ * publisher wrote last): updates the values that changed, inserts new cells
+ * and deletes cells that are gone; otherwise (or when the table turns out to
+ * differ) replaces everything. */
+static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *errstr,
+                            size_t errstr_size)
+{
+        static const char cols[] =
+                "(peildatum, known_at, family, breakdown, cohort, doelgroep, dim1_name, dim1_value, "
+                "dim2_name, dim2_value, dim3_name, dim3_value, measure, unit, value, onderdrukt, "
+                "reden, noemer)";
+        swi_err_t rc = SWI_OK;
+        long *old_of = NULL;
+        bool *used = NULL;
+        buf_t ins = {0}, del = {0};
+        size_t nupd = 0, nins = 0, ndel = 0;
+        char sql[512], pbuf[11];
+        PGresult *res = NULL;
+
+        *full = !l->rows_valid;
+        *written = 0;
+        if (*full)
+                goto rewrite;
+        old_of = malloc((l->next.n ? l->next.n : 1) * sizeof(*old_of));
+        used = calloc(l->rows.n ? l->rows.n : 1, sizeof(*used));
+        if (!old_of || !used || live_match(l, old_of) != SWI_OK)
+                goto nomem;
+        l->b.n = 0;
+        for (size_t i = 0; i < l->next.n; i++) {
+                char line[1024];
+                const swi_ind_row_t *r = &l->next.v[i];
+                if (old_of[i] >= 0) {
+                        used[old_of[i]] = true;
+                        if (same_value(&l->rows.v[old_of[i]], r))
+                                continue;
+                }
+                int len = swi_ind_row_copy_line(r, l->P, SWI_K_ALL, line, sizeof(line));
+                if (len <= 0)
+                        continue;
+                if (old_of[i] >= 0) {
+                        pgc_buf_add(&l->b, line, (size_t)len);
+                        nupd++;
+                } else {
+                        pgc_buf_add(&ins, line, (size_t)len);
+                        nins++;
+                }
+        }
+        for (size_t j = 0; j < l->rows.n; j++)
+                if (!used[j]) {
+                        add_cell(&del, &l->rows.v[j]);
+                        ndel++;
+                }
+        if (l->b.oom || ins.oom || del.oom)
+                goto nomem;
+        rc = pgc_exec_ok(l->conn,
+                     "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'", 0,
+                     NULL, "touch publication", errstr, errstr_size);
+        if (rc != SWI_OK || nupd + nins + ndel == 0)
+                goto done;
+        swi_date_format(l->P, pbuf);
+        if (nupd) {
+                snprintf(sql, sizeof(sql), "COPY tmp_live %s FROM STDIN", cols);
+                rc = pgc_copy_in(l->conn, sql, &l->b, "COPY changed values", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                snprintf(sql, sizeof(sql),
+                         "UPDATE swi_pub.indicator_values v SET value = t.value, "
+                         "onderdrukt = t.onderdrukt, reden = t.reden FROM tmp_live t "
+                         "WHERE v.publication = 'actueel' AND v.peildatum = '%s' "
+                         "AND v.cell = t.cell",
+                         pbuf);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                        rc = pgc_pg_fail(l->conn, res, "update changed values", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                if ((size_t)atol(PQcmdTuples(res)) != nupd)
+                        goto differs;
+                PQclear(res);
+                res = NULL;
+        }
+        if (ndel) {
+                rc = pgc_copy_in(l->conn, "COPY tmp_live_gone FROM STDIN", &del, "COPY gone cells",
+                             errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                snprintf(sql, sizeof(sql),
+                         "DELETE FROM swi_pub.indicator_values v USING tmp_live_gone g "
+                         "WHERE v.publication = 'actueel' AND v.peildatum = '%s' AND v.cell = g.cell",
+                         pbuf);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                        rc = pgc_pg_fail(l->conn, res, "delete gone cells", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                if ((size_t)atol(PQcmdTuples(res)) != ndel)
+                        goto differs;
+                PQclear(res);
+                res = NULL;
+        }
+        if (nins) {
+                rc = pgc_exec_ok(l->conn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
+                             NULL, "select publication", errstr, errstr_size);
+                snprintf(sql, sizeof(sql), "COPY swi_pub.indicator_values %s FROM STDIN", cols);
+                if (rc == SWI_OK)
+                        rc = pgc_copy_in(l->conn, sql, &ins, "COPY new cells", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        *written = (int64_t)(nupd + nins + ndel);
+        goto done;
+differs:
+        /* the table is not what this publisher wrote last (another writer) */
+        SWI_LOG_W("publish", "current figures differ from the last round; rewriting",
+                  "updates=%zu deletes=%zu affected=%s", nupd, ndel, PQcmdTuples(res));
+        PQclear(res);
+        res = NULL;
+rewrite:
+        *full = true;
+        rc = pgc_write_publication(l->conn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
+                               NULL, &l->next, &l->b, errstr, errstr_size);
+        *written = (int64_t)l->next.n;
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(old_of);
+        free(used);
+        free(ins.p);
+        free(del.p);
+        return rc;
+}
+
+static int lag_push(swi_live_t *l, double v)
+{
+        if (l->nlags == l->lagcap) {
+                size_t cap = l->lagcap ? l->lagcap * 2 : 64;
+                double *p = realloc(l->lags, cap * sizeof(*p));
+                if (!p)
+                        return -1;
+                l->lags = p;
+                l->lagcap = cap;
+        }
+        l->lags[l->nlags++] = v;
+        return 0;
+}
+
+static int committed_push(swi_live_t *l, int64_t ms)
+{
+        if (l->ncommitted == l->comcap) {
+                size_t cap = l->comcap ? l->comcap * 2 : 64;
+                int64_t *p = realloc(l->committed, cap * sizeof(*p));
+                if (!p)
+                        return -1;
+                l->committed = p;
+                l->comcap = cap;
+        }
+        l->committed[l->ncommitted++] = ms;
+        return 0;
+}
+
+/* After the round's COMMIT: one swi_ops.publish_lag row per drained batch;
+ * the lags come back (server clock on both ends). */
+static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, size_t errstr_size)
+{
+        buf_t a = {0};
+        swi_err_t rc = SWI_OK;
+
+        l->nlags = 0;
+        if (l->ncommitted == 0)
+                return SWI_OK;
+        pgc_buf_add(&a, "{", 1);
+        for (size_t i = 0; i < l->ncommitted; i++)
+                pgc_buf_printf(&a, "%s%lld", i ? "," : "", (long long)l->committed[i]);
+        pgc_buf_add(&a, "}", 1);
+        if (a.oom) {
+                free(a.p);
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[2] = {a.p, rebuild ? "rebuild" : "delta"};
+        PGresult *res = pgc_exec_params(
+                l->conn,
+                "INSERT INTO swi_ops.publish_lag (committed_at, published_at, round_kind) "
+                "SELECT timestamptz 'epoch' + x * interval '1 millisecond', clock_timestamp(), $2 "
+                "FROM unnest($1::bigint[]) x "
+                "RETURNING extract(epoch FROM published_at - committed_at)::float8",
+                2, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pgc_pg_fail(l->conn, res, "record freshness", errstr, errstr_size);
+        } else {
+                for (int r = 0; r < PQntuples(res); r++)
+                        if (lag_push(l, atof(PQgetvalue(res, r, 0))) < 0)
+                                rc = SWI_ERR_NOMEM;
+                PQclear(res);
+        }
+        free(a.p);
+        if (rc == SWI_OK && ++l->rounds % 1000 == 1)
+                rc = pgc_exec_ok(l->conn,
+                             "DELETE FROM swi_ops.publish_lag WHERE published_at < now() - interval '7 days'",
+                             0, NULL, "prune freshness records", errstr, errstr_size);
+        return rc;
+}
+
+static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
+{
+        l->conn = PQconnectdb(l->conninfo);
+        if (PQstatus(l->conn) != CONNECTION_OK) {
+                swi_err_t rc = pgc_pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
+                live_drop(l);
+                return rc;
+        }
+        swi_err_t rc = pgc_exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
+                               errstr_size);
+        /* the tables for the changed values, once per connection */
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->conn,
+                             "CREATE TEMP TABLE tmp_live (LIKE swi_pub.indicator_values "
+                             "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
+                             0, NULL, "create changed-values table", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->conn,
+                             "CREATE TEMP TABLE tmp_live_gone (cell text) ON COMMIT DELETE ROWS",
+                             0, NULL, "create gone-cells table", errstr, errstr_size);
+        if (rc != SWI_OK)
+                live_drop(l);
+        return rc;
+}
+
+swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,
+                         size_t errstr_size)
+{
+        keyset_t ks = {0};
+        PGresult *res = NULL;
+        swi_err_t rc = SWI_OK;
+        double t0 = pgc_now_s(), t1;
+        int32_t P = (int32_t)(now_ms / 86400000);
+        bool rebuild, full = false;
+
+        memset(st, 0, sizeof(*st));
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+                live_drop(l);
+                rc = live_connect(l, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        if (!l->leader) {
+                char sql[64];
+                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LIVE_LOCK);
+                res = PQexec(l->conn, sql);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pgc_pg_fail(l->conn, res, "publisher lock", errstr, errstr_size);
+                        res = NULL;
+                        goto fail;
+                }
+                l->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+                PQclear(res);
+                res = NULL;
+                if (!l->leader)
+                        return SWI_OK;
+        }
+        st->leader = true;
+        rebuild = l->P != P;
+        l->ncommitted = 0;
+        l->nlags = 0;
+
+        rc = pgc_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
+                     errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        res = PQexec(l->conn, "DELETE FROM swi_ops.publish_queue RETURNING encode(keys, 'hex'), "
+                              "(extract(epoch FROM committed_at) * 1000)::bigint");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pgc_pg_fail(l->conn, res, "drain the publish queue", errstr, errstr_size);
+                res = NULL;
+                goto fail;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                const char *hex = PQgetvalue(res, r, 0);
+                size_t len = strlen(hex), klen = 2 * (1 + SWI_PSEUDO_LEN);
+                if (committed_push(l, atoll(PQgetvalue(res, r, 1))) < 0)
+                        goto nomem;
+                if (rebuild)
+                        continue;
+                for (size_t off = 0; off + klen <= len; off += klen) {
+                        uint8_t kind[1], ps[SWI_PSEUDO_LEN];
+                        char kb[3] = {hex[off], hex[off + 1], 0};
+                        kind[0] = (uint8_t)strtoul(kb, NULL, 16);
+                        if (pgc_parse_hex_prefix(hex + off + 2, ps) != 0 ||
+                            (kind[0] != SWI_PKEY_BSN && kind[0] != SWI_PKEY_VNR))
+                                continue;
+                        if (pgc_keyset_add(&ks, kind[0], ps) < 0)
+                                goto nomem;
+                        if ((ks.n & 1023) == 1023)
+                                pgc_keyset_sort(&ks);
+                }
+        }
+        PQclear(res);
+        res = NULL;
+        st->batches = (int64_t)l->ncommitted;
+        if (!rebuild && l->ncommitted == 0) {
+                st->idle = true;
+                rc = pgc_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+                goto out;
+        }
+        if (rebuild) {
+                int64_t evn = 0, cln = 0;
+                l->persons.n = 0;
+                l->P = P;
+                rc = pgc_load_all_persons(l->conn, now_ms, P, &l->persons, &evn, &cln, errstr,
+                                      errstr_size);
+                if (rc == SWI_OK)
+                        rc = live_index(l);
+                if (rc != SWI_OK) {
+                        l->P = SWI_DATE_NONE;
+                        goto fail;
+                }
+                st->clusters = cln;
+        } else {
+                int added;
+                pgc_keyset_sort(&ks);
+                do {
+                        rc = pgc_expand(l->conn, &ks, &added, errstr, errstr_size);
+                        if (rc != SWI_OK)
+                                goto fail;
+                } while (added > 0);
+                rc = live_apply(l, &ks, now_ms, &st->clusters, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        st->rebuild = rebuild;
+        st->persons = (int64_t)l->persons.n;
+        t1 = pgc_now_s();
+        st->seconds_load = t1 - t0;
+        {
+                swi_dc_params_t dc = {l->base, l->threshold};
+                swi_ind_rows_reset(&l->next);
+                rc = swi_ind_compute(l->persons.v, l->persons.n, l->P, &dc, &l->next, errstr,
+                                     errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        st->seconds_compute = pgc_now_s() - t1;
+        t1 = pgc_now_s();
+        rc = live_write(l, &full, &st->rows_written, errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        {
+                swi_ind_rows_t t = l->rows;
+                l->rows = l->next;
+                l->next = t;
+                l->rows_valid = true;
+        }
+        st->rows = (int64_t)l->rows.n;
+        rc = live_record_lags(l, rebuild, errstr, errstr_size);
+        if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
+                rc = pgc_exec_ok(l->conn, "ANALYZE swi_pub.indicator_values", 0, NULL,
+                             "analyze indicator values", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        st->lags = l->lags;
+        st->nlags = l->nlags;
+        st->seconds_write = pgc_now_s() - t1;
+        goto out;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+fail:
+        PQclear(res);
+        res = NULL;
+        live_drop(l); /* rolls back; the queue rows stay for the next publisher */
+out:
+        free(ks.v);
+        st->seconds = pgc_now_s() - t0;
+        return rc;
+}
+
+int swi_live_wait(swi_live_t *l, int timeout_ms)
+{
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK)
+                return 1;
+        PGnotify *n;
+        int got = 0;
+        PQconsumeInput(l->conn);
+        while ((n = PQnotifies(l->conn)) != NULL) {
+                got = 1;
+                PQfreemem(n);
+        }
+        if (got)
+                return 1;
+        int fd = PQsocket(l->conn);
+        if (fd < 0)
+                return 1;
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
+        if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+                return 0;
+        if (!PQconsumeInput(l->conn))
+                return 1;
+        while ((n = PQnotifies(l->conn)) != NULL) {
+                got = 1;
+                PQfreemem(n);
+        }
+        return got;
+}
+
