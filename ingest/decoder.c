@@ -31,6 +31,7 @@
 #include <avro.h>
 #include <jansson.h>
 
+#include "common/fileio.h"
 #include "../common/log.h"
 
 #define SWI_NS_PREFIX     "nl.swi."
@@ -129,35 +130,6 @@ struct swi_decoder_s {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len_out)
-{
-        FILE *fp = NULL;
-        char *buf = NULL;
-        long len;
-
-        fp = fopen(path, "rb");
-        if (!fp)
-                return NULL;
-        if (fseek(fp, 0, SEEK_END) != 0)
-                goto done;
-        len = ftell(fp);
-        if (len < 0 || fseek(fp, 0, SEEK_SET) != 0)
-                goto done;
-        buf = malloc((size_t)len + 1);
-        if (!buf)
-                goto done;
-        if (fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-                free(buf);
-                buf = NULL;
-                goto done;
-        }
-        buf[len] = '\0';
-        *len_out = (size_t)len;
-done:
-        fclose(fp);
-        return buf;
-}
-
 /* "nl.swi.duo" -> SWI_SRC_DUO; SWI_SRC__CNT for anything else. */
 static swi_source_t source_of_namespace(const char *ns)
 {
@@ -244,7 +216,7 @@ static int reader_load(swi_reader_t *rd, const char *dir, json_t *e, char *errst
                 goto done;
         }
         snprintf(path, sizeof(path), "%s/%s", dir, file);
-        text = read_file(path, &len);
+        text = swi_read_file(path, &len);
         if (!text) {
                 snprintf(errstr, errstr_size, "cannot read %s: %s", path, strerror(errno));
                 goto done;

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "common/fileio.h"
 #include "../common/log.h"
 
 #define SWI_REG_BACKOFF_MIN_MS  100
@@ -95,36 +96,6 @@ static swi_err_t entry_insert(swi_registry_t *r, int32_t id, char *json)
         return SWI_OK;
 }
 
-static char *read_file(const char *path, size_t *len_out)
-{
-        FILE *fp = NULL;
-        char *buf = NULL;
-        long len;
-
-        fp = fopen(path, "rb");
-        if (!fp)
-                return NULL;
-        if (fseek(fp, 0, SEEK_END) != 0)
-                goto done;
-        len = ftell(fp);
-        if (len < 0 || fseek(fp, 0, SEEK_SET) != 0)
-                goto done;
-        buf = malloc((size_t)len + 1);
-        if (!buf)
-                goto done;
-        if (fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-                free(buf);
-                buf = NULL;
-                goto done;
-        }
-        buf[len] = '\0';
-        if (len_out)
-                *len_out = (size_t)len;
-done:
-        fclose(fp);
-        return buf;
-}
-
 static swi_registry_t *registry_alloc(swi_registry_kind_t kind)
 {
         swi_registry_t *r = calloc(1, sizeof(*r));
@@ -170,7 +141,7 @@ static int load_local_entry(swi_registry_t *r, const char *dir, json_t *e, size_
                 goto done;
         }
         snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(jfile));
-        text = read_file(path, &len);
+        text = swi_read_file(path, &len);
         if (!text) {
                 snprintf(errstr, errstr_size, "schema id %d: cannot read %s: %s", (int)id, path,
                          strerror(errno));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fileio.h"
 #include "../../ingest/wire_format.h"
 
 /* Which member of swi_event_t a schema field maps to. */
@@ -179,31 +180,6 @@ static int build_slots(entry_t *e, char *errstr, size_t errstr_size)
         return 0;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        long n;
-
-        if (!f)
-                return NULL;
-        if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-                goto done;
-        buf = malloc((size_t)n + 1);
-        if (!buf)
-                goto done;
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                free(buf);
-                buf = NULL;
-                goto done;
-        }
-        buf[n] = '\0';
-        *len = (size_t)n;
-done:
-        fclose(f);
-        return buf;
-}
-
 static int load_entry(entry_t *e, const char *dir, json_t *js, char *errstr, size_t errstr_size)
 {
         json_t *jid = json_object_get(js, "id"), *jsrc = json_object_get(js, "source"),
@@ -232,7 +208,7 @@ static int load_entry(entry_t *e, const char *dir, json_t *js, char *errstr, siz
                 return -1;
         }
         snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(jfile));
-        text = read_file(path, &len);
+        text = swi_read_file(path, &len);
         if (!text) {
                 snprintf(errstr, errstr_size, "cannot read %s: %s", path, strerror(errno));
                 return -1;
