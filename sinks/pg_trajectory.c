@@ -10,6 +10,11 @@
 #include "transform/gemeenten.h"
 #include "transform/trajectory.h"
 
+/* The key list parameter $1 ("BSN:<hex>:...,VNR:<hex>:...") as a table d(kind, ps). */
+#define KEYS_CTE                                                                                   \
+        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "                                        \
+        "decode(split_part(x, ':', 2), 'hex') AS ps FROM unnest(string_to_array($1, ',')) x)"
+
 /* Number of advisory lock buckets the identity keys hash into. A transaction
  * takes at most this many locks however large its batch (PostgreSQL's lock
  * table holds max_locks_per_transaction * max_connections entries); two keys
@@ -438,9 +443,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
         {
                 static const char fix[] =
-                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
-                        "decode(split_part(x, ':', 2), 'hex') AS ps "
-                        "FROM unnest(string_to_array($1, ',')) x), "
+                        KEYS_CTE ", "
                         "n AS (SELECT v.person_kind, v.person_ps, v.valid_from, "
                         "lead(v.valid_from) OVER (PARTITION BY v.person_kind, v.person_ps "
                         "ORDER BY v.valid_from) AS nxt FROM swi.trajectory_versions v "
@@ -449,25 +452,19 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         "WHERE v.person_kind = n.person_kind AND v.person_ps = n.person_ps "
                         "AND v.valid_from = n.valid_from AND v.valid_to IS DISTINCT FROM n.nxt";
                 static const char cur_del[] =
-                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
-                        "decode(split_part(x, ':', 2), 'hex') AS ps "
-                        "FROM unnest(string_to_array($1, ',')) x) "
+                        KEYS_CTE " "
                         "DELETE FROM swi.trajectories t USING d "
                         "WHERE t.person_kind = d.kind AND t.person_ps = d.ps";
                 char cur_ins[2048];
                 snprintf(cur_ins, sizeof(cur_ins),
-                         "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
-                         "decode(split_part(x, ':', 2), 'hex') AS ps "
-                         "FROM unnest(string_to_array($1, ',')) x) "
+                         KEYS_CTE " "
                          "INSERT INTO swi.trajectories (person_kind, person_ps, valid_from, %s) "
                          "SELECT v.person_kind, v.person_ps, v.valid_from, %s "
                          "FROM swi.trajectory_versions v JOIN d ON v.person_kind = d.kind "
                          "AND v.person_ps = d.ps WHERE v.valid_to IS NULL AND NOT v.closed",
                          traj_columns, traj_columns);
                 static const char fnd_del[] =
-                        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
-                        "decode(split_part(x, ':', 2), 'hex') AS ps "
-                        "FROM unnest(string_to_array($1, ',')) x) "
+                        KEYS_CTE " "
                         "DELETE FROM swi_ops.findings f USING d "
                         "WHERE f.person_kind = d.kind AND f.person_ps = d.ps";
                 const char *vals[1] = {p1.p};
