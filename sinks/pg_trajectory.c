@@ -442,15 +442,18 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         goto done;
         }
         {
+                /* Rows are matched back by ctid: joining on (kind, ps,
+                 * valid_from) lets the planner pick the valid_from index,
+                 * and thousands of versions can share one valid_from (a
+                 * bulk registration), which made this quadratic. */
                 static const char fix[] =
                         KEYS_CTE ", "
-                        "n AS (SELECT v.person_kind, v.person_ps, v.valid_from, "
+                        "n AS (SELECT v.ctid AS tid, v.valid_to, "
                         "lead(v.valid_from) OVER (PARTITION BY v.person_kind, v.person_ps "
                         "ORDER BY v.valid_from) AS nxt FROM swi.trajectory_versions v "
                         "JOIN d ON v.person_kind = d.kind AND v.person_ps = d.ps) "
                         "UPDATE swi.trajectory_versions v SET valid_to = n.nxt FROM n "
-                        "WHERE v.person_kind = n.person_kind AND v.person_ps = n.person_ps "
-                        "AND v.valid_from = n.valid_from AND v.valid_to IS DISTINCT FROM n.nxt";
+                        "WHERE v.ctid = n.tid AND n.valid_to IS DISTINCT FROM n.nxt";
                 static const char cur_del[] =
                         KEYS_CTE " "
                         "DELETE FROM swi.trajectories t USING d "
