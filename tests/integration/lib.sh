@@ -87,15 +87,14 @@ restart_broker() { # [partitions]
 }
 
 # An extra fresh database; prints its conninfo. Dropped at exit with the test's own.
-extra_dbs=()
 new_db() { # suffix
   local name="${db}_$1"
   psql "$SWI_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null 2>&1
-  extra_dbs+=("$name")
   printf '%s dbname=%s' "$(printf '%s' "$SWI_TEST_PG" | sed -E 's/dbname=[^ ]*//')" "$name"
 }
-drop_extra_dbs() {
-  for d in "${extra_dbs[@]}"; do
+drop_extra_dbs() { # by name prefix: new_db runs in $(...), a subshell, so it cannot record them
+  local d
+  for d in $(psql "$SWI_TEST_PG" -X -q -A -t -c "SELECT datname FROM pg_database WHERE datname LIKE '${db}\_%'" 2>/dev/null); do
     psql "$SWI_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
   done
 }
