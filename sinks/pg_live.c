@@ -21,9 +21,10 @@ struct swi_live_s {
         persons_t persons;  /* every person at (P, everything stored) */
         uint32_t *slot;     /* open addressing: person index + 1, 0 = empty */
         size_t nslots;      /* a power of two */
-        swi_ind_rows_t rows; /* what swi_pub.indicator_values holds for 'actueel' */
+        /* what swi_pub.indicator_values holds for 'actueel' at P (written by
+         * the last round; not used by a rebuild, which rewrites everything) */
+        swi_ind_rows_t rows;
         swi_ind_rows_t next;
-        bool rows_valid;
         buf_t b;
         double *lags;
         size_t nlags, lagcap;
@@ -53,8 +54,7 @@ static void live_drop(swi_live_t *l)
         PQfinish(l->conn);
         l->conn = NULL;
         l->leader = false;
-        l->P = SWI_DATE_NONE;
-        l->rows_valid = false;
+        l->P = SWI_DATE_NONE; /* the next round rebuilds and rewrites everything */
 }
 
 void swi_live_free(swi_live_t *l)
@@ -270,12 +270,13 @@ static swi_err_t live_match(swi_live_t *l, long *old_of)
         return SWI_OK;
 }
 
-/* Writes l->next as 'actueel'. When the table holds l->rows (what this
- * publisher wrote last): updates the values that changed, inserts new cells
- * and deletes cells that are gone; otherwise (or when the table turns out to
- * differ) replaces everything. */
-static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *errstr,
-                            size_t errstr_size)
+/* Writes l->next as 'actueel'. Unless rewrite is set (a rebuild: first
+ * round, new P), the table holds l->rows (what this publisher wrote last):
+ * updates the values that changed, inserts new cells and deletes cells that
+ * are gone. Otherwise, or when the table turns out to differ, replaces
+ * everything; *full says so. */
+static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *written,
+                            char *errstr, size_t errstr_size)
 {
         static const char cols[] =
                 "(peildatum, known_at, family, breakdown, cohort, doelgroep, dim1_name, dim1_value, "
@@ -289,9 +290,9 @@ static swi_err_t live_write(swi_live_t *l, bool *full, int64_t *written, char *e
         char sql[512], pbuf[11];
         PGresult *res = NULL;
 
-        *full = !l->rows_valid;
+        *full = rewrite;
         *written = 0;
-        if (*full)
+        if (rewrite)
                 goto rewrite;
         old_of = malloc((l->next.n ? l->next.n : 1) * sizeof(*old_of));
         used = calloc(l->rows.n ? l->rows.n : 1, sizeof(*used));
@@ -619,7 +620,7 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         }
         st->seconds_compute = pgc_now_s() - t1;
         t1 = pgc_now_s();
-        rc = live_write(l, &full, &st->rows_written, errstr, errstr_size);
+        rc = live_write(l, rebuild, &full, &st->rows_written, errstr, errstr_size);
         if (rc == SWI_OK)
                 rc = pgc_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
         if (rc != SWI_OK)
@@ -628,7 +629,6 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 swi_ind_rows_t t = l->rows;
                 l->rows = l->next;
                 l->next = t;
-                l->rows_valid = true;
         }
         st->rows = (int64_t)l->rows.n;
         rc = live_record_lags(l, rebuild, errstr, errstr_size);

@@ -23,6 +23,7 @@
 
 #include "common/embedded.h"
 #include "common/log.h"
+#include "sinks/pg_live.h"
 #include "sinks/pg_sink.h"
 
 static const char *test_pg;
@@ -850,6 +851,49 @@ START_TEST(test_pg_sink_lookup_target_reports_pg_errors)
 }
 END_TEST
 
+/* The live figures on a new day: every value moves to the new peildatum,
+ * even when no value changed (found in review: the delta path wrote nothing
+ * then, and 'actueel' kept yesterday's peildatum). */
+START_TEST(test_live_new_day_moves_every_value)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_live_stats_t st;
+        char err[1024] = "", sql[256];
+        const int64_t day1 = (int64_t)swi_date_from_ymd(2025, 1, 10) * 86400000 + 3600000;
+        const int64_t day2 = day1 + 86400000;
+
+        swi_pg_sink_destroy(s);
+        /* twelve persons with an obligation since 2023, known long before both days */
+        exec_ok(vconn, "INSERT INTO swi.events (source, event_id, event_type, bsn_ps, event_date, "
+                       "registered_at, payload, schema_id, kafka_topic, kafka_partition, kafka_offset) "
+                       "SELECT 'duo', ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, "
+                       "'InburgeringsplichtOntstaan', sha256(i::text::bytea), DATE '2023-03-01', "
+                       "timestamptz '2023-03-02', '{\"wet\": \"WI2021\", \"doelgroep\": \"ASIEL\"}', "
+                       "1, 'duo.events', 0, i FROM generate_series(1, 12) i");
+        swi_live_t *l = swi_live_new(db_conninfo, 5, 10);
+        ck_assert_ptr_nonnull(l);
+        ck_assert_msg(swi_live_round(l, day1, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.leader && st.rebuild);
+        ck_assert_int_gt(st.rows, 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_pub.indicator_values "
+                               "WHERE publication = 'actueel' AND peildatum = '2025-01-10'"),
+                         st.rows);
+
+        ck_assert_msg(swi_live_round(l, day2, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.rebuild);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM swi_pub.indicator_values "
+                                   "WHERE publication = 'actueel' AND peildatum = '2025-01-11'");
+        ck_assert_int_eq(q_int(sql), st.rows);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_pub.indicator_values "
+                               "WHERE publication = 'actueel' AND peildatum <> '2025-01-11'"),
+                         0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_pub.publications "
+                               "WHERE name = 'actueel' AND peildatum = '2025-01-11'"),
+                         1);
+        swi_live_free(l);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -871,6 +915,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_lookup_target_stored);
         tcase_add_test(tc, test_pg_sink_lookup_target_not_found);
         tcase_add_test(tc, test_pg_sink_lookup_target_reports_pg_errors);
+        tcase_add_test(tc, test_live_new_day_moves_every_value);
         suite_add_tcase(su, tc);
         return su;
 }
