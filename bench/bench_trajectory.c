@@ -304,6 +304,33 @@ static void decode_and_group(swi_gen_encoder_t *enc, swi_pseudonym_t *ps, const 
         smap_free(&cl);
 }
 
+/* Times swi_cluster_versions over every cluster, runs times, into t[];
+ * from_k[c] per cluster, or the full history when from_k is NULL. *nversions
+ * receives the versions of the last run. 0, or -1 on out of memory. */
+static int time_versions(const loaded_t *L, const int64_t *from_k, const swi_gemeente_lookup_t *gl,
+                         int runs, double *t, size_t *nversions)
+{
+        swi_versions_t vs = {0};
+        for (int r = 0; r < runs; r++) {
+                *nversions = 0;
+                double t0 = now_s();
+                for (size_t c = 0; c < L->nclusters; c++) {
+                        swi_versions_reset(&vs);
+                        if (swi_cluster_versions(L->by_cluster + L->start[c],
+                                                 L->start[c + 1] - L->start[c],
+                                                 from_k ? from_k[c] : INT64_MIN, gl, &vs) != SWI_OK) {
+                                fprintf(stderr, "bench_trajectory: out of memory\n");
+                                swi_versions_free(&vs);
+                                return -1;
+                        }
+                        *nversions += vs.n;
+                }
+                t[r] = now_s() - t0;
+        }
+        swi_versions_free(&vs);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -434,24 +461,10 @@ int main(int argc, char **argv)
                 hwm_reset ? " (peak reset)" : " (peak NOT reset: delta may be low)", rss0, rss1);
 
         /* full history */
-        swi_versions_t vs = {0};
-        size_t nversions = 0;
-        for (int r = 0; r < runs; r++) {
-                nversions = 0;
-                double t0 = now_s();
-                for (size_t c = 0; c < L.nclusters; c++) {
-                        swi_versions_reset(&vs);
-                        if (swi_cluster_versions(L.by_cluster + L.start[c], L.start[c + 1] - L.start[c],
-                                                 INT64_MIN, &gl, &vs) != SWI_OK) {
-                                fprintf(stderr, "bench_trajectory: out of memory\n");
-                                return 1;
-                        }
-                        nversions += vs.n;
-                }
-                t[r] = now_s() - t0;
-        }
+        size_t full_versions;
+        if (time_versions(&L, NULL, &gl, runs, t, &full_versions) != 0)
+                return 1;
         double t_full = median(t, runs);
-        size_t full_versions = nversions;
 
         /* incremental: the last knowledge time of each cluster */
         int64_t *maxk = xrealloc(NULL, (L.nclusters ? L.nclusters : 1) * sizeof(int64_t));
@@ -461,22 +474,10 @@ int main(int argc, char **argv)
                         if (L.by_cluster[i]->registered_at > maxk[c])
                                 maxk[c] = L.by_cluster[i]->registered_at;
         }
-        for (int r = 0; r < runs; r++) {
-                nversions = 0;
-                double t0 = now_s();
-                for (size_t c = 0; c < L.nclusters; c++) {
-                        swi_versions_reset(&vs);
-                        if (swi_cluster_versions(L.by_cluster + L.start[c], L.start[c + 1] - L.start[c],
-                                                 maxk[c], &gl, &vs) != SWI_OK) {
-                                fprintf(stderr, "bench_trajectory: out of memory\n");
-                                return 1;
-                        }
-                        nversions += vs.n;
-                }
-                t[r] = now_s() - t0;
-        }
+        size_t nversions;
+        if (time_versions(&L, maxk, &gl, runs, t, &nversions) != 0)
+                return 1;
         double t_inc = median(t, runs);
-        swi_versions_free(&vs);
 
         double ev = (double)L.nev, ncl = (double)L.nclusters;
 #define K(x) ((x) >= 1e6 ? (x) / 1e6 : (x) / 1e3), ((x) >= 1e6 ? "M" : "k")

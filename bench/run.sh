@@ -155,14 +155,19 @@ if [ "$do_ingest" = 1 ] || [ "$do_traj" = 1 ] || [ "$do_tb" = 1 ] || [ "$do_fres
   log "generated $(jq -r .messages_total "$work/manifest.json") messages, $(jq -r .good_event_ids "$work/manifest.json") distinct events"
 fi
 
+# swi-etl's arguments into ETL_ARGS: conninfo group trajectories(true|false)
+# batch_size publish.interval.s [more swi-etl arguments...]
+etl_args() {
+  ETL_ARGS=(-X pg.conninfo="$1" -X kafka.bootstrap.servers="$bootstrap"
+            -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key"
+            -X group.id="$2" -X trajectories.enable="$3" -X batch.size="$4"
+            -X publish.interval.s="$5" -X log.level=debug "${@:6}")
+}
 run_etl() { # conninfo log trajectories(true|false) batch_size [publish.interval.s]
   # A group id of its own per run: the broker would otherwise hold the next
   # run's join until the previous member's session times out.
-  "$BUILD/swi-etl" -X pg.conninfo="$1" -X kafka.bootstrap.servers="$bootstrap" \
-    -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
-    -X group.id="swi-bench-$$-$(basename "$2" .log)" \
-    -X trajectories.enable="$3" -X publish.interval.s="${5:-0}" -X batch.size="$4" \
-    -X log.level=debug --until-caught-up 2>"$2" || die "swi-etl failed: $(tail -5 "$2")"
+  etl_args "$1" "swi-bench-$$-$(basename "$2" .log)" "$3" "$4" "${5:-0}"
+  "$BUILD/swi-etl" "${ETL_ARGS[@]}" --until-caught-up 2>"$2" || die "swi-etl failed: $(tail -5 "$2")"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
 
@@ -318,15 +323,10 @@ if [ "$do_fresh" = 1 ]; then
     bootstrap_saved=$bootstrap; bootstrap=$lb
     # the live instance must continue the backfill's consumer group: the
     # offsets are stored in PostgreSQL per group
-    "$BUILD/swi-etl" -X pg.conninfo="$ci" -X kafka.bootstrap.servers="$lb" \
-      -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
-      -X group.id="swi-bench-$$-live$r" -X kafka.session.timeout.ms=6000 \
-      -X trajectories.enable=true -X publish.interval.s=1 -X batch.size="$TRAJ_BATCH" \
-      -X log.level=debug --until-caught-up 2>"$work/etl_live$r.log" || die "swi-etl failed: $(tail -5 "$work/etl_live$r.log")"
-    "$BUILD/swi-etl" -X pg.conninfo="$ci" -X kafka.bootstrap.servers="$lb" \
-      -X schema.dir="$SRC/schemas" -X pseudonym.key.file="$work/key" \
-      -X group.id="swi-bench-$$-live$r" -X kafka.session.timeout.ms=6000 -X trajectories.enable=true -X publish.interval.s=1 \
-      -X batch.size="$TRAJ_BATCH" -X log.level=debug 2>"$work/etl_live${r}b.log" &
+    etl_args "$ci" "swi-bench-$$-live$r" true "$TRAJ_BATCH" 1 -X kafka.session.timeout.ms=6000
+    "$BUILD/swi-etl" "${ETL_ARGS[@]}" --until-caught-up 2>"$work/etl_live$r.log" \
+      || die "swi-etl failed: $(tail -5 "$work/etl_live$r.log")"
+    "$BUILD/swi-etl" "${ETL_ARGS[@]}" 2>"$work/etl_live${r}b.log" &
     etl_pid=$!
     # wait for the start-up rebuild of the live figures, then feed the rest
     for _ in $(seq 1200); do grep -q 'current figures rebuilt' "$work/etl_live${r}b.log" && break; sleep 0.5; done

@@ -48,7 +48,11 @@ struct swi_pipeline_s {
         atomic_int pub_stop;
 };
 
-static void sleep_ms(int ms);
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
 
 /* One live round; logs and counts it. Returns the round's result. */
 static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_t *st)
@@ -137,12 +141,6 @@ static void *publisher_main(void *arg)
         }
         swi_live_free(l);
         return NULL;
-}
-
-static void sleep_ms(int ms)
-{
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
 }
 
 static swi_source_t topic_source(const swi_pipeline_t *p, const char *topic)

@@ -110,18 +110,10 @@ static int key_cmp(const void *a, const void *b)
         return memcmp(a, b, sizeof(key_t_));
 }
 
-/* Adds a key; returns 1 if it was new, -1 on OOM. Call pgc_keyset_sort() before
- * lookups: additions after the last sort are checked linearly. */
+/* Appends a key (duplicates are removed by pgc_keyset_sort); 0, or -1 on
+ * out of memory. O(1): sets grow by thousands of keys per batch. */
 int pgc_keyset_add(keyset_t *s, uint8_t kind, const uint8_t *ps)
 {
-        key_t_ k;
-        k.kind = kind;
-        memcpy(k.ps, ps, SWI_PSEUDO_LEN);
-        if (s->sorted && bsearch(&k, s->v, s->sorted, sizeof(k), key_cmp))
-                return 0;
-        for (size_t i = s->sorted; i < s->n; i++)
-                if (key_cmp(&s->v[i], &k) == 0)
-                        return 0;
         if (s->n == s->cap) {
                 size_t cap = s->cap ? s->cap * 2 : 256;
                 key_t_ *v = realloc(s->v, cap * sizeof(*v));
@@ -130,15 +122,21 @@ int pgc_keyset_add(keyset_t *s, uint8_t kind, const uint8_t *ps)
                 s->v = v;
                 s->cap = cap;
         }
-        s->v[s->n++] = k;
-        return 1;
+        s->v[s->n].kind = kind;
+        memcpy(s->v[s->n].ps, ps, SWI_PSEUDO_LEN);
+        s->n++;
+        return 0;
 }
 
 void pgc_keyset_sort(keyset_t *s)
 {
+        size_t u = 0;
         if (s->n > 1)
                 qsort(s->v, s->n, sizeof(key_t_), key_cmp);
-        s->sorted = s->n;
+        for (size_t i = 0; i < s->n; i++)
+                if (u == 0 || key_cmp(&s->v[u - 1], &s->v[i]) != 0)
+                        s->v[u++] = s->v[i];
+        s->n = s->sorted = u;
 }
 
 long pgc_keyset_find(const keyset_t *s, uint8_t kind, const uint8_t *ps)
@@ -192,6 +190,9 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
         swi_err_t rc = SWI_OK;
 
         *added = 0;
+        if (s->sorted != s->n)
+                pgc_keyset_sort(s);
+        size_t before = s->n;
         pgc_keys_param(s, SWI_PKEY_BSN, &b);
         pgc_keys_param(s, SWI_PKEY_VNR, &v);
         if (b.oom || v.oom) {
@@ -208,17 +209,16 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
                 uint8_t vnr[SWI_PSEUDO_LEN], bsn[SWI_PSEUDO_LEN];
                 if (pgc_parse_hex(PQgetvalue(res, r, 0), vnr) || pgc_parse_hex(PQgetvalue(res, r, 1), bsn))
                         continue;
-                int a = pgc_keyset_add(s, SWI_PKEY_VNR, vnr);
-                int c = pgc_keyset_add(s, SWI_PKEY_BSN, bsn);
-                if (a < 0 || c < 0) {
+                if (pgc_keyset_add(s, SWI_PKEY_VNR, vnr) < 0 ||
+                    pgc_keyset_add(s, SWI_PKEY_BSN, bsn) < 0) {
                         PQclear(res);
                         rc = SWI_ERR_NOMEM;
                         goto done;
                 }
-                *added += a + c;
         }
         PQclear(res);
         pgc_keyset_sort(s);
+        *added = (int)(s->n - before);
 done:
         free(b.p);
         free(v.p);
@@ -517,17 +517,4 @@ swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t 
         return rc;
 }
 
-/* The same over an array of events. */
-swi_err_t pgc_derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int32_t P,
-                                persons_t *out, char *errstr, size_t errstr_size)
-{
-        const swi_event_t **evp = malloc((n ? n : 1) * sizeof(*evp));
-        if (!evp)
-                return SWI_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++)
-                evp[i] = &evs[i];
-        swi_err_t rc = pgc_derive_cluster_p(evp, n, K, P, out, errstr, errstr_size);
-        free(evp);
-        return rc;
-}
 

@@ -24,7 +24,8 @@ typedef struct key_s {
         uint8_t ps[SWI_PSEUDO_LEN];
 } key_t_;
 
-/* A set of keys; pgc_keyset_sort() before lookups. */
+/* A set of keys: pgc_keyset_add() appends, pgc_keyset_sort() sorts and
+ * removes duplicates; lookups and indices need a sort after the last add. */
 typedef struct keyset_s {
         key_t_ *v;
         size_t n, cap;
@@ -73,7 +74,7 @@ void pgc_buf_hex(buf_t *b, const uint8_t *ps);
 int pgc_parse_hex_prefix(const char *s, uint8_t out[SWI_PSEUDO_LEN]);
 /* s is exactly one pseudonym in hex; 0 or -1. */
 int pgc_parse_hex(const char *s, uint8_t out[SWI_PSEUDO_LEN]);
-/* Adds a key; 1 if it was new, 0 if present, -1 on out of memory. */
+/* Appends a key (duplicates go at the next sort); 0, or -1 on out of memory. */
 int pgc_keyset_add(keyset_t *s, uint8_t kind, const uint8_t *ps);
 void pgc_keyset_sort(keyset_t *s);
 long pgc_keyset_find(const keyset_t *s, uint8_t kind, const uint8_t *ps);
@@ -108,9 +109,6 @@ swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char
 /* Resolves one cluster (events evp[0..n)) at K and appends its persons at P. */
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size);
-/* The same over an array of events. */
-swi_err_t pgc_derive_cluster(const swi_event_t *evs, size_t n, int64_t K, int32_t P,
-                                persons_t *out, char *errstr, size_t errstr_size);
 
 /* ---- publications (pg_publish.c), also used by the live publisher ---- */
 

@@ -26,10 +26,9 @@ struct swi_live_s {
         swi_ind_rows_t rows;
         swi_ind_rows_t next;
         buf_t b;
-        double *lags;
-        size_t nlags, lagcap;
         int64_t *committed; /* ms, per drained batch */
-        size_t ncommitted, comcap;
+        double *lags;       /* seconds, per drained batch (room for comcap) */
+        size_t ncommitted, nlags, comcap;
         long rounds;
 };
 
@@ -408,20 +407,6 @@ done:
         return rc;
 }
 
-static int lag_push(swi_live_t *l, double v)
-{
-        if (l->nlags == l->lagcap) {
-                size_t cap = l->lagcap ? l->lagcap * 2 : 64;
-                double *p = realloc(l->lags, cap * sizeof(*p));
-                if (!p)
-                        return -1;
-                l->lags = p;
-                l->lagcap = cap;
-        }
-        l->lags[l->nlags++] = v;
-        return 0;
-}
-
 static int committed_push(swi_live_t *l, int64_t ms)
 {
         if (l->ncommitted == l->comcap) {
@@ -430,6 +415,10 @@ static int committed_push(swi_live_t *l, int64_t ms)
                 if (!p)
                         return -1;
                 l->committed = p;
+                double *q = realloc(l->lags, cap * sizeof(*q));
+                if (!q)
+                        return -1;
+                l->lags = q;
                 l->comcap = cap;
         }
         l->committed[l->ncommitted++] = ms;
@@ -465,9 +454,8 @@ static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, siz
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 rc = pgc_pg_fail(l->conn, res, "record freshness", errstr, errstr_size);
         } else {
-                for (int r = 0; r < PQntuples(res); r++)
-                        if (lag_push(l, atof(PQgetvalue(res, r, 0))) < 0)
-                                rc = SWI_ERR_NOMEM;
+                for (int r = 0; r < PQntuples(res) && (size_t)r < l->comcap; r++)
+                        l->lags[l->nlags++] = atof(PQgetvalue(res, r, 0));
                 PQclear(res);
         }
         free(a.p);
@@ -567,8 +555,6 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                                 continue;
                         if (pgc_keyset_add(&ks, kind[0], ps) < 0)
                                 goto nomem;
-                        if ((ks.n & 1023) == 1023)
-                                pgc_keyset_sort(&ks);
                 }
         }
         PQclear(res);
@@ -596,7 +582,6 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 st->clusters = cln;
         } else {
                 int added;
-                pgc_keyset_sort(&ks);
                 do {
                         rc = pgc_expand(l->conn, &ks, &added, errstr, errstr_size);
                         if (rc != SWI_OK)
@@ -654,18 +639,24 @@ out:
         return rc;
 }
 
-int swi_live_wait(swi_live_t *l, int timeout_ms)
+/* Reads what has arrived and drops the notifications; 1 if there was one
+ * (or the connection broke: then a round should find out). */
+static int take_notifies(PGconn *conn)
 {
-        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK)
-                return 1;
         PGnotify *n;
         int got = 0;
-        PQconsumeInput(l->conn);
-        while ((n = PQnotifies(l->conn)) != NULL) {
+        if (!PQconsumeInput(conn))
+                return 1;
+        while ((n = PQnotifies(conn)) != NULL) {
                 got = 1;
                 PQfreemem(n);
         }
-        if (got)
+        return got;
+}
+
+int swi_live_wait(swi_live_t *l, int timeout_ms)
+{
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK || take_notifies(l->conn))
                 return 1;
         int fd = PQsocket(l->conn);
         if (fd < 0)
@@ -676,12 +667,5 @@ int swi_live_wait(swi_live_t *l, int timeout_ms)
         struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
         if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
                 return 0;
-        if (!PQconsumeInput(l->conn))
-                return 1;
-        while ((n = PQnotifies(l->conn)) != NULL) {
-                got = 1;
-                PQfreemem(n);
-        }
-        return got;
+        return take_notifies(l->conn);
 }
-

@@ -29,8 +29,6 @@ static swi_err_t build_reps(PGconn *conn, char *errstr, size_t errstr_size)
                         continue;
                 if (pgc_keyset_add(&ks, SWI_PKEY_VNR, v) < 0 || pgc_keyset_add(&ks, SWI_PKEY_BSN, bb) < 0)
                         goto nomem;
-                if ((r & 1023) == 1023)
-                        pgc_keyset_sort(&ks); /* keeps keyset_add's linear tail short */
         }
         pgc_keyset_sort(&ks);
         parent = malloc((ks.n ? ks.n : 1) * sizeof(*parent));
@@ -88,6 +86,7 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
 {
         PGresult *res = NULL;
         swi_event_t *evs = NULL;
+        const swi_event_t **evp = NULL; /* pointers into evs, for the derivation */
         size_t nev = 0, evcap = 0;
         char cur_rep[80] = "";
         char kbuf[32];
@@ -128,8 +127,10 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
                         const char *rep = r < nr ? PQgetvalue(res, r, 10) : NULL;
                         /* a new cluster starts: derive the finished one */
                         if (nev > 0 && (r == nr ? nr == 0 : strcmp(rep, cur_rep) != 0)) {
-                                rc = pgc_derive_cluster(evs, nev, K, P, out,
-                                                    errstr, errstr_size);
+                                for (size_t i = 0; i < nev; i++)
+                                        evp[i] = &evs[i];
+                                rc = pgc_derive_cluster_p(evp, nev, K, P, out, errstr,
+                                                          errstr_size);
                                 if (rc != SWI_OK)
                                         goto done;
                                 (*clusters)++;
@@ -141,11 +142,15 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
                         if (nev == evcap) {
                                 evcap = evcap ? evcap * 2 : 256;
                                 swi_event_t *v = realloc(evs, evcap * sizeof(*v));
-                                if (!v) {
+                                if (v)
+                                        evs = v;
+                                const swi_event_t **vp = realloc(evp, evcap * sizeof(*vp));
+                                if (vp)
+                                        evp = vp;
+                                if (!v || !vp) {
                                         rc = SWI_ERR_NOMEM;
                                         goto done;
                                 }
-                                evs = v;
                         }
                         if (pgc_row_to_event(res, r, &evs[nev]) == 0)
                                 nev++;
@@ -163,6 +168,7 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
 done:
         PQclear(res);
         free(evs);
+        free(evp);
         return rc;
 }
 

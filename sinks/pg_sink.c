@@ -12,10 +12,8 @@
  *   COMMIT
  * Duplicates within a batch are removed in memory (hash on (source, event_id);
  * the lowest offset of a partition wins), so the fast path only meets a
- * conflict when an event is already stored (a re-delivery across batches).
- * Then the batch is redone on the staged path, and so are the next
- * SWI_PG_STAGED_AFTER_CONFLICT batches: re-deliveries come in runs, and a
- * failed COPY costs a rolled-back COPY on top of the staged work.
+ * conflict when an event is already stored: rare, and then the staged path
+ * does the same work a staged-only design would do on every batch.
  *
  * Staging tables and prepared statements live per connection; they are
  * recreated after a reconnect.
@@ -42,9 +40,6 @@
 #include "../common/log.h"
 
 #define SUB "pg"
-
-/* Batches that take the staged path after a fast-path conflict. */
-#define SWI_PG_STAGED_AFTER_CONFLICT 16
 
 /* Advisory lock key serialising migrations across instances ("SWIMIGR"). */
 #define MIGRATION_LOCK_KEY "5917800390986322"
@@ -222,12 +217,6 @@ struct swi_pg_sink_s {
         size_t last_topic;
 
         buf_t scratch; /* offset arrays */
-
-        /* Batches still to take the staged path after the fast path met an
-         * already stored event: re-deliveries come in runs (a replay, a
-         * producer retrying), and a failed COPY costs a rolled-back COPY on top
-         * of the staged work. */
-        int staged_left;
 
         /* Trajectory step (pg_trajectory.c): what the batch's events touch. */
         bool trajectories;
@@ -1680,18 +1669,10 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
 #ifdef SWI_PG_SINK_NO_FASTPATH
                 staged = true;
 #else
-                char sqlstate[6] = "";
-                if (s->staged_left > 0) {
-                        s->staged_left--;
-                        staged = true;
-                        rc = SWI_OK;
-                } else {
-                        rc = copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows,
-                                     sqlstate);
-                }
-                if (staged) {
-                        /* straight to the staged path */
-                } else if (rc == SWI_OK) {
+                char sqlstate[6];
+                rc =
+                    copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows, sqlstate);
+                if (rc == SWI_OK) {
                         st.events_inserted = (int64_t)nkept;
                 } else if (strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
                         /* Some key is already stored (re-delivery across
@@ -1703,7 +1684,6 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                         if (rc == SWI_OK)
                                 rc = exec_simple(s, "BEGIN", "BEGIN");
                         staged = true;
-                        s->staged_left = SWI_PG_STAGED_AFTER_CONFLICT;
                 }
                 if (rc != SWI_OK)
                         goto done;

@@ -257,11 +257,11 @@ static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, char *errstr,
                 return SWI_ERR_NOMEM;
         }
         const char *vals[1] = {b.p};
-        rc = pgc_exec_ok(conn, "INSERT INTO swi_ops.publish_queue (keys) VALUES ($1::bytea)", 1, vals,
-                     "enqueue for the live figures", errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgc_exec_ok(conn, "SELECT pg_notify('swi_publish', '')", 0, NULL,
-                             "notify the live publisher", errstr, errstr_size);
+        /* one round trip in the batch transaction for both */
+        rc = pgc_exec_ok(conn,
+                         "WITH q AS (INSERT INTO swi_ops.publish_queue (keys) VALUES ($1::bytea) "
+                         "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
+                         1, vals, "enqueue for the live figures", errstr, errstr_size);
         free(b.p);
         return rc;
 }
