@@ -83,9 +83,11 @@ static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_
                           lag_max);
         else
                 SWI_LOG_D("publish", "current figures updated",
-                          "batches=%lld clusters=%lld persons=%lld rows_changed=%lld seconds=%.3f "
-                          "load_s=%.3f compute_s=%.3f write_s=%.3f lag_max_s=%.3f",
-                          (long long)st->batches, (long long)st->clusters, (long long)st->persons,
+                          "batches=%lld handed=%lld rederived_clusters=%lld persons=%lld "
+                          "rows_changed=%lld seconds=%.3f load_s=%.3f compute_s=%.3f write_s=%.3f "
+                          "lag_max_s=%.3f",
+                          (long long)st->batches, (long long)st->handed, (long long)st->clusters,
+                          (long long)st->persons,
                           (long long)st->rows_written, st->seconds, st->seconds_load,
                           st->seconds_compute, st->seconds_write, lag_max);
         return SWI_OK;

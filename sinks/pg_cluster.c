@@ -518,3 +518,49 @@ swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t 
 }
 
 
+
+/* ---- persons handed over ---------------------------------------------------- */
+
+#ifndef SWI_RULES_HASH
+#error "SWI_RULES_HASH comes from CMakeLists.txt"
+#endif
+
+static uint64_t rules_tag(void)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (const char *c = SWI_RULES_HASH; *c; c++)
+                h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+        return h;
+}
+
+void pgc_persons_begin(buf_t *b, int32_t P)
+{
+        uint8_t hdr[PGC_PERSONS_HDR] = {'S', 'W', 'I', 'P'};
+        uint32_t size = (uint32_t)sizeof(swi_person_t);
+        uint64_t tag = rules_tag();
+        memcpy(hdr + 4, &size, 4);
+        memcpy(hdr + 8, &tag, 8);
+        memcpy(hdr + 16, &P, 4);
+        b->n = 0;
+        pgc_buf_add(b, (const char *)hdr, sizeof(hdr));
+}
+
+void pgc_persons_add(buf_t *b, const swi_person_t *p)
+{
+        pgc_buf_add(b, (const char *)p, sizeof(*p));
+}
+
+long pgc_persons_check(const uint8_t *blob, size_t len, int32_t *P)
+{
+        uint32_t size;
+        uint64_t tag;
+        if (len < PGC_PERSONS_HDR || memcmp(blob, "SWIP", 4) != 0)
+                return -1;
+        memcpy(&size, blob + 4, 4);
+        memcpy(&tag, blob + 8, 8);
+        memcpy(P, blob + 16, 4);
+        if (size != sizeof(swi_person_t) || tag != rules_tag() ||
+            (len - PGC_PERSONS_HDR) % sizeof(swi_person_t) != 0)
+                return -1;
+        return (long)((len - PGC_PERSONS_HDR) / sizeof(swi_person_t));
+}

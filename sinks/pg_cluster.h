@@ -110,6 +110,20 @@ swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size);
 
+/* ---- persons handed from the trajectory step to the live publisher ----
+ * A blob is a header (magic, sizeof(swi_person_t), a tag of the person rules
+ * this build was made from, P) followed by the persons byte for byte
+ * (swi_person_t is a value type, zeroed before it is derived). Another
+ * build's blob - other rules, other layout - is refused, never guessed at. */
+#define PGC_PERSONS_HDR 24
+/* Empties b and writes the header of a blob of persons derived at P. */
+void pgc_persons_begin(buf_t *b, int32_t P);
+void pgc_persons_add(buf_t *b, const swi_person_t *p);
+/* The number of persons in blob[0..len), *P their peildatum; -1 when the blob
+ * is malformed or from a build with other person rules. Person i starts at
+ * blob + PGC_PERSONS_HDR + i * sizeof(swi_person_t), unaligned: copy it out. */
+long pgc_persons_check(const uint8_t *blob, size_t len, int32_t *P);
+
 /* ---- publications (pg_publish.c), also used by the live publisher ---- */
 
 /* Every person at (P, K) from all stored events, appended to *out; counts

@@ -125,24 +125,18 @@ static int cmp_long_desc(const void *a, const void *b)
         return (x < y) - (x > y);
 }
 
-/* Replaces the persons of the clusters of ks (expanded, sorted) by those
- * derived now from their stored events at (P, K). */
-static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t K, int64_t *clusters,
-                            char *errstr, size_t errstr_size)
+/* Removes the persons held under any of the n keys (the index must be
+ * current; it is stale afterwards). */
+static swi_err_t live_remove(swi_live_t *l, const key_t_ *keys, size_t n)
 {
-        loaded_t ld = {0};
-        long *gone = NULL;
+        long *gone = malloc((n ? n : 1) * sizeof(*gone));
         size_t ngone = 0;
-        swi_err_t rc = pgc_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto done;
-        gone = malloc((ks->n ? ks->n : 1) * sizeof(*gone));
         if (!gone)
-                goto nomem;
-        for (size_t i = 0; i < ks->n; i++) {
+                return SWI_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
                 swi_person_key_t k;
-                k.kind = ks->v[i].kind;
-                memcpy(k.ps, ks->v[i].ps, SWI_PSEUDO_LEN);
+                k.kind = keys[i].kind;
+                memcpy(k.ps, keys[i].ps, SWI_PSEUDO_LEN);
                 long at = live_find(l, &k);
                 if (at >= 0)
                         gone[ngone++] = at;
@@ -151,14 +145,31 @@ static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t K, int64_
          * one still to be removed */
         qsort(gone, ngone, sizeof(*gone), cmp_long_desc);
         for (size_t i = 0; i < ngone; i++) {
+                if (i && gone[i] == gone[i - 1])
+                        continue;
                 size_t last = l->persons.n - 1;
                 if ((size_t)gone[i] != last)
                         l->persons.v[gone[i]] = l->persons.v[last];
                 l->persons.n--;
         }
+        free(gone);
+        return SWI_OK;
+}
+
+/* Replaces the persons of the clusters of ks (expanded, sorted) by those
+ * derived now from their stored events at (P, everything stored). */
+static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t *clusters, char *errstr,
+                            size_t errstr_size)
+{
+        loaded_t ld = {0};
+        swi_err_t rc = pgc_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        if (live_remove(l, ks->v, ks->n) != SWI_OK)
+                goto nomem;
         for (size_t c = 0; c < ld.ncl; c++) {
-                rc = pgc_derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, K, l->P, &l->persons,
-                                      errstr, errstr_size);
+                rc = pgc_derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, SWI_K_ALL, l->P,
+                                          &l->persons, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
@@ -171,8 +182,138 @@ nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
-        free(gone);
         pgc_loaded_free(&ld);
+        return rc;
+}
+
+/* The latest queue row (in queue order) that names each key. */
+typedef struct latest_s {
+        key_t_ *key; /* NULL = empty slot */
+        int row;
+} latest_t;
+
+static size_t key_slot(const key_t_ *k, size_t mask)
+{
+        uint64_t h;
+        memcpy(&h, k->ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
+        h ^= (uint64_t)k->kind * 0x9E3779B97F4A7C15ULL;
+        return (size_t)(h ^ h >> 29) & mask;
+}
+
+static latest_t *latest_at(latest_t *t, size_t mask, const key_t_ *k)
+{
+        size_t h = key_slot(k, mask);
+        while (t[h].key && memcmp(t[h].key, k, sizeof(*k)) != 0)
+                h = (h + 1) & mask;
+        return &t[h];
+}
+
+/* Takes in the drained queue rows of res (binary: keys, persons, committed
+ * ms; in queue order). The persons a batch handed over (derived at l->P by a
+ * build with the same person rules) replace those held under the keys of its
+ * clusters; rows without usable persons have their clusters re-derived from
+ * the snapshot's events, after the others (newer than any row). Because a
+ * batch holds the locks of all its clusters' keys until it commits, a later
+ * queue row for a key saw the earlier ones' events: for each key the latest
+ * row wins, and a handed person is taken only from the latest row naming its
+ * key. */
+static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_t *clusters,
+                           char *errstr, size_t errstr_size)
+{
+        const size_t klen = 1 + SWI_PSEUDO_LEN;
+        int nrows = PQntuples(res);
+        size_t total = 0, cap = 64;
+        latest_t *t = NULL;
+        key_t_ *keys = NULL;
+        bool *usable = NULL;
+        keyset_t ks = {0};
+        swi_err_t rc = SWI_OK;
+
+        for (int r = 0; r < nrows; r++)
+                total += (size_t)PQgetlength(res, r, 0) / klen;
+        while (cap < 2 * total)
+                cap <<= 1;
+        t = calloc(cap, sizeof(*t));
+        keys = malloc((total ? total : 1) * sizeof(*keys));
+        usable = calloc(nrows ? (size_t)nrows : 1, sizeof(*usable));
+        if (!t || !keys || !usable)
+                goto nomem;
+        total = 0;
+        for (int r = 0; r < nrows; r++) {
+                const uint8_t *kb = (const uint8_t *)PQgetvalue(res, r, 0);
+                size_t nk = (size_t)PQgetlength(res, r, 0) / klen;
+                int32_t P = SWI_DATE_NONE;
+                usable[r] = !PQgetisnull(res, r, 1) &&
+                            pgc_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
+                                              (size_t)PQgetlength(res, r, 1), &P) >= 0 &&
+                            P == l->P;
+                for (size_t i = 0; i < nk; i++) {
+                        key_t_ *k = &keys[total];
+                        k->kind = kb[i * klen];
+                        memcpy(k->ps, kb + i * klen + 1, SWI_PSEUDO_LEN);
+                        if (k->kind != SWI_PKEY_BSN && k->kind != SWI_PKEY_VNR)
+                                continue;
+                        latest_t *e = latest_at(t, cap - 1, k);
+                        if (!e->key) {
+                                e->key = k;
+                                total++;
+                        }
+                        e->row = r;
+                        if (!usable[r] && pgc_keyset_add(&ks, k->kind, k->ps) < 0)
+                                goto nomem;
+                }
+        }
+        /* every key named: its persons go (the index is current) */
+        if (live_remove(l, keys, total) != SWI_OK)
+                goto nomem;
+        for (int r = 0; r < nrows; r++) {
+                if (!usable[r])
+                        continue;
+                int32_t P;
+                const uint8_t *blob = (const uint8_t *)PQgetvalue(res, r, 1);
+                long np = pgc_persons_check(blob, (size_t)PQgetlength(res, r, 1), &P);
+                for (long i = 0; i < np; i++) {
+                        swi_person_t p;
+                        key_t_ k;
+                        memcpy(&p, blob + PGC_PERSONS_HDR + (size_t)i * sizeof(p), sizeof(p));
+                        k.kind = p.key.kind;
+                        memcpy(k.ps, p.key.ps, SWI_PSEUDO_LEN);
+                        latest_t *e = latest_at(t, cap - 1, &k);
+                        if (e->key && e->row != r)
+                                continue; /* a later batch re-derived this person's cluster */
+                        if (l->persons.n == l->persons.cap) {
+                                size_t c2 = l->persons.cap ? l->persons.cap * 2 : 4096;
+                                swi_person_t *v = realloc(l->persons.v, c2 * sizeof(*v));
+                                if (!v)
+                                        goto nomem;
+                                l->persons.v = v;
+                                l->persons.cap = c2;
+                        }
+                        l->persons.v[l->persons.n++] = p;
+                        (*handed)++;
+                }
+        }
+        rc = live_index(l);
+        if (rc != SWI_OK)
+                goto nomem;
+        if (ks.n) {
+                int added;
+                do {
+                        rc = pgc_expand(l->conn, &ks, &added, errstr, errstr_size);
+                        if (rc != SWI_OK)
+                                goto done;
+                } while (added > 0);
+                rc = live_apply(l, &ks, clusters, errstr, errstr_size);
+        }
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "live figures: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        free(t);
+        free(keys);
+        free(usable);
+        free(ks.v);
         return rc;
 }
 
@@ -494,7 +635,6 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
 swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,
                          size_t errstr_size)
 {
-        keyset_t ks = {0};
         PGresult *res = NULL;
         swi_err_t rc = SWI_OK;
         double t0 = pgc_now_s(), t1;
@@ -532,36 +672,30 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                      errstr_size);
         if (rc != SWI_OK)
                 goto fail;
-        res = PQexec(l->conn, "DELETE FROM swi_ops.publish_queue RETURNING encode(keys, 'hex'), "
-                              "(extract(epoch FROM committed_at) * 1000)::bigint");
+        /* binary results: keys and persons as raw bytes, ms as int8 */
+        res = PQexecParams(l->conn,
+                           "WITH d AS (DELETE FROM swi_ops.publish_queue RETURNING id, keys, persons, "
+                           "(extract(epoch FROM committed_at) * 1000)::bigint AS ms) "
+                           "SELECT keys, persons, ms FROM d ORDER BY id",
+                           0, NULL, NULL, NULL, NULL, 1);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 rc = pgc_pg_fail(l->conn, res, "drain the publish queue", errstr, errstr_size);
                 res = NULL;
                 goto fail;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                const char *hex = PQgetvalue(res, r, 0);
-                size_t len = strlen(hex), klen = 2 * (1 + SWI_PSEUDO_LEN);
-                if (committed_push(l, atoll(PQgetvalue(res, r, 1))) < 0)
+                const uint8_t *m = (const uint8_t *)PQgetvalue(res, r, 2);
+                uint64_t ms = 0;
+                for (int i = 0; i < 8 && PQgetlength(res, r, 2) == 8; i++)
+                        ms = ms << 8 | m[i];
+                if (committed_push(l, (int64_t)ms) < 0)
                         goto nomem;
-                if (rebuild)
-                        continue;
-                for (size_t off = 0; off + klen <= len; off += klen) {
-                        uint8_t kind[1], ps[SWI_PSEUDO_LEN];
-                        char kb[3] = {hex[off], hex[off + 1], 0};
-                        kind[0] = (uint8_t)strtoul(kb, NULL, 16);
-                        if (pgc_parse_hex_prefix(hex + off + 2, ps) != 0 ||
-                            (kind[0] != SWI_PKEY_BSN && kind[0] != SWI_PKEY_VNR))
-                                continue;
-                        if (pgc_keyset_add(&ks, kind[0], ps) < 0)
-                                goto nomem;
-                }
         }
-        PQclear(res);
-        res = NULL;
         st->batches = (int64_t)l->ncommitted;
         if (!rebuild && l->ncommitted == 0) {
                 st->idle = true;
+                PQclear(res);
+                res = NULL;
                 rc = pgc_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
@@ -571,8 +705,8 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 int64_t evn = 0, cln = 0;
                 l->persons.n = 0;
                 l->P = P;
-                rc = pgc_load_all_persons(l->conn, now_ms, P, &l->persons, &evn, &cln, errstr,
-                                      errstr_size);
+                rc = pgc_load_all_persons(l->conn, SWI_K_ALL, P, &l->persons, &evn, &cln, errstr,
+                                          errstr_size);
                 if (rc == SWI_OK)
                         rc = live_index(l);
                 if (rc != SWI_OK) {
@@ -581,16 +715,12 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 }
                 st->clusters = cln;
         } else {
-                int added;
-                do {
-                        rc = pgc_expand(l->conn, &ks, &added, errstr, errstr_size);
-                        if (rc != SWI_OK)
-                                goto fail;
-                } while (added > 0);
-                rc = live_apply(l, &ks, now_ms, &st->clusters, errstr, errstr_size);
+                rc = live_take(l, res, &st->handed, &st->clusters, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
         }
+        PQclear(res);
+        res = NULL;
         st->rebuild = rebuild;
         st->persons = (int64_t)l->persons.n;
         t1 = pgc_now_s();
@@ -634,7 +764,6 @@ fail:
         res = NULL;
         live_drop(l); /* rolls back; the queue rows stay for the next publisher */
 out:
-        free(ks.v);
         st->seconds = pgc_now_s() - t0;
         return rc;
 }

@@ -2,16 +2,20 @@
  * everything stored) kept up to date batch by batch.
  *
  * Every batch that runs the trajectory step queues the identity keys of the
- * clusters it changed (swi_ops.publish_queue) and notifies channel
- * swi_publish, both at its commit. The live publisher holds every person,
- * derived at P, in memory. A round drains the queue in one REPEATABLE READ
- * transaction, re-derives only the queued clusters from their stored events,
- * recomputes the ten families over all persons it holds (transform/
- * indicators.h), and writes only the values that changed - or, on the first
- * round and whenever P moves to a new day, derives every person and rewrites
- * everything. Because the drained queue rows and the events it reads come
- * from one snapshot, a batch is in a round's figures exactly when its queue
- * row was drained by that round.
+ * clusters it changed and their persons derived at the batch's day
+ * (swi_ops.publish_queue), and notifies channel swi_publish, all at its
+ * commit. The live publisher holds every person, derived at P, in memory. A
+ * round drains the queue in one REPEATABLE READ transaction and replaces the
+ * queued clusters' persons by those the batches handed over - or, where a
+ * batch's persons are not at P or come from a build with other person rules,
+ * re-derives those clusters from their stored events. It then recomputes the
+ * ten families over all persons it holds (transform/indicators.h) and writes
+ * only the values that changed - or, on the first round and whenever P moves
+ * to a new day, derives every person and rewrites everything. A batch holds
+ * the locks of its clusters' keys until it commits, so for each key the
+ * latest queue row has the newest persons; and because the drained rows and
+ * the events read come from one snapshot, a batch is in a round's figures
+ * exactly when its queue row was drained by that round.
  *
  * One publisher per database: a session advisory lock elects it; other
  * instances' rounds return at once with leader = false and retry.
@@ -33,7 +37,8 @@ typedef struct swi_live_stats_s {
         bool idle;            /* nothing was queued: no transaction written */
         bool rebuild;         /* every person was derived (first round, new P) */
         int64_t batches;      /* queue rows drained */
-        int64_t clusters;     /* clusters re-derived (delta) */
+        int64_t handed;       /* persons taken as the batches derived them (delta) */
+        int64_t clusters;     /* clusters re-derived from their events */
         int64_t persons;      /* persons held after the round */
         int64_t rows;         /* published values */
         int64_t rows_written; /* values inserted or updated */

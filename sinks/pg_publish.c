@@ -97,7 +97,8 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
                 goto done;
         snprintf(kbuf, sizeof(kbuf), "%lld", (long long)K);
         {
-                const char *vals[1] = {kbuf};
+                /* NULL: everything stored (SWI_K_ALL has no timestamptz) */
+                const char *vals[1] = {K == SWI_K_ALL ? NULL : kbuf};
                 static const char sql[] =
                         "DECLARE evs NO SCROLL CURSOR FOR "
                         "SELECT e.source, e.event_type, e.event_id, encode(e.bsn_ps, 'hex'), "
@@ -109,7 +110,8 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
                         "FROM swi.events e "
                         "LEFT JOIN tmp_rep cb ON cb.kind = 'B' AND cb.ps = e.bsn_ps "
                         "LEFT JOIN tmp_rep cv ON cv.kind = 'V' AND cv.ps = e.vnr_ps "
-                        "WHERE e.registered_at <= timestamptz 'epoch' + $1::bigint * interval '1 millisecond' "
+                        "WHERE $1::bigint IS NULL "
+                        "OR e.registered_at <= timestamptz 'epoch' + $1::bigint * interval '1 millisecond' "
                         "ORDER BY rep";
                 rc = pgc_exec_ok(conn, sql, 1, vals, "open event cursor", errstr, errstr_size);
                 if (rc != SWI_OK)

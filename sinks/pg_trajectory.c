@@ -238,32 +238,37 @@ static void closed_person(swi_person_t *p)
 }
 
 /* Tells the live publisher (pg_live.h) which clusters this batch changed:
- * one queue row with the keys (kind byte + pseudonym each), and a
- * notification, both delivered when the batch commits. */
-static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, char *errstr,
-                                 size_t errstr_size)
+ * one queue row with the keys (kind byte + pseudonym each) and the persons
+ * of those clusters derived at the batch's day (persons: a pgc_persons_*
+ * blob), and a notification, all delivered when the batch commits. Both
+ * byte strings go as binary parameters. */
+static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, const buf_t *persons,
+                                 char *errstr, size_t errstr_size)
 {
-        buf_t b = {0};
-        swi_err_t rc;
-
-        pgc_buf_add(&b, "\\x", 2);
-        for (size_t i = 0; i < ks->n; i++) {
-                pgc_buf_printf(&b, "%02x", ks->v[i].kind);
-                pgc_buf_hex(&b, ks->v[i].ps);
-        }
-        if (b.oom) {
-                free(b.p);
+        size_t klen = 1 + SWI_PSEUDO_LEN;
+        char *keys = malloc(ks->n ? ks->n * klen : 1);
+        if (!keys) {
                 snprintf(errstr, errstr_size, "trajectory step: out of memory");
                 return SWI_ERR_NOMEM;
         }
-        const char *vals[1] = {b.p};
+        for (size_t i = 0; i < ks->n; i++) {
+                keys[i * klen] = (char)ks->v[i].kind;
+                memcpy(keys + i * klen + 1, ks->v[i].ps, SWI_PSEUDO_LEN);
+        }
+        const char *vals[2] = {keys, persons->p};
+        int lens[2] = {(int)(ks->n * klen), (int)persons->n};
+        int fmts[2] = {1, 1};
         /* one round trip in the batch transaction for both */
-        rc = pgc_exec_ok(conn,
-                         "WITH q AS (INSERT INTO swi_ops.publish_queue (keys) VALUES ($1::bytea) "
-                         "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
-                         1, vals, "enqueue for the live figures", errstr, errstr_size);
-        free(b.p);
-        return rc;
+        PGresult *res = PQexecParams(
+                conn,
+                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, persons) VALUES ($1, $2) "
+                "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
+                2, NULL, vals, lens, fmts, 0);
+        free(keys);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgc_pg_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
+        PQclear(res);
+        return SWI_OK;
 }
 
 swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
@@ -271,7 +276,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
 {
         static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
         keyset_t ks = {0};
-        buf_t b = {0}, p1 = {0};
+        buf_t b = {0}, p1 = {0}, handed = {0};
         loaded_t ld = {0};
         size_t *parent = NULL;
         const swi_event_t **evp = NULL;
@@ -282,6 +287,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         PGresult *res = NULL;
         swi_err_t rc = SWI_OK;
         int added;
+        /* the live figures' peildatum: today (UTC) */
+        const int32_t today = (int32_t)((int64_t)pgc_now_s() / 86400);
 
         double tp[6] = {0};
         memset(stats, 0, sizeof(*stats));
@@ -486,9 +493,10 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
 
         tp[4] = pgc_now_s();
-        /* 5. findings as known now */
+        /* 5. findings as known now; the persons at today for the live figures */
         b.n = 0;
         pgc_buf_add(&b, "", 0);
+        pgc_persons_begin(&handed, today);
         for (size_t c = 0; c < ncl; c++) {
                 swi_cluster_t *cr = swi_cluster_resolve(evp + cl[c].first, cl[c].n, SWI_K_ALL,
                                                         errstr, errstr_size);
@@ -515,17 +523,22 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                 add_date(&b, fnd.v[f].date);
                                 pgc_buf_add(&b, "\n", 1);
                         }
+                        if (swi_cluster_person_derive(cr, i, today, &gl, &person, NULL) != SWI_OK) {
+                                swi_cluster_destroy(cr);
+                                goto nomem;
+                        }
+                        pgc_persons_add(&handed, &person);
                 }
                 swi_cluster_destroy(cr);
         }
-        if (b.oom)
+        if (b.oom || handed.oom)
                 goto nomem;
         rc = pgc_copy_in(conn,
                      "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date) "
                      "FROM STDIN",
                      &b, "COPY findings", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = enqueue_publish(conn, &ks, errstr, errstr_size);
+                rc = enqueue_publish(conn, &ks, &handed, errstr, errstr_size);
         tp[5] = pgc_now_s();
         SWI_LOG_D("trajectory", "step", "clusters=%lld events=%lld versions=%lld edges_s=%.3f "
                   "lock_s=%.3f load_s=%.3f versions_s=%.3f findings_s=%.3f",
@@ -543,6 +556,7 @@ done:
         free(ks.v);
         free(b.p);
         free(p1.p);
+        free(handed.p);
         pgc_loaded_free(&ld);
         return rc;
 }

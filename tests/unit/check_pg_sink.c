@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -24,6 +25,7 @@
 #include "common/embedded.h"
 #include "common/log.h"
 #include "sinks/pg_live.h"
+#include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
 
 static const char *test_pg;
@@ -894,6 +896,183 @@ START_TEST(test_live_new_day_moves_every_value)
 }
 END_TEST
 
+/* ---- the live figures take the persons batches hand over ---------------- */
+
+static int live_eid; /* event ids within one test */
+
+/* One batch of one event of person `who` (BSN pseudonym bytes = who), with a
+ * V-nummer too when vnr > 0 (vnr-only when who == 0). */
+static void live_batch(swi_pg_sink_t *s, swi_evtype_t type, int who, int vnr, int32_t date,
+                       const char *f1, const char *v1)
+{
+        char id[64];
+        swi_batch_stats_t st;
+        snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", ++live_eid);
+        swi_event_t ev = make_event(type, id);
+        ev.has_bsn_ps = who > 0;
+        memset(ev.bsn_ps, who, SWI_PSEUDO_LEN);
+        ev.has_vnr_ps = vnr > 0;
+        memset(ev.vnr_ps, 0x80 | vnr, SWI_PSEUDO_LEN);
+        ev.event_date = date;
+        if (type == SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN) {
+                add_str(&ev, "wet", "WI2021");
+                add_str(&ev, "doelgroep", "ASIEL");
+        }
+        if (f1)
+                add_str(&ev, f1, v1);
+        add_ev(s, &ev, 0, live_eid);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+}
+
+static swi_pg_sink_t *live_sink(void)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_pg_sink_set_trajectories(s, true);
+        live_eid = 0;
+        return s;
+}
+
+/* 'actueel' (base 1, threshold 1: every count shows) against a from-scratch
+ * publication at the same P: the number of cells that differ. */
+static int64_t live_differs_from_scratch(int64_t now_ms, int64_t persons)
+{
+        swi_publish_opts_t o = {.name = "scratch", .peildatum = (int32_t)(now_ms / 86400000),
+                                .known_at = now_ms + 60000, .rounding_base = 1, .threshold = 1};
+        swi_publish_stats_t ps;
+        char err[1024] = "";
+        ck_assert_msg(swi_pg_publish(db_conninfo, &o, &ps, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert_int_eq(ps.persons, persons);
+        ck_assert_int_gt(ps.rows, 0);
+        return q_int("SELECT count(*) FROM (SELECT * FROM swi_pub.indicator_values "
+                     "WHERE publication = 'actueel') a FULL JOIN (SELECT * FROM "
+                     "swi_pub.indicator_values WHERE publication = 'scratch') x USING (cell) "
+                     "WHERE a.cell IS NULL OR x.cell IS NULL OR a.peildatum <> x.peildatum "
+                     "OR a.value IS DISTINCT FROM x.value OR a.onderdrukt <> x.onderdrukt");
+}
+
+static int64_t wall_ms(void)
+{
+        return (int64_t)time(NULL) * 1000;
+}
+
+/* Persons handed over by batches are taken as they are, and for a key named
+ * by several drained batches only the latest batch's persons count (else
+ * person 1 would be held twice, with its older state). */
+START_TEST(test_live_takes_latest_handed_persons)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 2, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.leader && st.rebuild);
+        ck_assert_int_eq(st.persons, 2);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 3, 0, d, NULL, NULL);
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 1, 0, d + 10, "gemeente", "GM0363");
+        live_batch(s, SWI_EV_GEM_PIP_VASTGESTELD, 1, 0, d + 40, "gemeente", "GM0363");
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(!st.rebuild && !st.idle);
+        ck_assert_int_eq(st.batches, 3);
+        ck_assert_int_eq(st.handed, 2);   /* person 3, and person 1 of the last batch only */
+        ck_assert_int_eq(st.clusters, 0); /* nothing read back from the events */
+        ck_assert_int_eq(st.persons, 3);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 3), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* A cluster merge: the V-nummer-only person and the BSN person become one;
+ * the merging batch's persons replace both, in the same round or a later one. */
+START_TEST(test_live_handed_persons_follow_a_merge)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.rebuild);
+        /* a V-nummer-only person, published on its own first */
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 0, 5, d, NULL, NULL);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert_int_eq(st.handed, 1);
+        ck_assert_int_eq(st.persons, 2);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 2), 0);
+        /* BSN 2 is linked to V-nummer 5 (only BsnToegekend links, §2): one person */
+        live_batch(s, SWI_EV_IND_BSN_TOEGEKEND, 2, 5, d + 5, NULL, NULL);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert_int_eq(st.handed, 1);
+        ck_assert_int_eq(st.clusters, 0);
+        ck_assert_int_eq(st.persons, 2);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 2), 0);
+        /* the same, with the separate and the merging batch in one round */
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 0, 6, d, NULL, NULL);
+        live_batch(s, SWI_EV_IND_BSN_TOEGEKEND, 3, 6, d + 5, NULL, NULL);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert_int_eq(st.batches, 2);
+        ck_assert_int_eq(st.handed, 1);
+        ck_assert_int_eq(st.clusters, 0);
+        ck_assert_int_eq(st.persons, 3);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 3), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Persons the publisher must not use - another build's layout or rules,
+ * another day, none at all - make it re-derive those clusters from their
+ * events; a batch with usable persons that a later unusable one supersedes
+ * is not taken either. */
+START_TEST(test_live_rederives_what_it_cannot_take)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        for (int p = 1; p <= 4; p++)
+                live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.rebuild);
+
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 2, 0, d + 3, "gemeente", "GM0363");
+        /* other person rules: the tag (header bytes 8..15) differs */
+        exec_ok(vconn, "UPDATE swi_ops.publish_queue SET persons = "
+                       "set_byte(persons, 9, get_byte(persons, 9) # 1)");
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 3, 0, d + 3, "gemeente", "GM0363");
+        /* derived at another day (P: header bytes 16..19) */
+        exec_ok(vconn, "UPDATE swi_ops.publish_queue SET persons = "
+                       "set_byte(persons, 16, get_byte(persons, 16) # 1) "
+                       "WHERE id = (SELECT max(id) FROM swi_ops.publish_queue)");
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 4, 0, d + 3, "gemeente", "GM0363");
+        exec_ok(vconn, "UPDATE swi_ops.publish_queue SET persons = NULL "
+                       "WHERE id = (SELECT max(id) FROM swi_ops.publish_queue)");
+        /* usable, then superseded by an unusable (truncated) one */
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 1, 0, d + 3, "gemeente", "GM0344");
+        live_batch(s, SWI_EV_GEM_PIP_VASTGESTELD, 1, 0, d + 30, "gemeente", "GM0344");
+        exec_ok(vconn, "UPDATE swi_ops.publish_queue SET persons = substr(persons, 1, 100) "
+                       "WHERE id = (SELECT max(id) FROM swi_ops.publish_queue)");
+        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert_int_eq(st.batches, 5);
+        ck_assert_int_eq(st.handed, 0);
+        ck_assert_int_eq(st.clusters, 4);
+        ck_assert_int_eq(st.persons, 4);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 4), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -916,6 +1095,9 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_lookup_target_not_found);
         tcase_add_test(tc, test_pg_sink_lookup_target_reports_pg_errors);
         tcase_add_test(tc, test_live_new_day_moves_every_value);
+        tcase_add_test(tc, test_live_takes_latest_handed_persons);
+        tcase_add_test(tc, test_live_handed_persons_follow_a_merge);
+        tcase_add_test(tc, test_live_rederives_what_it_cannot_take);
         suite_add_tcase(su, tc);
         return su;
 }
