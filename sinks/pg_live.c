@@ -25,6 +25,7 @@ struct swi_live_s {
          * the last round; not used by a rebuild, which rewrites everything) */
         swi_ind_rows_t rows;
         swi_ind_rows_t next;
+        swi_ind_rows_t spare; /* the second compute thread's rows, kept warm */
         buf_t b;
         int64_t *committed; /* ms, per drained batch */
         double *lags;       /* seconds, per drained batch (room for comcap) */
@@ -66,6 +67,7 @@ void swi_live_free(swi_live_t *l)
         free(l->slot);
         swi_ind_rows_free(&l->rows);
         swi_ind_rows_free(&l->next);
+        swi_ind_rows_free(&l->spare);
         free(l->b.p);
         free(l->lags);
         free(l->committed);
@@ -728,7 +730,7 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         {
                 swi_dc_params_t dc = {l->base, l->threshold};
                 swi_ind_rows_reset(&l->next);
-                rc = swi_ind_compute(l->persons.v, l->persons.n, l->P, &dc, &l->next, errstr,
+                rc = swi_ind_compute2(l->persons.v, l->persons.n, l->P, &dc, &l->next, &l->spare, errstr,
                                      errstr_size);
                 if (rc != SWI_OK)
                         goto fail;

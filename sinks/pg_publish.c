@@ -251,8 +251,10 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
         st->seconds_load = pgc_now_s() - t0;
         {
                 swi_dc_params_t dc = {o->rounding_base, o->threshold};
-                rc = swi_ind_compute(persons.v, persons.n, o->peildatum, &dc, &rows, errstr,
-                                     errstr_size);
+                swi_ind_rows_t spare = {0};
+                rc = swi_ind_compute2(persons.v, persons.n, o->peildatum, &dc, &rows, &spare,
+                                      errstr, errstr_size);
+                swi_ind_rows_free(&spare);
                 if (rc != SWI_OK)
                         goto done;
         }

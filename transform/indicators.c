@@ -19,6 +19,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,7 @@ typedef struct bd_s {
         mden_t mden[IND_MAXS];
         int pair_a, pair_b; /* two count fields that add up to a third: see bd_emit */
         bool leadtime;      /* fields 0 = n, 1 = n_open; lt[] holds the statistics */
+        bool margins_done;  /* bd_margins() has run */
         const char *lt_noemer;
         long stride[IND_MAXD];
         long ncells;
@@ -342,20 +344,40 @@ static void bd_free(bd_t *b)
         b->lt = NULL;
 }
 
-/* Adds w to field in every cell whose coordinates are cat[d] or the margin. */
+/* Adds w to field in the cell at cat (every coordinate a category); the
+ * margins are summed from those cells once, by bd_margins(). */
 static void bd_add(bd_t *b, const int *cat, int field, int64_t w)
 {
-        int64_t *a = b->acc + (size_t)field * (size_t)b->ncells;
-        unsigned full = 1u << b->ndims;
+        long idx = 0;
 
-        for (int d = 0; d < b->ndims; d++)
+        for (int d = 0; d < b->ndims; d++) {
                 assert(cat[d] >= 0 && cat[d] < b->cats[d]->n);
-        for (unsigned m = 0; m < full; m++) {
-                long idx = 0;
-                for (int d = 0; d < b->ndims; d++)
-                        if ((m & (1u << d)) == 0)
-                                idx += ((long)cat[d] + 1) * b->stride[d];
-                a[idx] += w;
+                idx += ((long)cat[d] + 1) * b->stride[d];
+        }
+        b->acc[(size_t)field * (size_t)b->ncells + (size_t)idx] += w;
+}
+
+/* Fills every margin cell with the sum of its categories' cells, one
+ * dimension after another (so a cell at the margin of several dimensions
+ * sums over all of them). Counts are additive, so this equals adding each
+ * bd_add() to all 2^ndims cells it belongs to - at ncells * ndims additions
+ * per field instead of persons * 2^ndims scattered ones. Idempotent. */
+static void bd_margins(bd_t *b)
+{
+        if (b->margins_done)
+                return;
+        b->margins_done = true;
+        for (int f = 0; f < b->nfields; f++) {
+                int64_t *a = b->acc + (size_t)f * (size_t)b->ncells;
+                for (int d = 0; d < b->ndims; d++) {
+                        long stride = b->stride[d], n = (long)b->cats[d]->n + 1;
+                        /* cells in blocks of stride * n: position 0 of dimension d
+                         * is the first stride cells of each block */
+                        for (long base = 0; base < b->ncells; base += stride * n)
+                                for (long k = 1; k < n; k++)
+                                        for (long j = 0; j < stride; j++)
+                                                a[base + j] += a[base + k * stride + j];
+                }
         }
 }
 
@@ -497,6 +519,7 @@ static swi_err_t bd_finish(ctx_t *c, bd_t *b)
         swi_err_t rc = SWI_OK;
         long idx;
 
+        bd_margins(b);
         for (int m = 0; m < b->nmden; m++) {
                 int64_t *dst = b->acc + (size_t)b->mden[m].field * (size_t)b->ncells;
                 const int64_t *src = b->acc + (size_t)b->mden[m].src * (size_t)b->ncells;
@@ -862,6 +885,7 @@ static swi_err_t fam1_nationaliteit(ctx_t *c)
                         b.norow[base] = 0;
                 }
         }
+        b.margins_done = true; /* every cell, margins included, is filled above */
         rc = bd_finish(c, &b);
         goto done;
 nomem:
@@ -1152,6 +1176,7 @@ static swi_err_t fam4_leadtime(ctx_t *c, const ltdef_t *def, ltv_t *vals, ltv_t 
                 }
         }
         ltv_sort(vals, nv, tmp);
+        bd_margins(&b);
         /* every value belongs to four cells (its cohort or *, its doelgroep
          * or *); lay the cells' values out one after another, each run
          * ascending because vals is */
@@ -1989,12 +2014,57 @@ static void ctx_free(ctx_t *c)
         c->pi = NULL;
 }
 
-swi_err_t swi_ind_compute(const swi_person_t *persons, size_t n, int32_t P,
-                          const swi_dc_params_t *dc, swi_ind_rows_t *out, char *errstr,
-                          size_t errstr_size)
+static swi_err_t (*const families[SWI_IND_FAMILIES])(ctx_t *) = {
+        fam1, fam2, fam3, fam4, fam5, fam6, fam7, fam8, fam9, fam10};
+
+/* Families [from, to) of a set-up context, appended to c->out. */
+static swi_err_t run_families(ctx_t *c, int from, int to)
 {
-        static swi_err_t (*const families[SWI_IND_FAMILIES])(ctx_t *) = {
-                fam1, fam2, fam3, fam4, fam5, fam6, fam7, fam8, fam9, fam10};
+        swi_err_t rc = SWI_OK;
+        /* an empty U(P) has no cohort: nothing to publish (a table needs a category) */
+        for (int f = from; f < to && rc == SWI_OK && c->coh.n > 0; f++)
+                rc = families[f](c);
+        return rc;
+}
+
+/* The second thread of swi_ind_compute2(): a copy of the set-up context that
+ * shares its read-only tables and has its own output and message. */
+typedef struct part_s {
+        ctx_t c;
+        char err[256];
+        swi_err_t rc;
+} part_t;
+
+static void *part_main(void *arg)
+{
+        part_t *p = arg;
+        p->rc = run_families(&p->c, SWI_IND_SPLIT, SWI_IND_FAMILIES);
+        return NULL;
+}
+
+/* Appends src's rows to dst. */
+static swi_err_t rows_append(swi_ind_rows_t *dst, const swi_ind_rows_t *src)
+{
+        if (dst->n + src->n > dst->cap) {
+                size_t cap = dst->cap ? dst->cap : 1024;
+                while (cap < dst->n + src->n)
+                        cap *= 2;
+                swi_ind_row_t *v = realloc(dst->v, cap * sizeof(*v));
+                if (v == NULL)
+                        return SWI_ERR_NOMEM;
+                dst->v = v;
+                dst->cap = cap;
+        }
+        if (src->n)
+                memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+        dst->n += src->n;
+        return SWI_OK;
+}
+
+static swi_err_t compute(const swi_person_t *persons, size_t n, int32_t P,
+                         const swi_dc_params_t *dc, swi_ind_rows_t *out, swi_ind_rows_t *spare,
+                         char *errstr, size_t errstr_size)
+{
         const swi_dc_params_t def = SWI_DC_PARAMS_DEFAULT;
         swi_err_t rc = SWI_OK;
         ctx_t c;
@@ -2023,12 +2093,55 @@ swi_err_t swi_ind_compute(const swi_person_t *persons, size_t n, int32_t P,
                 }
         }
         rc = setup(&c);
-        /* an empty U(P) has no cohort: nothing to publish (a table needs a category) */
-        for (int f = 0; f < SWI_IND_FAMILIES && rc == SWI_OK && c.coh.n > 0; f++)
-                rc = families[f](&c);
+        if (rc != SWI_OK)
+                goto done;
+        if (spare == NULL) {
+                rc = run_families(&c, 0, SWI_IND_FAMILIES);
+                goto done;
+        }
+        {
+                part_t part;
+                pthread_t th;
+                part.c = c;
+                part.c.out = spare;
+                part.c.errstr = part.err;
+                part.c.errstr_size = sizeof(part.err);
+                part.err[0] = '\0';
+                part.rc = SWI_OK;
+                swi_ind_rows_reset(spare);
+                bool threaded = pthread_create(&th, NULL, part_main, &part) == 0;
+                rc = run_families(&c, 0, SWI_IND_SPLIT);
+                if (threaded)
+                        pthread_join(th, NULL);
+                else if (rc == SWI_OK)
+                        part_main(&part); /* no thread to be had: the same work here */
+                if (rc == SWI_OK && part.rc != SWI_OK) {
+                        rc = part.rc;
+                        set_err(&c, "%s", part.err);
+                }
+                if (rc == SWI_OK && rows_append(out, spare) != SWI_OK) {
+                        set_err(&c, "out of memory for %zu rows", out->n + spare->n);
+                        rc = SWI_ERR_NOMEM;
+                }
+        }
 done:
         ctx_free(&c);
         return rc;
+}
+
+swi_err_t swi_ind_compute(const swi_person_t *persons, size_t n, int32_t P,
+                          const swi_dc_params_t *dc, swi_ind_rows_t *out, char *errstr,
+                          size_t errstr_size)
+{
+        return compute(persons, n, P, dc, out, NULL, errstr, errstr_size);
+}
+
+swi_err_t swi_ind_compute2(const swi_person_t *persons, size_t n, int32_t P,
+                           const swi_dc_params_t *dc, swi_ind_rows_t *out, swi_ind_rows_t *spare,
+                           char *errstr, size_t errstr_size)
+{
+        assert(spare != NULL);
+        return compute(persons, n, P, dc, out, spare, errstr, errstr_size);
 }
 
 /* ---- COPY text ---------------------------------------------------------------------- */

@@ -41,7 +41,8 @@
  * strings (valid for the life of the program); the category values are copied
  * into the row.
  * Thread safety: no global state; every function is reentrant. One
- * swi_ind_rows_t must not be written from two threads at once. */
+ * swi_ind_rows_t must not be written from two threads at once.
+ * swi_ind_compute2() starts and joins one thread of its own per call. */
 #ifndef SWI_INDICATORS_H
 #define SWI_INDICATORS_H
 
@@ -117,6 +118,18 @@ void swi_ind_rows_free(swi_ind_rows_t *r);  /* frees and zeroes; NULL-safe */
 swi_err_t swi_ind_compute(const swi_person_t *persons, size_t n, int32_t P,
                           const swi_dc_params_t *dc, swi_ind_rows_t *out, char *errstr,
                           size_t errstr_size);
+
+/* As swi_ind_compute(), on two threads: families 1..SWI_IND_SPLIT on the
+ * calling one, the rest on a second one (they take about as long: the
+ * gemeente cross-tables of family 5 against families 7 to 9), whose rows go
+ * to *spare first and are then appended to *out. The rows and their order are
+ * the same as swi_ind_compute()'s. spare is zero-initialised and owned by the
+ * caller; keep it across calls so its memory is reused. When no thread can
+ * be started the second part runs on the calling thread. */
+#define SWI_IND_SPLIT 5
+swi_err_t swi_ind_compute2(const swi_person_t *persons, size_t n, int32_t P,
+                           const swi_dc_params_t *dc, swi_ind_rows_t *out, swi_ind_rows_t *spare,
+                           char *errstr, size_t errstr_size);
 
 /* Renders row as one line of PostgreSQL COPY text format (tab-separated, \N
  * for NULL, backslash escapes, terminated by '\n') for the columns of

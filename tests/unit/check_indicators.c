@@ -1134,6 +1134,30 @@ START_TEST(test_indicators_performance_150k)
                 }
                 swi_ind_rows_free(&again);
         }
+        {
+                /* on two threads: the same rows in the same order, also when
+                 * the spare list is reused (as the live publisher does) */
+                swi_ind_rows_t two = {0}, spare = {0};
+                char a[512], b[512];
+                for (int round = 0; round < 2; round++) {
+                        swi_ind_rows_reset(&two);
+                        ck_assert_msg(swi_ind_compute2(v, n, PD, NULL, &two, &spare, err,
+                                                       sizeof(err)) == SWI_OK,
+                                      "%s", err);
+                        ck_assert_uint_eq(two.n, out.n);
+                        for (size_t i = 0; i < out.n; i++) {
+                                ck_assert_int_gt(swi_ind_row_copy_line(&out.v[i], PD, SWI_K_ALL, a,
+                                                                       sizeof(a)), 0);
+                                ck_assert_int_gt(swi_ind_row_copy_line(&two.v[i], PD, SWI_K_ALL, b,
+                                                                       sizeof(b)), 0);
+                                ck_assert_msg(strcmp(a, b) == 0 && out.v[i].raw_num == two.v[i].raw_num &&
+                                                      out.v[i].raw_den == two.v[i].raw_den,
+                                              "row %zu: %s vs %s", i, a, b);
+                        }
+                }
+                swi_ind_rows_free(&two);
+                swi_ind_rows_free(&spare);
+        }
         swi_ind_rows_free(&out);
         free(v);
 }
