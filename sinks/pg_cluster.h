@@ -110,6 +110,10 @@ swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size);
 
+/* The session advisory lock the live publisher holds ("SWILIVE"): one
+ * publisher per database. */
+#define PGC_LIVE_LOCK 0x5357494C495645LL
+
 /* ---- persons handed from the trajectory step to the live publisher ----
  * A blob is a header (magic, sizeof(swi_person_t), a tag of the person rules
  * this build was made from, P) followed by the persons byte for byte

@@ -10,7 +10,6 @@
 #include "pg_cluster.h"
 #include "transform/indicators.h"
 
-#define LIVE_LOCK 0x5357494C495645LL /* "SWILIVE": one publisher per database */
 
 struct swi_live_s {
         char *conninfo;
@@ -652,7 +651,7 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         }
         if (!l->leader) {
                 char sql[64];
-                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LIVE_LOCK);
+                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", PGC_LIVE_LOCK);
                 res = PQexec(l->conn, sql);
                 if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                         rc = pgc_pg_fail(l->conn, res, "publisher lock", errstr, errstr_size);

@@ -240,7 +240,8 @@ static void closed_person(swi_person_t *p)
 /* Tells the live publisher (pg_live.h) which clusters this batch changed:
  * one queue row with the keys (kind byte + pseudonym each) and the persons
  * of those clusters derived at the batch's day (persons: a pgc_persons_*
- * blob), and a notification, all delivered when the batch commits. Both
+ * blob, or empty for none: NULL), and a notification, all delivered when the
+ * batch commits. Both
  * byte strings go as binary parameters. */
 static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, const buf_t *persons,
                                  char *errstr, size_t errstr_size)
@@ -255,7 +256,7 @@ static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, const buf_t *
                 keys[i * klen] = (char)ks->v[i].kind;
                 memcpy(keys + i * klen + 1, ks->v[i].ps, SWI_PSEUDO_LEN);
         }
-        const char *vals[2] = {keys, persons->p};
+        const char *vals[2] = {keys, persons->n ? persons->p : NULL}; /* none: NULL */
         int lens[2] = {(int)(ks->n * klen), (int)persons->n};
         int fmts[2] = {1, 1};
         /* one round trip in the batch transaction for both */
@@ -287,6 +288,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         PGresult *res = NULL;
         swi_err_t rc = SWI_OK;
         int added;
+        bool publisher = false;
         /* the live figures' peildatum: today (UTC) */
         const int32_t today = (int32_t)((int64_t)pgc_now_s() / 86400);
 
@@ -296,6 +298,29 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 return SWI_OK;
 
         tp[0] = pgc_now_s();
+        /* 0. is a live publisher running? Only then are the persons at today
+         * worth deriving and storing with the queue row (else they would pile
+         * up unused: a publisher that starts later rebuilds from the events,
+         * and re-derives from them what a row lacks) */
+        {
+                char sql[512];
+                snprintf(sql, sizeof(sql),
+                         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                         "AND granted AND database = (SELECT oid FROM pg_database WHERE "
+                         "datname = current_database()) AND classid = %lld AND objid = %lld "
+                         "AND objsubid = 1)",
+                         (long long)((uint64_t)PGC_LIVE_LOCK >> 32),
+                         (long long)((uint64_t)PGC_LIVE_LOCK & 0xffffffffu));
+                res = PQexec(conn, sql);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pgc_pg_fail(conn, res, "look for a live publisher", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                publisher = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+                PQclear(res);
+                res = NULL;
+        }
         /* 1. identity edges brought by the batch, and the touched keys */
         pgc_buf_add(&b, "", 0);
         for (size_t i = 0; i < n; i++) {
@@ -496,7 +521,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         /* 5. findings as known now; the persons at today for the live figures */
         b.n = 0;
         pgc_buf_add(&b, "", 0);
-        pgc_persons_begin(&handed, today);
+        if (publisher)
+                pgc_persons_begin(&handed, today);
         for (size_t c = 0; c < ncl; c++) {
                 swi_cluster_t *cr = swi_cluster_resolve(evp + cl[c].first, cl[c].n, SWI_K_ALL,
                                                         errstr, errstr_size);
@@ -523,6 +549,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                 add_date(&b, fnd.v[f].date);
                                 pgc_buf_add(&b, "\n", 1);
                         }
+                        if (!publisher)
+                                continue;
                         if (swi_cluster_person_derive(cr, i, today, &gl, &person, NULL) != SWI_OK) {
                                 swi_cluster_destroy(cr);
                                 goto nomem;

@@ -967,12 +967,15 @@ START_TEST(test_live_takes_latest_handed_persons)
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 2, 0, d, NULL, NULL);
+        /* no publisher yet: the batches derive no persons for it */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue WHERE persons IS NULL"), 2);
         swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
         ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
         ck_assert(st.leader && st.rebuild);
         ck_assert_int_eq(st.persons, 2);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 3, 0, d, NULL, NULL);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue WHERE persons IS NOT NULL"), 1);
         live_batch(s, SWI_EV_GEM_GEVESTIGD, 1, 0, d + 10, "gemeente", "GM0363");
         live_batch(s, SWI_EV_GEM_PIP_VASTGESTELD, 1, 0, d + 40, "gemeente", "GM0363");
         ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
