@@ -194,9 +194,13 @@ int main(int argc, char **argv)
                 goto done;
         }
         {
-                const char *keys[] = {"bootstrap.servers"};
-                const char *vals[] = {bootstrap};
-                swi_kafka_producer_t *p = swi_kafka_producer_new(keys, vals, 1, err, sizeof(err));
+                /* "consistent": a message without a key goes to the same partition
+                 * every time (the default sends it to a random one), so the same
+                 * file into a fresh broker gives the same partitions and offsets -
+                 * which lets a database copy continue from its stored offsets */
+                const char *keys[] = {"bootstrap.servers", "partitioner"};
+                const char *vals[] = {bootstrap, "consistent"};
+                swi_kafka_producer_t *p = swi_kafka_producer_new(keys, vals, 2, err, sizeof(err));
                 if (!p) {
                         fprintf(stderr, "swi-replay: %s\n", err);
                         goto done;
