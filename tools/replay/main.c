@@ -2,7 +2,9 @@
  * order: as generated, shuffled, or by registered_at; optionally with every
  * BsnToegekend first or last, and only a slice of the messages. Used by the
  * permutation and knowledge-time tests; also handy to re-feed a recorded
- * stream. */
+ * stream. Partitioning is deterministic (messages without a key included):
+ * the same slice into a fresh broker lands on the same partitions and
+ * offsets. */
 #include <getopt.h>
 #include <time.h>
 #include <stdio.h>
