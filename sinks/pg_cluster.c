@@ -488,6 +488,19 @@ done:
 
 /* Resolves one cluster (events evp[0..n)) at K and appends its persons
  * derived at P. */
+swi_person_t *pgc_persons_push(persons_t *out)
+{
+        if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 4096;
+                swi_person_t *v = realloc(out->v, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                out->v = v;
+                out->cap = cap;
+        }
+        return &out->v[out->n++];
+}
+
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size)
 {
@@ -498,20 +511,16 @@ swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t 
                 return SWI_ERR_NOMEM;
         size_t np = swi_cluster_person_count(c);
         for (size_t i = 0; i < np; i++) {
-                if (out->n == out->cap) {
-                        size_t cap = out->cap ? out->cap * 2 : 4096;
-                        swi_person_t *v = realloc(out->v, cap * sizeof(*v));
-                        if (!v) {
-                                rc = SWI_ERR_NOMEM;
-                                break;
-                        }
-                        out->v = v;
-                        out->cap = cap;
-                }
-                rc = swi_cluster_person_derive(c, i, P, &gl, &out->v[out->n], NULL);
-                if (rc != SWI_OK)
+                swi_person_t *p = pgc_persons_push(out);
+                if (!p) {
+                        rc = SWI_ERR_NOMEM;
                         break;
-                out->n++;
+                }
+                rc = swi_cluster_person_derive(c, i, P, &gl, p, NULL);
+                if (rc != SWI_OK) {
+                        out->n--;
+                        break;
+                }
         }
         swi_cluster_destroy(c);
         return rc;

@@ -106,6 +106,9 @@ void pgc_loaded_free(loaded_t *ld);
  * them into clusters. Free with pgc_loaded_free(). */
 swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char *errstr,
                                size_t errstr_size);
+/* Room for one more person at the end of out (counted already); NULL on out
+ * of memory. */
+swi_person_t *pgc_persons_push(persons_t *out);
 /* Resolves one cluster (events evp[0..n)) at K and appends its persons at P. */
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size);

@@ -73,12 +73,18 @@ void swi_live_free(swi_live_t *l)
         free(l);
 }
 
-static size_t pkey_slot(const swi_person_key_t *k, size_t mask)
+/* Hash slot of an identity key (a person key or a key_t_). */
+static size_t slot_of(uint8_t kind, const uint8_t *ps, size_t mask)
 {
         uint64_t h;
-        memcpy(&h, k->ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
-        h ^= (uint64_t)k->kind * 0x9E3779B97F4A7C15ULL;
+        memcpy(&h, ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
+        h ^= (uint64_t)kind * 0x9E3779B97F4A7C15ULL;
         return (size_t)(h ^ h >> 29) & mask;
+}
+
+static size_t pkey_slot(const swi_person_key_t *k, size_t mask)
+{
+        return slot_of(k->kind, k->ps, mask);
 }
 
 /* Rebuilds the key index over l->persons. */
@@ -193,17 +199,9 @@ typedef struct latest_s {
         int row;
 } latest_t;
 
-static size_t key_slot(const key_t_ *k, size_t mask)
-{
-        uint64_t h;
-        memcpy(&h, k->ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
-        h ^= (uint64_t)k->kind * 0x9E3779B97F4A7C15ULL;
-        return (size_t)(h ^ h >> 29) & mask;
-}
-
 static latest_t *latest_at(latest_t *t, size_t mask, const key_t_ *k)
 {
-        size_t h = key_slot(k, mask);
+        size_t h = slot_of(k->kind, k->ps, mask);
         while (t[h].key && memcmp(t[h].key, k, sizeof(*k)) != 0)
                 h = (h + 1) & mask;
         return &t[h];
@@ -282,15 +280,10 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                         latest_t *e = latest_at(t, cap - 1, &k);
                         if (e->key && e->row != r)
                                 continue; /* a later batch re-derived this person's cluster */
-                        if (l->persons.n == l->persons.cap) {
-                                size_t c2 = l->persons.cap ? l->persons.cap * 2 : 4096;
-                                swi_person_t *v = realloc(l->persons.v, c2 * sizeof(*v));
-                                if (!v)
-                                        goto nomem;
-                                l->persons.v = v;
-                                l->persons.cap = c2;
-                        }
-                        l->persons.v[l->persons.n++] = p;
+                        swi_person_t *to = pgc_persons_push(&l->persons);
+                        if (!to)
+                                goto nomem;
+                        *to = p;
                         (*handed)++;
                 }
         }
