@@ -17,12 +17,6 @@ double pgc_now_s(void)
         return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-
-
-
-
-
-
 void pgc_buf_grow(buf_t *b, size_t need)
 {
         if (b->n + need + 1 <= b->cap)
@@ -360,15 +354,11 @@ swi_err_t pgc_exec_ok(PGconn *conn, const char *sql, int n, const char *const *v
         return SWI_OK;
 }
 
-
-
 static int cmp_size(const void *a, const void *b)
 {
         size_t x = *(const size_t *)a, y = *(const size_t *)b;
         return x < y ? -1 : x > y;
 }
-
-
 
 void pgc_loaded_free(loaded_t *ld)
 {
@@ -484,10 +474,6 @@ done:
         return rc;
 }
 
-
-
-/* Resolves one cluster (events evp[0..n)) at K and appends its persons
- * derived at P. */
 swi_person_t *pgc_persons_push(persons_t *out)
 {
         if (out->n == out->cap) {
@@ -501,6 +487,8 @@ swi_person_t *pgc_persons_push(persons_t *out)
         return &out->v[out->n++];
 }
 
+/* Resolves one cluster (events evp[0..n)) at K and appends its persons
+ * derived at P. */
 swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
                                   persons_t *out, char *errstr, size_t errstr_size)
 {
@@ -525,8 +513,6 @@ swi_err_t pgc_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t 
         swi_cluster_destroy(c);
         return rc;
 }
-
-
 
 /* ---- persons handed over ---------------------------------------------------- */
 

@@ -32,7 +32,6 @@ typedef struct keyset_s {
         size_t sorted; /* v[0..sorted) is sorted and unique */
 } keyset_t;
 
-/* A growable text buffer. */
 /* A growable text buffer; oom is set once an append failed. */
 typedef struct buf_s {
         char *p;
@@ -47,7 +46,6 @@ typedef struct cluster_s {
         size_t first, n; /* events in evp[first .. first+n) */
 } cluster_t;
 
-/* The events of every key of ks (sorted), grouped into clusters. */
 /* The events of a key set, grouped into clusters (pgc_load_clusters). */
 typedef struct loaded_s {
         swi_event_t *evs;

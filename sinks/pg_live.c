@@ -1,6 +1,7 @@
 /* pg_live.c - the live current figures; see pg_live.h. */
 #include "pg_live.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,6 @@
 #include "common/log.h"
 #include "pg_cluster.h"
 #include "transform/indicators.h"
-
 
 struct swi_live_s {
         char *conninfo;
@@ -82,11 +82,6 @@ static size_t slot_of(uint8_t kind, const uint8_t *ps, size_t mask)
         return (size_t)(h ^ h >> 29) & mask;
 }
 
-static size_t pkey_slot(const swi_person_key_t *k, size_t mask)
-{
-        return slot_of(k->kind, k->ps, mask);
-}
-
 /* Rebuilds the key index over l->persons. */
 static swi_err_t live_index(swi_live_t *l)
 {
@@ -104,7 +99,8 @@ static swi_err_t live_index(swi_live_t *l)
                 memset(l->slot, 0, need * sizeof(*l->slot));
         }
         for (size_t i = 0; i < l->persons.n; i++) {
-                size_t h = pkey_slot(&l->persons.v[i].key, l->nslots - 1);
+                const swi_person_key_t *k = &l->persons.v[i].key;
+                size_t h = slot_of(k->kind, k->ps, l->nslots - 1);
                 while (l->slot[h])
                         h = (h + 1) & (l->nslots - 1);
                 l->slot[h] = (uint32_t)(i + 1);
@@ -112,14 +108,16 @@ static swi_err_t live_index(swi_live_t *l)
         return SWI_OK;
 }
 
-static long live_find(const swi_live_t *l, const swi_person_key_t *k)
+/* The index of the person held under a key, or -1. */
+static long live_find(const swi_live_t *l, const key_t_ *k)
 {
         if (!l->nslots)
                 return -1;
-        size_t h = pkey_slot(k, l->nslots - 1);
+        size_t h = slot_of(k->kind, k->ps, l->nslots - 1);
         while (l->slot[h]) {
                 size_t i = l->slot[h] - 1;
-                if (memcmp(&l->persons.v[i].key, k, sizeof(*k)) == 0)
+                const swi_person_key_t *pk = &l->persons.v[i].key;
+                if (pk->kind == k->kind && memcmp(pk->ps, k->ps, SWI_PSEUDO_LEN) == 0)
                         return (long)i;
                 h = (h + 1) & (l->nslots - 1);
         }
@@ -141,10 +139,7 @@ static swi_err_t live_remove(swi_live_t *l, const key_t_ *keys, size_t n)
         if (!gone)
                 return SWI_ERR_NOMEM;
         for (size_t i = 0; i < n; i++) {
-                swi_person_key_t k;
-                k.kind = keys[i].kind;
-                memcpy(k.ps, keys[i].ps, SWI_PSEUDO_LEN);
-                long at = live_find(l, &k);
+                long at = live_find(l, &keys[i]);
                 if (at >= 0)
                         gone[ngone++] = at;
         }
@@ -224,7 +219,7 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
         size_t total = 0, cap = 64;
         latest_t *t = NULL;
         key_t_ *keys = NULL;
-        bool *usable = NULL;
+        long *np = NULL; /* per row: persons it hands over, -1 = none usable */
         keyset_t ks = {0};
         swi_err_t rc = SWI_OK;
 
@@ -234,18 +229,20 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                 cap <<= 1;
         t = calloc(cap, sizeof(*t));
         keys = malloc((total ? total : 1) * sizeof(*keys));
-        usable = calloc(nrows ? (size_t)nrows : 1, sizeof(*usable));
-        if (!t || !keys || !usable)
+        np = malloc((nrows ? (size_t)nrows : 1) * sizeof(*np));
+        if (!t || !keys || !np)
                 goto nomem;
         total = 0;
         for (int r = 0; r < nrows; r++) {
                 const uint8_t *kb = (const uint8_t *)PQgetvalue(res, r, 0);
                 size_t nk = (size_t)PQgetlength(res, r, 0) / klen;
                 int32_t P = SWI_DATE_NONE;
-                usable[r] = !PQgetisnull(res, r, 1) &&
-                            pgc_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
-                                              (size_t)PQgetlength(res, r, 1), &P) >= 0 &&
-                            P == l->P;
+                np[r] = PQgetisnull(res, r, 1)
+                                ? -1
+                                : pgc_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
+                                                    (size_t)PQgetlength(res, r, 1), &P);
+                if (P != l->P)
+                        np[r] = -1;
                 for (size_t i = 0; i < nk; i++) {
                         key_t_ *k = &keys[total];
                         k->kind = kb[i * klen];
@@ -258,7 +255,7 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                                 total++;
                         }
                         e->row = r;
-                        if (!usable[r] && pgc_keyset_add(&ks, k->kind, k->ps) < 0)
+                        if (np[r] < 0 && pgc_keyset_add(&ks, k->kind, k->ps) < 0)
                                 goto nomem;
                 }
         }
@@ -266,12 +263,8 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
         if (live_remove(l, keys, total) != SWI_OK)
                 goto nomem;
         for (int r = 0; r < nrows; r++) {
-                if (!usable[r])
-                        continue;
-                int32_t P;
                 const uint8_t *blob = (const uint8_t *)PQgetvalue(res, r, 1);
-                long np = pgc_persons_check(blob, (size_t)PQgetlength(res, r, 1), &P);
-                for (long i = 0; i < np; i++) {
+                for (long i = 0; i < np[r]; i++) {
                         swi_person_t p;
                         key_t_ k;
                         memcpy(&p, blob + PGC_PERSONS_HDR + (size_t)i * sizeof(p), sizeof(p));
@@ -306,7 +299,7 @@ nomem:
 done:
         free(t);
         free(keys);
-        free(usable);
+        free(np);
         free(ks.v);
         return rc;
 }
@@ -404,6 +397,23 @@ static swi_err_t live_match(swi_live_t *l, long *old_of)
         return SWI_OK;
 }
 
+/* COPYs b into a temporary table (copy_sql), then runs stmt; *affected
+ * receives its row count. copy_what and what name them in a message. */
+static swi_err_t copy_then(swi_live_t *l, const char *copy_sql, const buf_t *b,
+                           const char *copy_what, const char *stmt, const char *what,
+                           size_t *affected, char *errstr, size_t errstr_size)
+{
+        swi_err_t rc = pgc_copy_in(l->conn, copy_sql, b, copy_what, errstr, errstr_size);
+        if (rc != SWI_OK)
+                return rc;
+        PGresult *res = PQexec(l->conn, stmt);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                return pgc_pg_fail(l->conn, res, what, errstr, errstr_size);
+        *affected = (size_t)atol(PQcmdTuples(res));
+        PQclear(res);
+        return SWI_OK;
+}
+
 /* Writes l->next as 'actueel'. Unless rewrite is set (a rebuild: first
  * round, new P), the table holds l->rows (what this publisher wrote last):
  * updates the values that changed, inserts new cells and deletes cells that
@@ -420,9 +430,8 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         long *old_of = NULL;
         bool *used = NULL;
         buf_t ins = {0}, del = {0};
-        size_t nupd = 0, nins = 0, ndel = 0;
+        size_t nupd = 0, nins = 0, ndel = 0, affected = 0;
         char sql[512], pbuf[11];
-        PGresult *res = NULL;
 
         *full = rewrite;
         *written = 0;
@@ -466,46 +475,32 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 goto done;
         swi_date_format(l->P, pbuf);
         if (nupd) {
-                snprintf(sql, sizeof(sql), "COPY tmp_live %s FROM STDIN", cols);
-                rc = pgc_copy_in(l->conn, sql, &l->b, "COPY changed values", errstr, errstr_size);
-                if (rc != SWI_OK)
-                        goto done;
+                char copy[512];
+                snprintf(copy, sizeof(copy), "COPY tmp_live %s FROM STDIN", cols);
                 snprintf(sql, sizeof(sql),
                          "UPDATE swi_pub.indicator_values v SET value = t.value, "
                          "onderdrukt = t.onderdrukt, reden = t.reden FROM tmp_live t "
                          "WHERE v.publication = 'actueel' AND v.peildatum = '%s' "
                          "AND v.cell = t.cell",
                          pbuf);
-                res = PQexec(l->conn, sql);
-                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                        rc = pgc_pg_fail(l->conn, res, "update changed values", errstr, errstr_size);
-                        res = NULL;
-                        goto done;
-                }
-                if ((size_t)atol(PQcmdTuples(res)) != nupd)
-                        goto differs;
-                PQclear(res);
-                res = NULL;
-        }
-        if (ndel) {
-                rc = pgc_copy_in(l->conn, "COPY tmp_live_gone FROM STDIN", &del, "COPY gone cells",
-                             errstr, errstr_size);
+                rc = copy_then(l, copy, &l->b, "COPY changed values", sql, "update changed values",
+                               &affected, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
+                if (affected != nupd)
+                        goto differs;
+        }
+        if (ndel) {
                 snprintf(sql, sizeof(sql),
                          "DELETE FROM swi_pub.indicator_values v USING tmp_live_gone g "
                          "WHERE v.publication = 'actueel' AND v.peildatum = '%s' AND v.cell = g.cell",
                          pbuf);
-                res = PQexec(l->conn, sql);
-                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                        rc = pgc_pg_fail(l->conn, res, "delete gone cells", errstr, errstr_size);
-                        res = NULL;
+                rc = copy_then(l, "COPY tmp_live_gone FROM STDIN", &del, "COPY gone cells", sql,
+                               "delete gone cells", &affected, errstr, errstr_size);
+                if (rc != SWI_OK)
                         goto done;
-                }
-                if ((size_t)atol(PQcmdTuples(res)) != ndel)
+                if (affected != ndel)
                         goto differs;
-                PQclear(res);
-                res = NULL;
         }
         if (nins) {
                 rc = pgc_exec_ok(l->conn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
@@ -521,9 +516,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
 differs:
         /* the table is not what this publisher wrote last (another writer) */
         SWI_LOG_W("publish", "current figures differ from the last round; rewriting",
-                  "updates=%zu deletes=%zu affected=%s", nupd, ndel, PQcmdTuples(res));
-        PQclear(res);
-        res = NULL;
+                  "updates=%zu deletes=%zu affected=%zu", nupd, ndel, affected);
 rewrite:
         *full = true;
         rc = pgc_write_publication(l->conn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
@@ -534,7 +527,6 @@ nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
-        PQclear(res);
         free(old_of);
         free(used);
         free(ins.p);
@@ -678,11 +670,10 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 goto fail;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                const uint8_t *m = (const uint8_t *)PQgetvalue(res, r, 2);
-                uint64_t ms = 0;
-                for (int i = 0; i < 8 && PQgetlength(res, r, 2) == 8; i++)
-                        ms = ms << 8 | m[i];
-                if (committed_push(l, (int64_t)ms) < 0)
+                uint64_t ms = 0; /* int8, binary: network byte order */
+                if (PQgetlength(res, r, 2) == (int)sizeof(ms))
+                        memcpy(&ms, PQgetvalue(res, r, 2), sizeof(ms));
+                if (committed_push(l, (int64_t)be64toh(ms)) < 0)
                         goto nomem;
         }
         st->batches = (int64_t)l->ncommitted;

@@ -8,7 +8,6 @@
 #include "pg_cluster.h"
 #include "transform/indicators.h"
 
-
 /* Cluster representative of every key that has an identity edge, into a temp
  * table tmp_rep(kind, ps, rep): rep is "B<hex>" / "V<hex>" of the smallest key
  * of its component, the same text an edge-less key uses for itself. */

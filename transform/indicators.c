@@ -52,17 +52,28 @@ void swi_ind_rows_free(swi_ind_rows_t *r)
         r->n = r->cap = 0;
 }
 
+/* Room for extra more rows in r (capacity doubles); SWI_ERR_NOMEM when r
+ * cannot grow. */
+static swi_err_t rows_reserve(swi_ind_rows_t *r, size_t extra)
+{
+        if (r->n + extra <= r->cap)
+                return SWI_OK;
+        size_t cap = r->cap ? r->cap : 1024;
+        while (cap < r->n + extra)
+                cap *= 2;
+        swi_ind_row_t *v = realloc(r->v, cap * sizeof(*v));
+        if (v == NULL)
+                return SWI_ERR_NOMEM;
+        r->v = v;
+        r->cap = cap;
+        return SWI_OK;
+}
+
 /* A zeroed new row at the end of r, or NULL when r cannot grow. */
 static swi_ind_row_t *rows_push(swi_ind_rows_t *r)
 {
-        if (r->n == r->cap) {
-                size_t cap = r->cap == 0 ? 1024 : r->cap * 2;
-                swi_ind_row_t *v = realloc(r->v, cap * sizeof(*v));
-                if (v == NULL)
-                        return NULL;
-                r->v = v;
-                r->cap = cap;
-        }
+        if (rows_reserve(r, 1) != SWI_OK)
+                return NULL;
         memset(&r->v[r->n], 0, sizeof(r->v[0]));
         return &r->v[r->n++];
 }
@@ -2045,16 +2056,8 @@ static void *part_main(void *arg)
 /* Appends src's rows to dst. */
 static swi_err_t rows_append(swi_ind_rows_t *dst, const swi_ind_rows_t *src)
 {
-        if (dst->n + src->n > dst->cap) {
-                size_t cap = dst->cap ? dst->cap : 1024;
-                while (cap < dst->n + src->n)
-                        cap *= 2;
-                swi_ind_row_t *v = realloc(dst->v, cap * sizeof(*v));
-                if (v == NULL)
-                        return SWI_ERR_NOMEM;
-                dst->v = v;
-                dst->cap = cap;
-        }
+        if (rows_reserve(dst, src->n) != SWI_OK)
+                return SWI_ERR_NOMEM;
         if (src->n)
                 memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
         dst->n += src->n;

@@ -955,6 +955,13 @@ static int64_t wall_ms(void)
         return (int64_t)time(NULL) * 1000;
 }
 
+/* One round now, which must succeed. */
+static void live_round_ok(swi_live_t *l, swi_live_stats_t *st)
+{
+        char err[1024] = "";
+        ck_assert_msg(swi_live_round(l, wall_ms(), st, err, sizeof(err)) == SWI_OK, "%s", err);
+}
+
 /* Persons handed over by batches are taken as they are, and for a key named
  * by several drained batches only the latest batch's persons count (else
  * person 1 would be held twice, with its older state). */
@@ -962,7 +969,6 @@ START_TEST(test_live_takes_latest_handed_persons)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
@@ -970,7 +976,7 @@ START_TEST(test_live_takes_latest_handed_persons)
         /* no publisher yet: the batches derive no persons for it */
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue WHERE persons IS NULL"), 2);
         swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert(st.leader && st.rebuild);
         ck_assert_int_eq(st.persons, 2);
 
@@ -978,7 +984,7 @@ START_TEST(test_live_takes_latest_handed_persons)
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue WHERE persons IS NOT NULL"), 1);
         live_batch(s, SWI_EV_GEM_GEVESTIGD, 1, 0, d + 10, "gemeente", "GM0363");
         live_batch(s, SWI_EV_GEM_PIP_VASTGESTELD, 1, 0, d + 40, "gemeente", "GM0363");
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert(!st.rebuild && !st.idle);
         ck_assert_int_eq(st.batches, 3);
         ck_assert_int_eq(st.handed, 2);   /* person 3, and person 1 of the last batch only */
@@ -997,22 +1003,21 @@ START_TEST(test_live_handed_persons_follow_a_merge)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
         swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert(st.rebuild);
         /* a V-nummer-only person, published on its own first */
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 0, 5, d, NULL, NULL);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert_int_eq(st.handed, 1);
         ck_assert_int_eq(st.persons, 2);
         ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 2), 0);
         /* BSN 2 is linked to V-nummer 5 (only BsnToegekend links, §2): one person */
         live_batch(s, SWI_EV_IND_BSN_TOEGEKEND, 2, 5, d + 5, NULL, NULL);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert_int_eq(st.handed, 1);
         ck_assert_int_eq(st.clusters, 0);
         ck_assert_int_eq(st.persons, 2);
@@ -1020,7 +1025,7 @@ START_TEST(test_live_handed_persons_follow_a_merge)
         /* the same, with the separate and the merging batch in one round */
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 0, 6, d, NULL, NULL);
         live_batch(s, SWI_EV_IND_BSN_TOEGEKEND, 3, 6, d + 5, NULL, NULL);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert_int_eq(st.batches, 2);
         ck_assert_int_eq(st.handed, 1);
         ck_assert_int_eq(st.clusters, 0);
@@ -1039,13 +1044,12 @@ START_TEST(test_live_rederives_what_it_cannot_take)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         for (int p = 1; p <= 4; p++)
                 live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
         swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert(st.rebuild);
 
         live_batch(s, SWI_EV_GEM_GEVESTIGD, 2, 0, d + 3, "gemeente", "GM0363");
@@ -1065,7 +1069,7 @@ START_TEST(test_live_rederives_what_it_cannot_take)
         live_batch(s, SWI_EV_GEM_PIP_VASTGESTELD, 1, 0, d + 30, "gemeente", "GM0344");
         exec_ok(vconn, "UPDATE swi_ops.publish_queue SET persons = substr(persons, 1, 100) "
                        "WHERE id = (SELECT max(id) FROM swi_ops.publish_queue)");
-        ck_assert_msg(swi_live_round(l, wall_ms(), &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_round_ok(l, &st);
         ck_assert_int_eq(st.batches, 5);
         ck_assert_int_eq(st.handed, 0);
         ck_assert_int_eq(st.clusters, 4);
