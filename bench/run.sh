@@ -5,6 +5,7 @@
 #   bench/run.sh [--full] [--persons N] [--runs R] [--batch B] [--traj-batch B]
 #                [--skip-ingest] [--skip-traj-ingest] [--skip-publish] [--skip-trajectory]
 #                [--skip-freshness] [--skip-e1] [--live-rate R]
+#                [--keep-base NAME] [--base NAME]
 #
 #   a. ingest:      swi-etl (trajectories off) vs a bare COPY of the same rows
 #   b. ingest+traj: swi-etl (trajectories on, batch.size --traj-batch, default
@@ -17,7 +18,10 @@
 #                   recomputation of the same figures (swi-publish) at the end;
 #                   e1 backfill: the whole stream as fast as it goes; e2 live: the
 #                   first 90% as a backfill, then the last 10% as a live feed of
-#                   --live-rate messages/s (default 500), measured over the live part
+#                   --live-rate messages/s (default 500), measured over the live part;
+#                   --keep-base NAME keeps e2's backfilled database as NAME, and
+#                   --base NAME starts e2 from such a database (same --persons and
+#                   --seed, checked) instead of backfilling again
 #
 # Default size: 20,000 persons (~300k messages); --full: 150,000 persons (~2.3M
 # messages; takes long, see README). Builds into build-bench/ (Release), uses the
@@ -33,6 +37,7 @@ BATCH=20000
 TRAJ_BATCH=5000
 LIVE_RATE=500
 SEED=1
+KEEP_BASE="" REUSE_BASE=""
 do_ingest=1 do_traj=1 do_pub=1 do_tb=1 do_fresh=1 do_e1=1
 
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
@@ -45,6 +50,8 @@ while [ $# -gt 0 ]; do
     --traj-batch) TRAJ_BATCH=$2; shift ;;
     --live-rate) LIVE_RATE=$2; shift ;;
     --seed) SEED=$2; shift ;;
+    --keep-base) KEEP_BASE=$2; shift ;;
+    --base) REUSE_BASE=$2; shift ;;
     --skip-ingest) do_ingest=0 ;;
     --skip-traj-ingest) do_traj=0 ;;
     --skip-publish) do_pub=0 ;;
@@ -322,20 +329,35 @@ if [ "$do_fresh" = 1 ]; then
     lb=$(cat "$work/bootstrap_live")
     "$BUILD/swi-replay" --in "$work/replay.bin" -b "$lb" --schema-dir "$SRC/schemas" --to "$cut90" 2>>"$work/replay.log"
     bootstrap_saved=$bootstrap; bootstrap=$lb
-    if [ "$r" = 1 ]; then
+    base_tag="persons=$PERSONS seed=$SEED cut=$cut90"
+    if [ "$r" = 1 ] && [ -n "$REUSE_BASE" ]; then
+      tag=$(psql "$maint" -XAt -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$REUSE_BASE'")
+      [ "$tag" = "e2 backfill $base_tag" ] \
+        || die "--base $REUSE_BASE: not an e2 backfill of $base_tag (its comment: ${tag:-none})"
+      log "freshness e2: starting from the kept backfill $REUSE_BASE"
+      livebase=$REUSE_BASE
+    elif [ "$r" = 1 ]; then
       base=$(new_db livebase)
-      etl_args "$base" "swi-bench-$$-live" true "$TRAJ_BATCH" 0 -X kafka.session.timeout.ms=6000
+      livebase=bench_livebase_$$
+      etl_args "$base" "swi-bench-live" true "$TRAJ_BATCH" 0 -X kafka.session.timeout.ms=6000
       log "freshness e2: backfilling the first 90% once"
       "$BUILD/swi-etl" "${ETL_ARGS[@]}" --until-caught-up 2>"$work/etl_livebase.log" \
         || die "swi-etl failed: $(tail -5 "$work/etl_livebase.log")"
       psql "$base" -XAq -c "TRUNCATE swi_ops.publish_queue, swi_ops.publish_lag" -c "VACUUM ANALYZE"
+      if [ -n "$KEEP_BASE" ]; then
+        psql "$maint" -Xq -c "DROP DATABASE IF EXISTS $KEEP_BASE WITH (FORCE)" \
+          -c "CREATE DATABASE $KEEP_BASE TEMPLATE $livebase" \
+          -c "COMMENT ON DATABASE $KEEP_BASE IS 'e2 backfill $base_tag'" >/dev/null \
+          || die "keeping the backfill as $KEEP_BASE failed"
+        log "freshness e2: kept the backfill as database $KEEP_BASE (--base $KEEP_BASE reuses it)"
+      fi
     fi
     d="bench_live${r}_$$"
-    psql "$maint" -Xq -c "CREATE DATABASE $d TEMPLATE bench_livebase_$$" >/dev/null || die "copying the backfilled database failed"
+    psql "$maint" -Xq -c "CREATE DATABASE $d TEMPLATE $livebase" >/dev/null || die "copying the backfilled database failed"
     ci="$base_ci dbname=$d"
     # the live instance must continue the backfill's consumer group: the
     # offsets are stored in PostgreSQL per group
-    etl_args "$ci" "swi-bench-$$-live" true "$TRAJ_BATCH" 1 -X kafka.session.timeout.ms=6000
+    etl_args "$ci" "swi-bench-live" true "$TRAJ_BATCH" 1 -X kafka.session.timeout.ms=6000
     "$BUILD/swi-etl" "${ETL_ARGS[@]}" 2>"$work/etl_live${r}b.log" &
     etl_pid=$!
     # wait for the start-up rebuild of the live figures, then feed the rest
