@@ -345,7 +345,7 @@ if [ "$do_fresh" = 1 ]; then
         || die "swi-etl failed: $(tail -5 "$work/etl_livebase.log")"
       psql "$base" -XAq -c "TRUNCATE swi_ops.publish_queue, swi_ops.publish_lag" -c "VACUUM ANALYZE"
       if [ -n "$KEEP_BASE" ]; then
-        psql "$maint" -Xq -c "DROP DATABASE IF EXISTS $KEEP_BASE WITH (FORCE)" \
+        psql "$maint" -Xq -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $KEEP_BASE WITH (FORCE)" \
           -c "CREATE DATABASE $KEEP_BASE TEMPLATE $livebase" \
           -c "COMMENT ON DATABASE $KEEP_BASE IS 'e2 backfill $base_tag'" >/dev/null \
           || die "keeping the backfill as $KEEP_BASE failed"
