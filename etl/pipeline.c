@@ -54,16 +54,18 @@ static void sleep_ms(int ms)
         nanosleep(&ts, NULL);
 }
 
-/* One live round; logs and counts it. Returns the round's result. */
-static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_t *st)
+/* One live round (flush: only wait for the write in flight); logs and
+ * counts the round whose figures were committed. Returns the result. */
+static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_t *st, bool flush)
 {
         char err[1024] = "";
-        swi_err_t rc = swi_live_round(l, (int64_t)swi_now_ms(), st, err, sizeof(err));
+        swi_err_t rc = flush ? swi_live_flush(l, st, err, sizeof(err))
+                             : swi_live_round(l, (int64_t)swi_now_ms(), st, err, sizeof(err));
         if (rc != SWI_OK) {
                 SWI_LOG_E("publish", "current figures not updated", "error=\"%s\"", err);
                 return rc;
         }
-        if (!st->leader || st->idle)
+        if (!st->leader || !st->completed)
                 return SWI_OK;
         double lag_max = 0;
         for (size_t i = 0; i < st->nlags; i++) {
@@ -108,13 +110,15 @@ static void *publisher_main(void *arg)
                 SWI_LOG_E("publish", "no live figures", "error=\"%s\"", "out of memory");
                 return NULL;
         }
+        /* a round reads and computes while the one before writes */
+        swi_live_set_overlap(l, true);
         for (;;) {
                 bool stop = atomic_load(&p->pub_stop) != 0;
                 if (stop && !p->conf->exit_at_end)
                         break;
                 if (want || stop) {
                         swi_live_stats_t st;
-                        swi_err_t rc = publish_round(p, l, &st);
+                        swi_err_t rc = publish_round(p, l, &st, false);
                         last = swi_now_ms();
                         want = false;
                         if (rc != SWI_OK) {
@@ -130,8 +134,11 @@ static void *publisher_main(void *arg)
                                 SWI_LOG_I("publish", "publisher role changed", "leader=%s",
                                           st.leader ? "true" : "false");
                         was_leader = st.leader;
-                        if (stop)
+                        if (stop) {
+                                if (st.in_flight)
+                                        publish_round(p, l, &st, true);
                                 break;
+                        }
                         if (st.leader && !st.idle)
                                 want = true; /* more may have committed meanwhile */
                 }

@@ -2,6 +2,7 @@
 #include "pg_live.h"
 
 #include <endian.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,20 @@
 #include "pg_cluster.h"
 #include "transform/indicators.h"
 
+/* The queue rows a round took in: their ids, commit times (ms) and, once
+ * written, the lags (seconds; room for cap). */
+typedef struct taken_s {
+        int64_t *id, *ms;
+        double *lags;
+        size_t n, nlags, cap;
+} taken_t;
+
 struct swi_live_s {
         char *conninfo;
-        PGconn *conn;
+        PGconn *conn;  /* reader: the lock, LISTEN, each round's snapshot */
+        PGconn *wconn; /* writer: 'actueel' and deleting the queue rows taken */
         bool leader;
+        bool overlap; /* a round's write runs on while the next round computes */
         int64_t base, threshold;
         int32_t P;          /* peildatum of the persons held; SWI_DATE_NONE = none */
         persons_t persons;  /* every person at (P, everything stored) */
@@ -23,12 +34,22 @@ struct swi_live_s {
         /* what swi_pub.indicator_values holds for 'actueel' at P (written by
          * the last round; not used by a rebuild, which rewrites everything) */
         swi_ind_rows_t rows;
-        swi_ind_rows_t next;
+        swi_ind_rows_t next;  /* the round being computed */
         swi_ind_rows_t spare; /* the second compute thread's rows, kept warm */
-        buf_t b;
-        int64_t *committed; /* ms, per drained batch */
-        double *lags;       /* seconds, per drained batch (room for comcap) */
-        size_t ncommitted, nlags, comcap;
+        taken_t took;         /* the queue rows of the round being computed */
+        /* the write: of wrows (the figures) and wtook (the queue rows), on
+         * wconn; in a thread of its own when overlapping */
+        swi_ind_rows_t wrows;
+        taken_t wtook;
+        bool writing;  /* a write was started and not yet collected */
+        bool threaded; /* ... in thread writer */
+        pthread_t writer;
+        bool wrebuild;
+        swi_live_stats_t wst; /* the written round's statistics */
+        swi_err_t wrc;
+        char werr[1024];
+        buf_t b;  /* the writer's */
+        buf_t rb; /* the reader's */
         long rounds;
 };
 
@@ -48,10 +69,30 @@ swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t th
         return l;
 }
 
+static void taken_free(taken_t *t)
+{
+        free(t->id);
+        free(t->ms);
+        free(t->lags);
+        memset(t, 0, sizeof(*t));
+}
+
+/* Waits for the write in flight, if any; its outcome is in wrc / werr. */
+static void live_join(swi_live_t *l)
+{
+        if (l->writing && l->threaded)
+                pthread_join(l->writer, NULL);
+        l->threaded = false;
+}
+
 static void live_drop(swi_live_t *l)
 {
+        live_join(l);
+        l->writing = false;
         PQfinish(l->conn);
         l->conn = NULL;
+        PQfinish(l->wconn);
+        l->wconn = NULL;
         l->leader = false;
         l->P = SWI_DATE_NONE; /* the next round rebuilds and rewrites everything */
 }
@@ -67,9 +108,11 @@ void swi_live_free(swi_live_t *l)
         swi_ind_rows_free(&l->rows);
         swi_ind_rows_free(&l->next);
         swi_ind_rows_free(&l->spare);
+        swi_ind_rows_free(&l->wrows);
+        taken_free(&l->took);
+        taken_free(&l->wtook);
         free(l->b.p);
-        free(l->lags);
-        free(l->committed);
+        free(l->rb.p);
         free(l);
 }
 
@@ -357,36 +400,36 @@ static void add_cell(buf_t *b, const swi_ind_row_t *r)
         pgc_buf_add(b, "\n", 1);
 }
 
-/* For every row of l->next, the index of the same cell in l->rows or -1:
+/* For every row of nw, the index of the same cell in old or -1:
  * by position when the cells are the same in the same order (the common
  * case), else through a hash of the cells. */
-static swi_err_t live_match(swi_live_t *l, long *old_of)
+static swi_err_t live_match(const swi_ind_rows_t *old, const swi_ind_rows_t *nw, long *old_of)
 {
-        bool same = l->rows.n == l->next.n;
-        for (size_t i = 0; same && i < l->next.n; i++)
-                same = same_cell(&l->rows.v[i], &l->next.v[i]);
+        bool same = old->n == nw->n;
+        for (size_t i = 0; same && i < nw->n; i++)
+                same = same_cell(&old->v[i], &nw->v[i]);
         if (same) {
-                for (size_t i = 0; i < l->next.n; i++)
+                for (size_t i = 0; i < nw->n; i++)
                         old_of[i] = (long)i;
                 return SWI_OK;
         }
         size_t cap = 64;
-        while (cap < 2 * l->rows.n)
+        while (cap < 2 * old->n)
                 cap <<= 1;
         uint32_t *slot = calloc(cap, sizeof(*slot));
         if (!slot)
                 return SWI_ERR_NOMEM;
-        for (size_t i = 0; i < l->rows.n; i++) {
-                size_t h = (size_t)cell_hash(&l->rows.v[i]) & (cap - 1);
+        for (size_t i = 0; i < old->n; i++) {
+                size_t h = (size_t)cell_hash(&old->v[i]) & (cap - 1);
                 while (slot[h])
                         h = (h + 1) & (cap - 1);
                 slot[h] = (uint32_t)(i + 1);
         }
-        for (size_t i = 0; i < l->next.n; i++) {
-                size_t h = (size_t)cell_hash(&l->next.v[i]) & (cap - 1);
+        for (size_t i = 0; i < nw->n; i++) {
+                size_t h = (size_t)cell_hash(&nw->v[i]) & (cap - 1);
                 old_of[i] = -1;
                 while (slot[h]) {
-                        if (same_cell(&l->rows.v[slot[h] - 1], &l->next.v[i])) {
+                        if (same_cell(&old->v[slot[h] - 1], &nw->v[i])) {
                                 old_of[i] = (long)slot[h] - 1;
                                 break;
                         }
@@ -403,19 +446,20 @@ static swi_err_t copy_then(swi_live_t *l, const char *copy_sql, const buf_t *b,
                            const char *copy_what, const char *stmt, const char *what,
                            size_t *affected, char *errstr, size_t errstr_size)
 {
-        swi_err_t rc = pgc_copy_in(l->conn, copy_sql, b, copy_what, errstr, errstr_size);
+        swi_err_t rc = pgc_copy_in(l->wconn, copy_sql, b, copy_what, errstr, errstr_size);
         if (rc != SWI_OK)
                 return rc;
-        PGresult *res = PQexec(l->conn, stmt);
+        PGresult *res = PQexec(l->wconn, stmt);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-                return pgc_pg_fail(l->conn, res, what, errstr, errstr_size);
+                return pgc_pg_fail(l->wconn, res, what, errstr, errstr_size);
         *affected = (size_t)atol(PQcmdTuples(res));
         PQclear(res);
         return SWI_OK;
 }
 
-/* Writes l->next as 'actueel'. Unless rewrite is set (a rebuild: first
- * round, new P), the table holds l->rows (what this publisher wrote last):
+/* Writes l->wrows as 'actueel' on the writer connection. Unless rewrite is
+ * set (a rebuild: first round, new P), the table holds l->rows (what this
+ * publisher wrote last):
  * updates the values that changed, inserts new cells and deletes cells that
  * are gone. Otherwise, or when the table turns out to differ, replaces
  * everything; *full says so. */
@@ -437,14 +481,14 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         *written = 0;
         if (rewrite)
                 goto rewrite;
-        old_of = malloc((l->next.n ? l->next.n : 1) * sizeof(*old_of));
+        old_of = malloc((l->wrows.n ? l->wrows.n : 1) * sizeof(*old_of));
         used = calloc(l->rows.n ? l->rows.n : 1, sizeof(*used));
-        if (!old_of || !used || live_match(l, old_of) != SWI_OK)
+        if (!old_of || !used || live_match(&l->rows, &l->wrows, old_of) != SWI_OK)
                 goto nomem;
         l->b.n = 0;
-        for (size_t i = 0; i < l->next.n; i++) {
+        for (size_t i = 0; i < l->wrows.n; i++) {
                 char line[1024];
-                const swi_ind_row_t *r = &l->next.v[i];
+                const swi_ind_row_t *r = &l->wrows.v[i];
                 if (old_of[i] >= 0) {
                         used[old_of[i]] = true;
                         if (same_value(&l->rows.v[old_of[i]], r))
@@ -468,7 +512,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 }
         if (l->b.oom || ins.oom || del.oom)
                 goto nomem;
-        rc = pgc_exec_ok(l->conn,
+        rc = pgc_exec_ok(l->wconn,
                      "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'", 0,
                      NULL, "touch publication", errstr, errstr_size);
         if (rc != SWI_OK || nupd + nins + ndel == 0)
@@ -503,11 +547,11 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         goto differs;
         }
         if (nins) {
-                rc = pgc_exec_ok(l->conn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
+                rc = pgc_exec_ok(l->wconn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
                              NULL, "select publication", errstr, errstr_size);
                 snprintf(sql, sizeof(sql), "COPY swi_pub.indicator_values %s FROM STDIN", cols);
                 if (rc == SWI_OK)
-                        rc = pgc_copy_in(l->conn, sql, &ins, "COPY new cells", errstr, errstr_size);
+                        rc = pgc_copy_in(l->wconn, sql, &ins, "COPY new cells", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
@@ -519,9 +563,9 @@ differs:
                   "updates=%zu deletes=%zu affected=%zu", nupd, ndel, affected);
 rewrite:
         *full = true;
-        rc = pgc_write_publication(l->conn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
-                               NULL, &l->next, &l->b, errstr, errstr_size);
-        *written = (int64_t)l->next.n;
+        rc = pgc_write_publication(l->wconn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
+                               NULL, &l->wrows, &l->b, errstr, errstr_size);
+        *written = (int64_t)l->wrows.n;
         goto done;
 nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
@@ -534,87 +578,223 @@ done:
         return rc;
 }
 
-static int committed_push(swi_live_t *l, int64_t ms)
+static int taken_push(taken_t *t, int64_t id, int64_t ms)
 {
-        if (l->ncommitted == l->comcap) {
-                size_t cap = l->comcap ? l->comcap * 2 : 64;
-                int64_t *p = realloc(l->committed, cap * sizeof(*p));
-                if (!p)
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 64;
+                int64_t *i = realloc(t->id, cap * sizeof(*i));
+                if (!i)
                         return -1;
-                l->committed = p;
-                double *q = realloc(l->lags, cap * sizeof(*q));
+                t->id = i;
+                int64_t *m = realloc(t->ms, cap * sizeof(*m));
+                if (!m)
+                        return -1;
+                t->ms = m;
+                double *q = realloc(t->lags, cap * sizeof(*q));
                 if (!q)
                         return -1;
-                l->lags = q;
-                l->comcap = cap;
+                t->lags = q;
+                t->cap = cap;
         }
-        l->committed[l->ncommitted++] = ms;
+        t->id[t->n] = id;
+        t->ms[t->n++] = ms;
         return 0;
 }
 
-/* After the round's COMMIT: one swi_ops.publish_lag row per drained batch;
+/* The n values of v as a PostgreSQL array literal in b (reset first). */
+static void array_of(buf_t *b, const int64_t *v, size_t n)
+{
+        b->n = 0;
+        pgc_buf_add(b, "{", 1);
+        for (size_t i = 0; i < n; i++)
+                pgc_buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+        pgc_buf_add(b, "}", 1);
+        pgc_buf_add(b, "", 1); /* NUL */
+}
+
+/* Deletes the queue rows the written round took in, in its transaction:
+ * all of them must still be there (no other publisher took them). */
+static swi_err_t live_delete_taken(swi_live_t *l, char *errstr, size_t errstr_size)
+{
+        if (l->wtook.n == 0)
+                return SWI_OK;
+        array_of(&l->b, l->wtook.id, l->wtook.n);
+        if (l->b.oom)
+                return SWI_ERR_NOMEM;
+        const char *vals[1] = {l->b.p};
+        PGresult *res = pgc_exec_params(
+                l->wconn, "DELETE FROM swi_ops.publish_queue WHERE id = ANY ($1::bigint[])", 1, vals);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                return pgc_pg_fail(l->wconn, res, "delete the queue rows taken", errstr, errstr_size);
+        size_t gone = (size_t)atol(PQcmdTuples(res));
+        PQclear(res);
+        if (gone != l->wtook.n) {
+                snprintf(errstr, errstr_size,
+                         "live figures: %zu of the %zu queue rows this round took were gone "
+                         "(another publisher?)",
+                         l->wtook.n - gone, l->wtook.n);
+                return SWI_ERR_PG;
+        }
+        return SWI_OK;
+}
+
+/* After the write's COMMIT: one swi_ops.publish_lag row per batch it took;
  * the lags come back (server clock on both ends). */
 static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, size_t errstr_size)
 {
-        buf_t a = {0};
+        taken_t *t = &l->wtook;
         swi_err_t rc = SWI_OK;
 
-        l->nlags = 0;
-        if (l->ncommitted == 0)
+        t->nlags = 0;
+        if (t->n == 0)
                 return SWI_OK;
-        pgc_buf_add(&a, "{", 1);
-        for (size_t i = 0; i < l->ncommitted; i++)
-                pgc_buf_printf(&a, "%s%lld", i ? "," : "", (long long)l->committed[i]);
-        pgc_buf_add(&a, "}", 1);
-        if (a.oom) {
-                free(a.p);
+        array_of(&l->b, t->ms, t->n);
+        if (l->b.oom)
                 return SWI_ERR_NOMEM;
-        }
-        const char *vals[2] = {a.p, rebuild ? "rebuild" : "delta"};
+        const char *vals[2] = {l->b.p, rebuild ? "rebuild" : "delta"};
         PGresult *res = pgc_exec_params(
-                l->conn,
+                l->wconn,
                 "INSERT INTO swi_ops.publish_lag (committed_at, published_at, round_kind) "
                 "SELECT timestamptz 'epoch' + x * interval '1 millisecond', clock_timestamp(), $2 "
                 "FROM unnest($1::bigint[]) x "
                 "RETURNING extract(epoch FROM published_at - committed_at)::float8",
                 2, vals);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                rc = pgc_pg_fail(l->conn, res, "record freshness", errstr, errstr_size);
-        } else {
-                for (int r = 0; r < PQntuples(res) && (size_t)r < l->comcap; r++)
-                        l->lags[l->nlags++] = atof(PQgetvalue(res, r, 0));
-                PQclear(res);
-        }
-        free(a.p);
-        if (rc == SWI_OK && ++l->rounds % 1000 == 1)
-                rc = pgc_exec_ok(l->conn,
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgc_pg_fail(l->wconn, res, "record freshness", errstr, errstr_size);
+        for (int r = 0; r < PQntuples(res) && (size_t)r < t->cap; r++)
+                t->lags[t->nlags++] = atof(PQgetvalue(res, r, 0));
+        PQclear(res);
+        if (++l->rounds % 1000 == 1)
+                rc = pgc_exec_ok(l->wconn,
                              "DELETE FROM swi_ops.publish_lag WHERE published_at < now() - interval '7 days'",
                              0, NULL, "prune freshness records", errstr, errstr_size);
         return rc;
 }
 
+/* The write of a round: l->wrows as 'actueel' and the deletion of the queue
+ * rows it took (l->wtook), in one transaction on the writer connection;
+ * then the freshness records. Outcome in l->wrc / l->werr, statistics in
+ * l->wst. Touches only the writer's part of l (see struct swi_live_s). */
+static void *live_write_main(void *arg)
+{
+        swi_live_t *l = arg;
+        double t0 = pgc_now_s();
+        bool full = false;
+        char *err = l->werr;
+        size_t esz = sizeof(l->werr);
+        swi_err_t rc = pgc_exec_ok(l->wconn, "BEGIN", 0, NULL, "BEGIN", err, esz);
+        if (rc == SWI_OK)
+                rc = live_write(l, l->wrebuild, &full, &l->wst.rows_written, err, esz);
+        if (rc == SWI_OK)
+                rc = live_delete_taken(l, err, esz);
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->wconn, "COMMIT", 0, NULL, "COMMIT", err, esz);
+        else
+                PQclear(PQexec(l->wconn, "ROLLBACK"));
+        if (rc == SWI_OK)
+                rc = live_record_lags(l, l->wrebuild, err, esz);
+        if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
+                rc = pgc_exec_ok(l->wconn, "ANALYZE swi_pub.indicator_values", 0, NULL,
+                             "analyze indicator values", err, esz);
+        if (rc == SWI_ERR_NOMEM && !err[0])
+                snprintf(err, esz, "live figures: out of memory");
+        l->wst.rows = (int64_t)l->wrows.n;
+        l->wst.seconds_write = pgc_now_s() - t0;
+        l->wst.seconds += l->wst.seconds_write;
+        l->wrc = rc;
+        return NULL;
+}
+
+/* Starts the write of the round just computed (l->next, l->took; its
+ * statistics so far in *st): in a thread when overlapping, else here. */
+static void live_start_write(swi_live_t *l, bool rebuild, const swi_live_stats_t *st)
+{
+        swi_ind_rows_t r = l->wrows;
+        l->wrows = l->next;
+        l->next = r;
+        taken_t t = l->wtook;
+        l->wtook = l->took;
+        l->took = t;
+        l->took.n = 0;
+        l->wrebuild = rebuild;
+        l->wst = *st;
+        l->wrc = SWI_OK;
+        l->werr[0] = '\0';
+        l->writing = true;
+        l->threaded = l->overlap && pthread_create(&l->writer, NULL, live_write_main, l) == 0;
+        if (!l->threaded)
+                live_write_main(l);
+}
+
+/* Waits for the write started last and collects it: on success the table
+ * holds its figures (l->rows) and *st describes its round. */
+static swi_err_t live_collect(swi_live_t *l, swi_live_stats_t *st, char *errstr, size_t errstr_size)
+{
+        live_join(l);
+        l->writing = false;
+        if (l->wrc != SWI_OK) {
+                snprintf(errstr, errstr_size, "%s", l->werr);
+                return l->wrc;
+        }
+        swi_ind_rows_t r = l->rows;
+        l->rows = l->wrows;
+        l->wrows = r;
+        bool leader = st->leader;
+        *st = l->wst;
+        st->leader = leader;
+        st->completed = true;
+        st->lags = l->wtook.lags;
+        st->nlags = l->wtook.nlags;
+        return SWI_OK;
+}
+
 static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
 {
-        l->conn = PQconnectdb(l->conninfo);
-        if (PQstatus(l->conn) != CONNECTION_OK) {
-                swi_err_t rc = pgc_pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
-                live_drop(l);
-                return rc;
-        }
-        swi_err_t rc = pgc_exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
-                               errstr_size);
-        /* the tables for the changed values, once per connection */
+        /* named in pg_stat_activity (a conninfo may name them otherwise) */
+        const char *keys[] = {"application_name", "dbname", NULL};
+        const char *rvals[] = {"swi-live reader", l->conninfo, NULL};
+        const char *wvals[] = {"swi-live writer", l->conninfo, NULL};
+        swi_err_t rc = SWI_OK;
+        l->conn = PQconnectdbParams(keys, rvals, 1);
+        l->wconn = PQconnectdbParams(keys, wvals, 1);
+        if (PQstatus(l->conn) != CONNECTION_OK)
+                rc = pgc_pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
+        else if (PQstatus(l->wconn) != CONNECTION_OK)
+                rc = pgc_pg_fail(l->wconn, NULL, "connect (writer)", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->conn,
+                rc = pgc_exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
+                                 errstr_size);
+        /* the writer's tables for the changed values, once per connection */
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->wconn,
                              "CREATE TEMP TABLE tmp_live (LIKE swi_pub.indicator_values "
                              "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
                              0, NULL, "create changed-values table", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->conn,
-                             "CREATE TEMP TABLE tmp_live_gone (cell text) ON COMMIT DELETE ROWS",
+                rc = pgc_exec_ok(l->wconn,
+                             "CREATE TEMP TABLE tmp_live_gone (cell text COLLATE \"C\") "
+                             "ON COMMIT DELETE ROWS",
                              0, NULL, "create gone-cells table", errstr, errstr_size);
         if (rc != SWI_OK)
                 live_drop(l);
+        return rc;
+}
+
+void swi_live_set_overlap(swi_live_t *l, bool on)
+{
+        l->overlap = on;
+}
+
+swi_err_t swi_live_flush(swi_live_t *l, swi_live_stats_t *st, char *errstr, size_t errstr_size)
+{
+        memset(st, 0, sizeof(*st));
+        st->leader = l->leader;
+        st->idle = !l->writing;
+        if (!l->writing)
+                return SWI_OK;
+        swi_err_t rc = live_collect(l, st, errstr, errstr_size);
+        if (rc != SWI_OK)
+                live_drop(l); /* the write rolled back: the next round rebuilds */
         return rc;
 }
 
@@ -625,10 +805,13 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         swi_err_t rc = SWI_OK;
         double t0 = pgc_now_s(), t1;
         int32_t P = (int32_t)(now_ms / 86400000);
-        bool rebuild, full = false;
+        bool rebuild;
+        swi_live_stats_t cur; /* this round's statistics; *st gets the written round's */
 
         memset(st, 0, sizeof(*st));
-        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+        memset(&cur, 0, sizeof(cur));
+        if (!l->conn || PQstatus(l->conn) != CONNECTION_OK || !l->wconn ||
+            PQstatus(l->wconn) != CONNECTION_OK) {
                 live_drop(l);
                 rc = live_connect(l, errstr, errstr_size);
                 if (rc != SWI_OK)
@@ -649,41 +832,62 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 if (!l->leader)
                         return SWI_OK;
         }
-        st->leader = true;
+        st->leader = cur.leader = true;
         rebuild = l->P != P;
-        l->ncommitted = 0;
-        l->nlags = 0;
+        if (rebuild && l->writing) { /* a rebuild reads after every write */
+                rc = live_collect(l, st, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
+        l->took.n = 0;
 
-        rc = pgc_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, "BEGIN", errstr,
-                     errstr_size);
+        rc = pgc_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL,
+                         "BEGIN", errstr, errstr_size);
         if (rc != SWI_OK)
                 goto fail;
-        /* binary results: keys and persons as raw bytes, ms as int8 */
-        res = PQexecParams(l->conn,
-                           "WITH d AS (DELETE FROM swi_ops.publish_queue RETURNING id, keys, persons, "
-                           "(extract(epoch FROM committed_at) * 1000)::bigint AS ms) "
-                           "SELECT keys, persons, ms FROM d ORDER BY id",
-                           0, NULL, NULL, NULL, NULL, 1);
+        /* every queue row but those of the write in flight (it deletes them);
+         * binary results: keys and persons as raw bytes, id and ms as int8 */
+        array_of(&l->rb, l->wtook.id, l->writing ? l->wtook.n : 0);
+        if (l->rb.oom)
+                goto nomem;
+        {
+                const char *vals[1] = {l->rb.p};
+                res = PQexecParams(l->conn,
+                                   "SELECT keys, persons, id, "
+                                   "(extract(epoch FROM committed_at) * 1000)::bigint "
+                                   "FROM swi_ops.publish_queue WHERE id <> ALL ($1::bigint[]) "
+                                   "ORDER BY id",
+                                   1, NULL, vals, NULL, NULL, 1);
+        }
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                rc = pgc_pg_fail(l->conn, res, "drain the publish queue", errstr, errstr_size);
+                rc = pgc_pg_fail(l->conn, res, "read the publish queue", errstr, errstr_size);
                 res = NULL;
                 goto fail;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                uint64_t ms = 0; /* int8, binary: network byte order */
-                if (PQgetlength(res, r, 2) == (int)sizeof(ms))
-                        memcpy(&ms, PQgetvalue(res, r, 2), sizeof(ms));
-                if (committed_push(l, (int64_t)be64toh(ms)) < 0)
+                uint64_t id = 0, ms = 0; /* int8, binary: network byte order */
+                if (PQgetlength(res, r, 2) == (int)sizeof(id))
+                        memcpy(&id, PQgetvalue(res, r, 2), sizeof(id));
+                if (PQgetlength(res, r, 3) == (int)sizeof(ms))
+                        memcpy(&ms, PQgetvalue(res, r, 3), sizeof(ms));
+                if (taken_push(&l->took, (int64_t)be64toh(id), (int64_t)be64toh(ms)) < 0)
                         goto nomem;
         }
-        st->batches = (int64_t)l->ncommitted;
-        if (!rebuild && l->ncommitted == 0) {
-                st->idle = true;
+        cur.batches = (int64_t)l->took.n;
+        if (!rebuild && l->took.n == 0) {
                 PQclear(res);
                 res = NULL;
                 rc = pgc_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
+                /* nothing new: the write in flight, if any, is what there is */
+                if (l->writing) {
+                        rc = live_collect(l, st, errstr, errstr_size);
+                        if (rc != SWI_OK)
+                                goto fail;
+                } else {
+                        st->idle = true;
+                }
                 goto out;
         }
         if (rebuild) {
@@ -698,18 +902,21 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                         l->P = SWI_DATE_NONE;
                         goto fail;
                 }
-                st->clusters = cln;
+                cur.clusters = cln;
         } else {
-                rc = live_take(l, res, &st->handed, &st->clusters, errstr, errstr_size);
+                rc = live_take(l, res, &cur.handed, &cur.clusters, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
         }
         PQclear(res);
         res = NULL;
-        st->rebuild = rebuild;
-        st->persons = (int64_t)l->persons.n;
+        rc = pgc_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto fail;
+        cur.rebuild = rebuild;
+        cur.persons = (int64_t)l->persons.n;
         t1 = pgc_now_s();
-        st->seconds_load = t1 - t0;
+        cur.seconds_load = t1 - t0;
         {
                 swi_dc_params_t dc = {l->base, l->threshold};
                 swi_ind_rows_reset(&l->next);
@@ -718,28 +925,19 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 if (rc != SWI_OK)
                         goto fail;
         }
-        st->seconds_compute = pgc_now_s() - t1;
-        t1 = pgc_now_s();
-        rc = live_write(l, rebuild, &full, &st->rows_written, errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto fail;
-        {
-                swi_ind_rows_t t = l->rows;
-                l->rows = l->next;
-                l->next = t;
+        cur.seconds_compute = pgc_now_s() - t1;
+        if (l->writing) { /* the previous write must have committed: this one builds on it */
+                rc = live_collect(l, st, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
         }
-        st->rows = (int64_t)l->rows.n;
-        rc = live_record_lags(l, rebuild, errstr, errstr_size);
-        if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
-                rc = pgc_exec_ok(l->conn, "ANALYZE swi_pub.indicator_values", 0, NULL,
-                             "analyze indicator values", errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto fail;
-        st->lags = l->lags;
-        st->nlags = l->nlags;
-        st->seconds_write = pgc_now_s() - t1;
+        cur.seconds = pgc_now_s() - t0; /* the write's time is added when it ends */
+        live_start_write(l, rebuild, &cur);
+        if (!l->threaded) {
+                rc = live_collect(l, st, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto fail;
+        }
         goto out;
 nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
@@ -749,7 +947,7 @@ fail:
         res = NULL;
         live_drop(l); /* rolls back; the queue rows stay for the next publisher */
 out:
-        st->seconds = pgc_now_s() - t0;
+        st->in_flight = l->writing;
         return rc;
 }
 

@@ -5,22 +5,27 @@
  * clusters it changed and their persons derived at the batch's day
  * (swi_ops.publish_queue), and notifies channel swi_publish, all at its
  * commit. The live publisher holds every person, derived at P, in memory. A
- * round drains the queue in one REPEATABLE READ transaction and replaces the
+ * round reads the queue in one REPEATABLE READ snapshot and replaces the
  * queued clusters' persons by those the batches handed over - or, where a
  * batch's persons are not at P or come from a build with other person rules,
  * re-derives those clusters from their stored events. It then recomputes the
  * ten families over all persons it holds (transform/indicators.h) and writes
  * only the values that changed - or, on the first round and whenever P moves
- * to a new day, derives every person and rewrites everything. A batch holds
+ * to a new day, derives every person and rewrites everything. The write and
+ * the deletion of the queue rows the round read are one transaction, on a
+ * second connection; with overlap (below) it runs while the next round
+ * reads (every queue row but those being written) and computes. A batch holds
  * the locks of its clusters' keys until it commits, so for each key the
  * latest queue row has the newest persons; and because the drained rows and
  * the events read come from one snapshot, a batch is in a round's figures
- * exactly when its queue row was drained by that round.
+ * exactly when its queue row was read by that round - and deleted by that
+ * round's write.
  *
  * One publisher per database: a session advisory lock elects it; other
  * instances' rounds return at once with leader = false and retry.
  *
- * Thread safety: one swi_live_t per thread; it has its own connection. */
+ * Thread safety: one swi_live_t per thread; it has its own connections and,
+ * with overlap, a writer thread of its own. */
 #ifndef SWI_PG_LIVE_H
 #define SWI_PG_LIVE_H
 
@@ -34,7 +39,10 @@ typedef struct swi_live_s swi_live_t;
 
 typedef struct swi_live_stats_s {
         bool leader;          /* this instance holds the publisher lock */
-        bool idle;            /* nothing was queued: no transaction written */
+        bool idle;            /* nothing was queued and no write was in flight */
+        bool completed;       /* a round's figures were committed in this call; the
+                               * fields below describe that round */
+        bool in_flight;       /* a write is still running (overlap): call again */
         bool rebuild;         /* every person was derived (first round, new P) */
         int64_t batches;      /* queue rows drained */
         int64_t handed;       /* persons taken as the batches derived them (delta) */
@@ -52,13 +60,26 @@ typedef struct swi_live_stats_s {
 /* A publisher for conninfo with disclosure parameters base / threshold. Does
  * not connect yet. Returns NULL on out of memory. */
 swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t threshold);
-void swi_live_free(swi_live_t *l); /* NULL-safe; closes the connection */
+/* NULL-safe; waits for a write in flight, closes the connections. */
+void swi_live_free(swi_live_t *l);
+
+/* Overlap (off by default): a round returns once its write has started, and
+ * the next round reads and computes while it runs; it waits for that write
+ * to commit before starting its own. Off: a round returns after its write. */
+void swi_live_set_overlap(swi_live_t *l, bool on);
 
 /* One round at wall-clock time now_ms (P = now_ms's UTC day); see above.
- * On error the round's transaction is rolled back (the queue rows stay) and
- * the connection dropped: the next round reconnects and rebuilds. */
+ * *st describes the round whose figures were committed during the call
+ * (st->completed): without overlap this round, with overlap usually the one
+ * before; st->in_flight says a write is still running. On error the
+ * round's transactions are rolled back (the queue rows stay) and the
+ * connections dropped: the next round reconnects and rebuilds. */
 swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, char *errstr,
                          size_t errstr_size);
+
+/* Waits for a write in flight and collects it as swi_live_round does;
+ * st->idle when there was none. */
+swi_err_t swi_live_flush(swi_live_t *l, swi_live_stats_t *st, char *errstr, size_t errstr_size);
 
 /* Waits up to timeout_ms for a notification on swi_publish. Returns 1 when
  * one arrived (or may have: the connection is down), 0 on timeout. */

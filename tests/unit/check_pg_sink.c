@@ -12,6 +12,7 @@
 #include <check.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1080,6 +1081,120 @@ START_TEST(test_live_rederives_what_it_cannot_take)
 }
 END_TEST
 
+/* ---- overlap: a round's write runs while the next round reads ---------- */
+
+/* Waits until the live writer's backend waits for a lock (up to 10 s). */
+static bool live_writer_blocked(void)
+{
+        for (int i = 0; i < 200; i++) {
+                if (q_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                          "'swi-live writer' AND wait_event_type = 'Lock'") == 1)
+                        return true;
+                usleep(50000);
+        }
+        return false;
+}
+
+static void *commit_after_300ms(void *conn)
+{
+        usleep(300000);
+        PQclear(PQexec(conn, "COMMIT"));
+        return NULL;
+}
+
+/* With overlap, a round returns while its write runs; the next round reads
+ * every queue row except those being written (here: while that write waits
+ * for a lock, so they are all still there) and writes only after that
+ * write committed. Without the exclusion it would take those rows twice. */
+START_TEST(test_live_overlap_reads_past_the_write_in_flight)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        for (int p = 1; p <= 3; p++)
+                live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
+        PGconn *side = PQconnectdb(db_conninfo);
+        ck_assert_int_eq(PQstatus(side), CONNECTION_OK);
+        exec_ok(side, "BEGIN");
+        exec_ok(side, "LOCK TABLE swi_pub.publications IN EXCLUSIVE MODE");
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        swi_live_set_overlap(l, true);
+        live_round_ok(l, &st); /* the rebuild: its write waits for the lock */
+        ck_assert(st.leader && st.in_flight && !st.completed && !st.idle);
+        ck_assert(live_writer_blocked());
+
+        live_batch(s, SWI_EV_GEM_GEVESTIGD, 1, 0, d + 3, "gemeente", "GM0363");
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 4, 0, d, NULL, NULL);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 5);
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, commit_after_300ms, side), 0);
+        live_round_ok(l, &st); /* reads 2 rows; collects the rebuild; starts its write */
+        pthread_join(th, NULL);
+        PQfinish(side);
+        ck_assert(st.completed && st.rebuild && st.in_flight);
+        ck_assert_int_eq(st.batches, 3);
+        ck_assert_int_eq(st.persons, 3);
+        ck_assert_int_eq(st.nlags, 3);
+
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && !st.rebuild && !st.in_flight);
+        ck_assert_int_eq(st.batches, 2);
+        ck_assert_int_eq(st.handed, 2);
+        ck_assert_int_eq(st.clusters, 0);
+        ck_assert_int_eq(st.persons, 4);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_lag"), 5);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 4), 0);
+
+        live_round_ok(l, &st); /* nothing queued, nothing in flight */
+        ck_assert(st.idle && !st.completed && !st.in_flight);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.idle);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* A write that fails (its connection is gone) is reported when collected;
+ * the next round rebuilds from the snapshot, takes the failed round's queue
+ * row again, and 'actueel' comes out right. */
+START_TEST(test_live_overlap_failed_write_rebuilds)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        swi_live_set_overlap(l, true);
+        live_round_ok(l, &st);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && st.rebuild);
+
+        ck_assert_int_eq(q_int("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = 'swi-live writer'"),
+                         1);
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 2, 0, d, NULL, NULL);
+        live_round_ok(l, &st); /* its write fails at once */
+        ck_assert(st.in_flight);
+        ck_assert(swi_live_flush(l, &st, err, sizeof(err)) != SWI_OK);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 1);
+
+        live_round_ok(l, &st); /* reconnects and rebuilds */
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && st.rebuild);
+        ck_assert_int_eq(st.batches, 1);
+        ck_assert_int_eq(st.persons, 2);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 0);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 2), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -1105,6 +1220,8 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_live_takes_latest_handed_persons);
         tcase_add_test(tc, test_live_handed_persons_follow_a_merge);
         tcase_add_test(tc, test_live_rederives_what_it_cannot_take);
+        tcase_add_test(tc, test_live_overlap_reads_past_the_write_in_flight);
+        tcase_add_test(tc, test_live_overlap_failed_write_rebuilds);
         suite_add_tcase(su, tc);
         return su;
 }
