@@ -2,11 +2,14 @@
 #include "pg_live.h"
 
 #include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "pg_cluster.h"
@@ -44,6 +47,7 @@ struct swi_live_s {
         bool writing;  /* a write was started and not yet collected */
         bool threaded; /* ... in thread writer */
         pthread_t writer;
+        int done_fd[2]; /* a pipe: the writer thread writes a byte when it ends */
         bool wrebuild;
         swi_live_stats_t wst; /* the written round's statistics */
         swi_err_t wrc;
@@ -66,6 +70,11 @@ swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t th
         l->base = rounding_base;
         l->threshold = threshold;
         l->P = SWI_DATE_NONE;
+        if (pipe2(l->done_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+                free(l->conninfo);
+                free(l);
+                return NULL;
+        }
         return l;
 }
 
@@ -80,8 +89,12 @@ static void taken_free(taken_t *t)
 /* Waits for the write in flight, if any; its outcome is in wrc / werr. */
 static void live_join(swi_live_t *l)
 {
-        if (l->writing && l->threaded)
+        char c[16];
+        if (l->writing && l->threaded) {
                 pthread_join(l->writer, NULL);
+                while (read(l->done_fd[0], c, sizeof(c)) > 0)
+                        ;
+        }
         l->threaded = false;
 }
 
@@ -113,6 +126,8 @@ void swi_live_free(swi_live_t *l)
         taken_free(&l->wtook);
         free(l->b.p);
         free(l->rb.p);
+        close(l->done_fd[0]);
+        close(l->done_fd[1]);
         free(l);
 }
 
@@ -702,6 +717,8 @@ static void *live_write_main(void *arg)
         l->wst.seconds_write = pgc_now_s() - t0;
         l->wst.seconds += l->wst.seconds_write;
         l->wrc = rc;
+        if (l->threaded && write(l->done_fd[1], "", 1) < 0 && errno != EAGAIN)
+                SWI_LOG_W("publish", "cannot signal the end of a write", "errno=%d", errno);
         return NULL;
 }
 
@@ -721,7 +738,9 @@ static void live_start_write(swi_live_t *l, bool rebuild, const swi_live_stats_t
         l->wrc = SWI_OK;
         l->werr[0] = '\0';
         l->writing = true;
-        l->threaded = l->overlap && pthread_create(&l->writer, NULL, live_write_main, l) == 0;
+        l->threaded = l->overlap; /* before the thread starts: it reads it at its end */
+        if (l->threaded && pthread_create(&l->writer, NULL, live_write_main, l) != 0)
+                l->threaded = false;
         if (!l->threaded)
                 live_write_main(l);
 }
@@ -778,6 +797,32 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
         if (rc != SWI_OK)
                 live_drop(l);
         return rc;
+}
+
+static int take_notifies(PGconn *conn);
+
+/* Waits until the write in flight ends (0) or a notification arrives or the
+ * reader connection has something to say (1). */
+static int live_wait_writer(swi_live_t *l)
+{
+        for (;;) {
+                if (!l->threaded)
+                        return 0;
+                if (take_notifies(l->conn))
+                        return 1;
+                int fd = PQsocket(l->conn);
+                if (fd < 0)
+                        return 1;
+                fd_set rd;
+                FD_ZERO(&rd);
+                FD_SET(fd, &rd);
+                FD_SET(l->done_fd[0], &rd);
+                int top = fd > l->done_fd[0] ? fd : l->done_fd[0];
+                if (select(top + 1, &rd, NULL, NULL, NULL) < 0 && errno != EINTR)
+                        return 0; /* cannot wait here: collecting waits */
+                if (FD_ISSET(l->done_fd[0], &rd))
+                        return 0;
+        }
 }
 
 void swi_live_set_overlap(swi_live_t *l, bool on)
@@ -839,8 +884,9 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 if (rc != SWI_OK)
                         goto fail;
         }
+again:
+        t0 = pgc_now_s();
         l->took.n = 0;
-
         rc = pgc_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL,
                          "BEGIN", errstr, errstr_size);
         if (rc != SWI_OK)
@@ -880,15 +926,20 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                 rc = pgc_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
-                /* nothing new: the write in flight, if any, is what there is */
-                if (l->writing) {
+                if (!l->writing) {
+                        st->idle = true;
+                        goto out;
+                }
+                /* nothing new yet: collect the write in flight when it ends,
+                 * unless a batch commits first (then read again: it need not
+                 * wait for that write) */
+                if (live_wait_writer(l) == 0) {
                         rc = live_collect(l, st, errstr, errstr_size);
                         if (rc != SWI_OK)
                                 goto fail;
-                } else {
-                        st->idle = true;
+                        goto out;
                 }
-                goto out;
+                goto again;
         }
         if (rebuild) {
                 int64_t evn = 0, cln = 0;

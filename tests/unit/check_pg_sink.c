@@ -1157,6 +1157,66 @@ START_TEST(test_live_overlap_reads_past_the_write_in_flight)
 }
 END_TEST
 
+typedef struct late_batch_s {
+        swi_pg_sink_t *s;
+        PGconn *side;
+        int32_t d;
+} late_batch_t;
+
+/* 300 ms on: a batch of person 5; 300 ms later: releases the side lock. */
+static void *late_batch_then_release(void *arg)
+{
+        late_batch_t *b = arg;
+        usleep(300000);
+        live_batch(b->s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 5, 0, b->d, NULL, NULL);
+        usleep(300000);
+        PQclear(PQexec(b->side, "COMMIT"));
+        return NULL;
+}
+
+/* A round that finds nothing queued while a write is in flight waits for
+ * that write or for a batch, whichever comes first: a batch committing
+ * meanwhile is read and computed at once, not after the write. */
+START_TEST(test_live_overlap_takes_a_batch_during_a_write)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        swi_live_set_overlap(l, true);
+        live_round_ok(l, &st);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 2, 0, d, NULL, NULL);
+        late_batch_t b = {s, PQconnectdb(db_conninfo), d};
+        ck_assert_int_eq(PQstatus(b.side), CONNECTION_OK);
+        exec_ok(b.side, "BEGIN");
+        exec_ok(b.side, "LOCK TABLE swi_pub.publications IN EXCLUSIVE MODE");
+        live_round_ok(l, &st); /* person 2: its write waits for the lock */
+        ck_assert(st.in_flight && !st.completed);
+        ck_assert(live_writer_blocked());
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, late_batch_then_release, &b), 0);
+        live_round_ok(l, &st); /* nothing queued; then person 5's batch */
+        pthread_join(th, NULL);
+        PQfinish(b.side);
+        ck_assert(st.completed && st.in_flight); /* person 2's write, and person 5's started */
+        ck_assert_int_eq(st.batches, 1);
+        ck_assert_int_eq(st.persons, 2);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && !st.in_flight);
+        ck_assert_int_eq(st.batches, 1);
+        ck_assert_int_eq(st.handed, 1);
+        ck_assert_int_eq(st.persons, 3);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 3), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 /* A write that fails (its connection is gone) is reported when collected;
  * the next round rebuilds from the snapshot, takes the failed round's queue
  * row again, and 'actueel' comes out right. */
@@ -1221,6 +1281,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_live_handed_persons_follow_a_merge);
         tcase_add_test(tc, test_live_rederives_what_it_cannot_take);
         tcase_add_test(tc, test_live_overlap_reads_past_the_write_in_flight);
+        tcase_add_test(tc, test_live_overlap_takes_a_batch_during_a_write);
         tcase_add_test(tc, test_live_overlap_failed_write_rebuilds);
         suite_add_tcase(su, tc);
         return su;
