@@ -1217,6 +1217,45 @@ START_TEST(test_live_overlap_takes_a_batch_during_a_write)
 }
 END_TEST
 
+/* When 'actueel' is not what the publisher wrote last (here: values deleted
+ * and changed behind its back), a round's update hits fewer rows than it
+ * expects and the write rewrites everything: the figures come out right. */
+START_TEST(test_live_rewrites_a_table_changed_behind_its_back)
+{
+        swi_pg_sink_t *s = live_sink();
+        swi_live_stats_t st;
+        char err[1024] = "";
+        const int32_t d = swi_date_from_ymd(2024, 3, 1);
+
+        for (int p = 1; p <= 3; p++)
+                live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        swi_live_set_overlap(l, true);
+        live_round_ok(l, &st);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && st.rebuild);
+        int64_t rows = st.rows;
+
+        /* behind its back: every value of the populatie family goes */
+        exec_ok(vconn, "DELETE FROM swi_pub.indicator_values WHERE publication = 'actueel' "
+                       "AND family = 1");
+        ck_assert_int_lt(q_int("SELECT count(*) FROM swi_pub.indicator_values "
+                               "WHERE publication = 'actueel'"),
+                         rows);
+        live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 4, 0, d, NULL, NULL);
+        live_round_ok(l, &st);
+        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        ck_assert(st.completed && !st.rebuild);
+        ck_assert_int_eq(st.rows_written, st.rows); /* everything, not the difference */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_pub.indicator_values "
+                               "WHERE publication = 'actueel'"),
+                         st.rows);
+        ck_assert_int_eq(live_differs_from_scratch(wall_ms(), 4), 0);
+        swi_live_free(l);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 /* A write that fails (its connection is gone) is reported when collected;
  * the next round rebuilds from the snapshot, takes the failed round's queue
  * row again, and 'actueel' comes out right. */
@@ -1283,6 +1322,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_live_overlap_reads_past_the_write_in_flight);
         tcase_add_test(tc, test_live_overlap_takes_a_batch_during_a_write);
         tcase_add_test(tc, test_live_overlap_failed_write_rebuilds);
+        tcase_add_test(tc, test_live_rewrites_a_table_changed_behind_its_back);
         suite_add_tcase(su, tc);
         return su;
 }
