@@ -801,26 +801,43 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
 
 static int take_notifies(PGconn *conn);
 
+/* Waits until conn's socket or extra_fd (-1: none) is readable, or
+ * timeout_ms passes (-1: no limit). Returns 1 when something is readable
+ * (*extra: extra_fd is), 0 on timeout, -1 on an error or no socket. */
+static int wait_readable(PGconn *conn, int extra_fd, int timeout_ms, bool *extra)
+{
+        int fd = PQsocket(conn);
+        if (fd < 0)
+                return -1;
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        if (extra_fd >= 0)
+                FD_SET(extra_fd, &rd);
+        struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
+        int r = select((fd > extra_fd ? fd : extra_fd) + 1, &rd, NULL, NULL,
+                       timeout_ms < 0 ? NULL : &tv);
+        if (r < 0)
+                return errno == EINTR ? 0 : -1;
+        if (extra)
+                *extra = r > 0 && extra_fd >= 0 && FD_ISSET(extra_fd, &rd);
+        return r > 0;
+}
+
 /* Waits until the write in flight ends (0) or a notification arrives or the
  * reader connection has something to say (1). */
 static int live_wait_writer(swi_live_t *l)
 {
         for (;;) {
+                bool done = false;
                 if (!l->threaded)
                         return 0;
                 if (take_notifies(l->conn))
                         return 1;
-                int fd = PQsocket(l->conn);
-                if (fd < 0)
-                        return 1;
-                fd_set rd;
-                FD_ZERO(&rd);
-                FD_SET(fd, &rd);
-                FD_SET(l->done_fd[0], &rd);
-                int top = fd > l->done_fd[0] ? fd : l->done_fd[0];
-                if (select(top + 1, &rd, NULL, NULL, NULL) < 0 && errno != EINTR)
-                        return 0; /* cannot wait here: collecting waits */
-                if (FD_ISSET(l->done_fd[0], &rd))
+                int r = wait_readable(l->conn, l->done_fd[0], -1, &done);
+                if (r < 0)
+                        return PQsocket(l->conn) < 0 ? 1 : 0; /* else collecting waits */
+                if (done)
                         return 0;
         }
 }
@@ -1021,14 +1038,8 @@ int swi_live_wait(swi_live_t *l, int timeout_ms)
 {
         if (!l->conn || PQstatus(l->conn) != CONNECTION_OK || take_notifies(l->conn))
                 return 1;
-        int fd = PQsocket(l->conn);
-        if (fd < 0)
-                return 1;
-        fd_set rd;
-        FD_ZERO(&rd);
-        FD_SET(fd, &rd);
-        struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
-        if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
-                return 0;
-        return take_notifies(l->conn);
+        int r = wait_readable(l->conn, -1, timeout_ms, NULL);
+        if (r < 0)
+                return PQsocket(l->conn) < 0 ? 1 : 0;
+        return r > 0 ? take_notifies(l->conn) : 0;
 }
