@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "common/log.h"
 #include "transform/gemeenten.h"
 
 double pgc_now_s(void)
@@ -15,6 +16,12 @@ double pgc_now_s(void)
         struct timeval tv;
         gettimeofday(&tv, NULL);
         return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void pgc_notice_to_log(void *arg, const char *message)
+{
+        (void)arg;
+        SWI_LOG_D("pg", "server notice", "text=\"%.*s\"", (int)strcspn(message, "\n"), message);
 }
 
 void pgc_buf_grow(buf_t *b, size_t need)

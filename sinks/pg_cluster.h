@@ -64,6 +64,9 @@ typedef struct persons_s {
 
 /* Wall clock in seconds (for phase timings). */
 double pgc_now_s(void);
+/* A libpq notice processor: server notices become debug log lines (one
+ * line each) instead of raw text on stderr. */
+void pgc_notice_to_log(void *arg, const char *message);
 void pgc_buf_grow(buf_t *b, size_t need);
 void pgc_buf_add(buf_t *b, const char *s, size_t len);
 void pgc_buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -776,6 +776,8 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
         swi_err_t rc = SWI_OK;
         l->conn = PQconnectdbParams(keys, rvals, 1);
         l->wconn = PQconnectdbParams(keys, wvals, 1);
+        PQsetNoticeProcessor(l->conn, pgc_notice_to_log, NULL);
+        PQsetNoticeProcessor(l->wconn, pgc_notice_to_log, NULL);
         if (PQstatus(l->conn) != CONNECTION_OK)
                 rc = pgc_pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
         else if (PQstatus(l->wconn) != CONNECTION_OK)

@@ -226,6 +226,7 @@ swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,
                          swi_publish_stats_t *st, char *errstr, size_t errstr_size)
 {
         PGconn *conn = PQconnectdb(conninfo);
+        PQsetNoticeProcessor(conn, pgc_notice_to_log, NULL);
         PGresult *res = NULL;
         persons_t persons = {0};
         swi_ind_rows_t rows = {0};

@@ -38,6 +38,7 @@
 #include "../common/embedded.h"
 #include "pg_trajectory.h"
 #include "../common/log.h"
+#include "pg_cluster.h"
 
 #define SUB "pg"
 
@@ -155,10 +156,10 @@ static const stmt_t stmts[ST__CNT] = {
                           " WHERE source = $1 AND event_id = $2::uuid"},
 };
 
-typedef struct buf_s {
+typedef struct sink_buf_s {
         char *p;
         size_t len, cap;
-} buf_t;
+} sink_buf_t;
 
 /* One event row kept in the batch (in-batch duplicates never get one). The
  * type and identity are kept so that a correction or retraction later in the
@@ -200,9 +201,9 @@ struct swi_pg_sink_s {
         char errstr[1024];
 
         /* The batch. Buffers and arrays are reused across batches. */
-        buf_t ev;  /* COPY text of swi.events rows */
-        buf_t dup; /* COPY text of in-batch duplicates */
-        buf_t dl;  /* COPY text of dead letters */
+        sink_buf_t ev;  /* COPY text of swi.events rows */
+        sink_buf_t dup; /* COPY text of in-batch duplicates */
+        sink_buf_t dl;  /* COPY text of dead letters */
         ev_row_t *rows;
         size_t nrows, rows_cap, ndropped;
         uint32_t *slots; /* open addressing: row index + 1, 0 = empty */
@@ -216,7 +217,7 @@ struct swi_pg_sink_s {
         size_t ntopics, topics_cap;
         size_t last_topic;
 
-        buf_t scratch; /* offset arrays */
+        sink_buf_t scratch; /* offset arrays */
 
         /* Trajectory step (pg_trajectory.c): what the batch's events touch. */
         bool trajectories;
@@ -247,7 +248,7 @@ static void set_pg_err(swi_pg_sink_t *s, const char *purpose)
 
 /* ---- buffers and COPY text ----------------------------------------------- */
 
-static swi_err_t buf_reserve(buf_t *b, size_t n)
+static swi_err_t buf_reserve(sink_buf_t *b, size_t n)
 {
         size_t cap;
         char *p;
@@ -264,7 +265,7 @@ static swi_err_t buf_reserve(buf_t *b, size_t n)
         return SWI_OK;
 }
 
-static void buf_free(buf_t *b)
+static void buf_free(sink_buf_t *b)
 {
         free(b->p);
         b->p = NULL;
@@ -543,12 +544,6 @@ static char *put_uuid(char *o, const uint8_t id[16])
 
 /* ---- connection and session ---------------------------------------------- */
 
-static void notice_to_log(void *arg, const char *message)
-{
-        (void)arg;
-        SWI_LOG_D(SUB, "server notice", "text=\"%.*s\"", (int)strcspn(message, "\n"), message);
-}
-
 static void drop_conn(swi_pg_sink_t *s)
 {
         if (s->conn)
@@ -575,7 +570,7 @@ static swi_err_t connect_db(swi_pg_sink_t *s)
                 drop_conn(s);
                 return SWI_ERR_PG;
         }
-        PQsetNoticeProcessor(s->conn, notice_to_log, NULL);
+        PQsetNoticeProcessor(s->conn, pgc_notice_to_log, NULL);
         return SWI_OK;
 }
 
@@ -690,7 +685,7 @@ static void rollback_quietly(swi_pg_sink_t *s)
 
 /* COPY ... FROM STDIN of a buffer; with rows, only the rows not dropped are
  * sent. On failure *sqlstate (if given) gets the error's SQLSTATE. */
-static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose, const buf_t *b,
+static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose, const sink_buf_t *b,
                          const ev_row_t *rows, size_t nrows, char sqlstate[6])
 {
         swi_err_t rc = SWI_OK;
