@@ -21,8 +21,17 @@ export SWI_TEST_PG=$SWI_PG_CONNINFO
 
 status=0
 jobs=$(nproc 2>/dev/null || echo 2)
+# Check's own summary per unit-test program (ctest shows it only on failure):
+# how many checks ran, so that a green run shows it tested something.
+check_summaries() { # build dir
+  awk '/^[0-9]+\/[0-9]+ Test: / {name = $3}
+       /^[0-9]+%: Checks: [0-9]+/ {n += $3 + 0; k++; printf "  %-24s %s\n", name, $0}
+       END {printf "  Check: %d checks in %d unit-test programs\n", n, k}' \
+    "$1/Testing/Temporary/LastTest.log" 2>/dev/null || true
+}
 log "running the suite"
 (cd "$here/build-test" && ctest --output-on-failure -j "$jobs") || status=1
+check_summaries "$here/build-test"
 
 if [ "$quick" = 0 ]; then
   log "building with AddressSanitizer + UBSan"
@@ -34,6 +43,7 @@ if [ "$quick" = 0 ]; then
   export LSAN_OPTIONS=suppressions=$here/tests/lsan.supp:print_suppressions=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs") || status=1
+  check_summaries "$here/build-asan"
 fi
 if [ "$status" = 0 ]; then log "all passed"; else log "FAILED"; fi
 exit $status
