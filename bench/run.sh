@@ -40,7 +40,7 @@ SEED=1
 KEEP_BASE="" REUSE_BASE=""
 do_ingest=1 do_traj=1 do_pub=1 do_tb=1 do_fresh=1 do_e1=1
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) PERSONS=150000 ;;
@@ -329,11 +329,11 @@ if [ "$do_fresh" = 1 ]; then
     lb=$(cat "$work/bootstrap_live")
     "$BUILD/swi-replay" --in "$work/replay.bin" -b "$lb" --schema-dir "$SRC/schemas" --to "$cut90" 2>>"$work/replay.log"
     bootstrap_saved=$bootstrap; bootstrap=$lb
-    base_tag="persons=$PERSONS seed=$SEED cut=$cut90"
+    base_tag="e2 backfill persons=$PERSONS seed=$SEED cut=$cut90"
     if [ "$r" = 1 ] && [ -n "$REUSE_BASE" ]; then
       tag=$(psql "$maint" -XAt -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$REUSE_BASE'")
-      [ "$tag" = "e2 backfill $base_tag" ] \
-        || die "--base $REUSE_BASE: not an e2 backfill of $base_tag (its comment: ${tag:-none})"
+      [ "$tag" = "$base_tag" ] \
+        || die "--base $REUSE_BASE: not the $base_tag (its comment: ${tag:-none})"
       log "freshness e2: starting from the kept backfill $REUSE_BASE"
       livebase=$REUSE_BASE
     elif [ "$r" = 1 ]; then
@@ -347,7 +347,7 @@ if [ "$do_fresh" = 1 ]; then
       if [ -n "$KEEP_BASE" ]; then
         psql "$maint" -Xq -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $KEEP_BASE WITH (FORCE)" \
           -c "CREATE DATABASE $KEEP_BASE TEMPLATE $livebase" \
-          -c "COMMENT ON DATABASE $KEEP_BASE IS 'e2 backfill $base_tag'" >/dev/null \
+          -c "COMMENT ON DATABASE $KEEP_BASE IS '$base_tag'" >/dev/null \
           || die "keeping the backfill as $KEEP_BASE failed"
         log "freshness e2: kept the backfill as database $KEEP_BASE (--base $KEEP_BASE reuses it)"
       fi

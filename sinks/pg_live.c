@@ -15,12 +15,17 @@
 #include "pg_cluster.h"
 #include "transform/indicators.h"
 
-/* The queue rows a round took in: their ids, commit times (ms) and, once
- * written, the lags (seconds; room for cap). */
+/* The queue rows a round took in (id, commit time in ms) and, once written,
+ * their lags (seconds). */
+typedef struct taken_row_s {
+        int64_t id, ms;
+} taken_row_t;
+
 typedef struct taken_s {
-        int64_t *id, *ms;
+        taken_row_t *v;
+        size_t n, cap;
         double *lags;
-        size_t n, nlags, cap;
+        size_t nlags, lagcap;
 } taken_t;
 
 struct swi_live_s {
@@ -48,8 +53,7 @@ struct swi_live_s {
         bool threaded; /* ... in thread writer */
         pthread_t writer;
         int done_fd[2]; /* a pipe: the writer thread writes a byte when it ends */
-        bool wrebuild;
-        swi_live_stats_t wst; /* the written round's statistics */
+        swi_live_stats_t wst; /* the written round's statistics (rebuild: rewrite all) */
         swi_err_t wrc;
         char werr[1024];
         buf_t b;  /* the writer's */
@@ -80,8 +84,7 @@ swi_live_t *swi_live_new(const char *conninfo, int64_t rounding_base, int64_t th
 
 static void taken_free(taken_t *t)
 {
-        free(t->id);
-        free(t->ms);
+        free(t->v);
         free(t->lags);
         memset(t, 0, sizeof(*t));
 }
@@ -597,32 +600,25 @@ static int taken_push(taken_t *t, int64_t id, int64_t ms)
 {
         if (t->n == t->cap) {
                 size_t cap = t->cap ? t->cap * 2 : 64;
-                int64_t *i = realloc(t->id, cap * sizeof(*i));
-                if (!i)
+                taken_row_t *v = realloc(t->v, cap * sizeof(*v));
+                if (!v)
                         return -1;
-                t->id = i;
-                int64_t *m = realloc(t->ms, cap * sizeof(*m));
-                if (!m)
-                        return -1;
-                t->ms = m;
-                double *q = realloc(t->lags, cap * sizeof(*q));
-                if (!q)
-                        return -1;
-                t->lags = q;
+                t->v = v;
                 t->cap = cap;
         }
-        t->id[t->n] = id;
-        t->ms[t->n++] = ms;
+        t->v[t->n++] = (taken_row_t){id, ms};
         return 0;
 }
 
-/* The n values of v as a PostgreSQL array literal in b (reset first). */
-static void array_of(buf_t *b, const int64_t *v, size_t n)
+/* The ids (or, with ms, the commit times) of the first n rows of t as a
+ * PostgreSQL array literal in b (reset first). */
+static void array_of(buf_t *b, const taken_t *t, size_t n, bool ms)
 {
         b->n = 0;
         pgc_buf_add(b, "{", 1);
         for (size_t i = 0; i < n; i++)
-                pgc_buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+                pgc_buf_printf(b, "%s%lld", i ? "," : "",
+                               (long long)(ms ? t->v[i].ms : t->v[i].id));
         pgc_buf_add(b, "}", 1);
         pgc_buf_add(b, "", 1); /* NUL */
 }
@@ -633,7 +629,7 @@ static swi_err_t live_delete_taken(swi_live_t *l, char *errstr, size_t errstr_si
 {
         if (l->wtook.n == 0)
                 return SWI_OK;
-        array_of(&l->b, l->wtook.id, l->wtook.n);
+        array_of(&l->b, &l->wtook, l->wtook.n, false);
         if (l->b.oom)
                 return SWI_ERR_NOMEM;
         const char *vals[1] = {l->b.p};
@@ -655,7 +651,7 @@ static swi_err_t live_delete_taken(swi_live_t *l, char *errstr, size_t errstr_si
 
 /* After the write's COMMIT: one swi_ops.publish_lag row per batch it took;
  * the lags come back (server clock on both ends). */
-static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, size_t errstr_size)
+static swi_err_t live_record_lags(swi_live_t *l, char *errstr, size_t errstr_size)
 {
         taken_t *t = &l->wtook;
         swi_err_t rc = SWI_OK;
@@ -663,10 +659,17 @@ static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, siz
         t->nlags = 0;
         if (t->n == 0)
                 return SWI_OK;
-        array_of(&l->b, t->ms, t->n);
+        if (t->lagcap < t->n) {
+                double *q = realloc(t->lags, t->cap * sizeof(*q));
+                if (!q)
+                        return SWI_ERR_NOMEM;
+                t->lags = q;
+                t->lagcap = t->cap;
+        }
+        array_of(&l->b, t, t->n, true);
         if (l->b.oom)
                 return SWI_ERR_NOMEM;
-        const char *vals[2] = {l->b.p, rebuild ? "rebuild" : "delta"};
+        const char *vals[2] = {l->b.p, l->wst.rebuild ? "rebuild" : "delta"};
         PGresult *res = pgc_exec_params(
                 l->wconn,
                 "INSERT INTO swi_ops.publish_lag (committed_at, published_at, round_kind) "
@@ -676,7 +679,7 @@ static swi_err_t live_record_lags(swi_live_t *l, bool rebuild, char *errstr, siz
                 2, vals);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 return pgc_pg_fail(l->wconn, res, "record freshness", errstr, errstr_size);
-        for (int r = 0; r < PQntuples(res) && (size_t)r < t->cap; r++)
+        for (int r = 0; r < PQntuples(res) && (size_t)r < t->lagcap; r++)
                 t->lags[t->nlags++] = atof(PQgetvalue(res, r, 0));
         PQclear(res);
         if (++l->rounds % 1000 == 1)
@@ -699,7 +702,7 @@ static void *live_write_main(void *arg)
         size_t esz = sizeof(l->werr);
         swi_err_t rc = pgc_exec_ok(l->wconn, "BEGIN", 0, NULL, "BEGIN", err, esz);
         if (rc == SWI_OK)
-                rc = live_write(l, l->wrebuild, &full, &l->wst.rows_written, err, esz);
+                rc = live_write(l, l->wst.rebuild, &full, &l->wst.rows_written, err, esz);
         if (rc == SWI_OK)
                 rc = live_delete_taken(l, err, esz);
         if (rc == SWI_OK)
@@ -707,7 +710,7 @@ static void *live_write_main(void *arg)
         else
                 PQclear(PQexec(l->wconn, "ROLLBACK"));
         if (rc == SWI_OK)
-                rc = live_record_lags(l, l->wrebuild, err, esz);
+                rc = live_record_lags(l, err, esz);
         if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
                 rc = pgc_exec_ok(l->wconn, "ANALYZE swi_pub.indicator_values", 0, NULL,
                              "analyze indicator values", err, esz);
@@ -723,8 +726,9 @@ static void *live_write_main(void *arg)
 }
 
 /* Starts the write of the round just computed (l->next, l->took; its
- * statistics so far in *st): in a thread when overlapping, else here. */
-static void live_start_write(swi_live_t *l, bool rebuild, const swi_live_stats_t *st)
+ * statistics so far in *st, st->rebuild: rewrite everything): in a thread
+ * when overlapping, else here. */
+static void live_start_write(swi_live_t *l, const swi_live_stats_t *st)
 {
         swi_ind_rows_t r = l->wrows;
         l->wrows = l->next;
@@ -733,7 +737,6 @@ static void live_start_write(swi_live_t *l, bool rebuild, const swi_live_stats_t
         l->wtook = l->took;
         l->took = t;
         l->took.n = 0;
-        l->wrebuild = rebuild;
         l->wst = *st;
         l->wrc = SWI_OK;
         l->werr[0] = '\0';
@@ -912,7 +915,7 @@ again:
                 goto fail;
         /* every queue row but those of the write in flight (it deletes them);
          * binary results: keys and persons as raw bytes, id and ms as int8 */
-        array_of(&l->rb, l->wtook.id, l->writing ? l->wtook.n : 0);
+        array_of(&l->rb, &l->wtook, l->writing ? l->wtook.n : 0, false);
         if (l->rb.oom)
                 goto nomem;
         {
@@ -1002,7 +1005,7 @@ again:
                         goto fail;
         }
         cur.seconds = pgc_now_s() - t0; /* the write's time is added when it ends */
-        live_start_write(l, rebuild, &cur);
+        live_start_write(l, &cur);
         if (!l->threaded) {
                 rc = live_collect(l, st, errstr, errstr_size);
                 if (rc != SWI_OK)

@@ -1095,6 +1095,33 @@ static bool live_writer_blocked(void)
         return false;
 }
 
+/* A publisher whose writes run while the next round reads and computes. */
+static swi_live_t *live_overlapped(void)
+{
+        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
+        ck_assert_ptr_nonnull(l);
+        swi_live_set_overlap(l, true);
+        return l;
+}
+
+/* Waits for the write in flight, which must succeed. */
+static void live_flush_ok(swi_live_t *l, swi_live_stats_t *st)
+{
+        char err[1024] = "";
+        ck_assert_msg(swi_live_flush(l, st, err, sizeof(err)) == SWI_OK, "%s", err);
+}
+
+/* A connection holding a lock on swi_pub.publications in an open
+ * transaction: the live writer waits for it, nothing else does. */
+static PGconn *lock_publications(void)
+{
+        PGconn *side = PQconnectdb(db_conninfo);
+        ck_assert_int_eq(PQstatus(side), CONNECTION_OK);
+        exec_ok(side, "BEGIN");
+        exec_ok(side, "LOCK TABLE swi_pub.publications IN EXCLUSIVE MODE");
+        return side;
+}
+
 static void *commit_after_300ms(void *conn)
 {
         usleep(300000);
@@ -1110,17 +1137,12 @@ START_TEST(test_live_overlap_reads_past_the_write_in_flight)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         for (int p = 1; p <= 3; p++)
                 live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
-        PGconn *side = PQconnectdb(db_conninfo);
-        ck_assert_int_eq(PQstatus(side), CONNECTION_OK);
-        exec_ok(side, "BEGIN");
-        exec_ok(side, "LOCK TABLE swi_pub.publications IN EXCLUSIVE MODE");
-        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        swi_live_set_overlap(l, true);
+        PGconn *side = lock_publications();
+        swi_live_t *l = live_overlapped();
         live_round_ok(l, &st); /* the rebuild: its write waits for the lock */
         ck_assert(st.leader && st.in_flight && !st.completed && !st.idle);
         ck_assert(live_writer_blocked());
@@ -1138,7 +1160,7 @@ START_TEST(test_live_overlap_reads_past_the_write_in_flight)
         ck_assert_int_eq(st.persons, 3);
         ck_assert_int_eq(st.nlags, 3);
 
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && !st.rebuild && !st.in_flight);
         ck_assert_int_eq(st.batches, 2);
         ck_assert_int_eq(st.handed, 2);
@@ -1150,7 +1172,7 @@ START_TEST(test_live_overlap_reads_past_the_write_in_flight)
 
         live_round_ok(l, &st); /* nothing queued, nothing in flight */
         ck_assert(st.idle && !st.completed && !st.in_flight);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.idle);
         swi_live_free(l);
         swi_pg_sink_destroy(s);
@@ -1181,20 +1203,15 @@ START_TEST(test_live_overlap_takes_a_batch_during_a_write)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
-        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        swi_live_set_overlap(l, true);
+        swi_live_t *l = live_overlapped();
         live_round_ok(l, &st);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 2, 0, d, NULL, NULL);
-        late_batch_t b = {s, PQconnectdb(db_conninfo), d};
-        ck_assert_int_eq(PQstatus(b.side), CONNECTION_OK);
-        exec_ok(b.side, "BEGIN");
-        exec_ok(b.side, "LOCK TABLE swi_pub.publications IN EXCLUSIVE MODE");
+        late_batch_t b = {s, lock_publications(), d};
         live_round_ok(l, &st); /* person 2: its write waits for the lock */
         ck_assert(st.in_flight && !st.completed);
         ck_assert(live_writer_blocked());
@@ -1206,7 +1223,7 @@ START_TEST(test_live_overlap_takes_a_batch_during_a_write)
         ck_assert(st.completed && st.in_flight); /* person 2's write, and person 5's started */
         ck_assert_int_eq(st.batches, 1);
         ck_assert_int_eq(st.persons, 2);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && !st.in_flight);
         ck_assert_int_eq(st.batches, 1);
         ck_assert_int_eq(st.handed, 1);
@@ -1224,15 +1241,13 @@ START_TEST(test_live_rewrites_a_table_changed_behind_its_back)
 {
         swi_pg_sink_t *s = live_sink();
         swi_live_stats_t st;
-        char err[1024] = "";
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         for (int p = 1; p <= 3; p++)
                 live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, p, 0, d, NULL, NULL);
-        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        swi_live_set_overlap(l, true);
+        swi_live_t *l = live_overlapped();
         live_round_ok(l, &st);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && st.rebuild);
         int64_t rows = st.rows;
 
@@ -1244,7 +1259,7 @@ START_TEST(test_live_rewrites_a_table_changed_behind_its_back)
                          rows);
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 4, 0, d, NULL, NULL);
         live_round_ok(l, &st);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && !st.rebuild);
         ck_assert_int_eq(st.rows_written, st.rows); /* everything, not the difference */
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_pub.indicator_values "
@@ -1267,10 +1282,9 @@ START_TEST(test_live_overlap_failed_write_rebuilds)
         const int32_t d = swi_date_from_ymd(2024, 3, 1);
 
         live_batch(s, SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, 1, 0, d, NULL, NULL);
-        swi_live_t *l = swi_live_new(db_conninfo, 1, 1);
-        swi_live_set_overlap(l, true);
+        swi_live_t *l = live_overlapped();
         live_round_ok(l, &st);
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && st.rebuild);
 
         ck_assert_int_eq(q_int("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -1283,7 +1297,7 @@ START_TEST(test_live_overlap_failed_write_rebuilds)
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.publish_queue"), 1);
 
         live_round_ok(l, &st); /* reconnects and rebuilds */
-        ck_assert_msg(swi_live_flush(l, &st, err, sizeof(err)) == SWI_OK, "%s", err);
+        live_flush_ok(l, &st);
         ck_assert(st.completed && st.rebuild);
         ck_assert_int_eq(st.batches, 1);
         ck_assert_int_eq(st.persons, 2);
