@@ -53,8 +53,8 @@ static const struct {
         const char *name;
         int64_t min, max;
 } int_rules[] = {
-        {"score", 0, 40},         {"afstand_km", 0, 1000}, {"uren", 0, 100000},
-        {"uren_per_week", 0, 168}, {"bedrag_eur", 0, 1000000},
+    {"score", 0, 40},          {"afstand_km", 0, 1000},    {"uren", 0, 100000},
+    {"uren_per_week", 0, 168}, {"bedrag_eur", 0, 1000000},
 };
 
 static const char *const gemeente_fields[] = {"gemeente", "locatie_gemeente", "naar_gemeente",
@@ -96,8 +96,8 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
                                  "%s %s was dissolved before the event_date %s", f->name, f->s,
                                  swi_date_format(ev->event_date, d1));
                 else
-                        snprintf(detail, detail_size, "%s \"%.12s\" is not a known CBS gemeente code",
-                                 f->name, f->s);
+                        snprintf(detail, detail_size,
+                                 "%s \"%.12s\" is not a known CBS gemeente code", f->name, f->s);
                 return SWI_REASON_INVALID_VALUE;
         }
         if (f->kind == SWI_V_STRING && name_in(f->name, nonempty_fields, COUNT(nonempty_fields)) &&
@@ -153,8 +153,7 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
         bool need_vnr = ev->source == SWI_SRC_IND || ev->source == SWI_SRC_COA;
         bool is_intrekking = ev->type == SWI_EV_IND_INTREKKING ||
                              ev->type == SWI_EV_COA_INTREKKING ||
-                             ev->type == SWI_EV_DUO_INTREKKING ||
-                             ev->type == SWI_EV_GEM_INTREKKING;
+                             ev->type == SWI_EV_DUO_INTREKKING || ev->type == SWI_EV_GEM_INTREKKING;
         char d1[11], d2[11];
         swi_reason_t r;
 
@@ -172,15 +171,31 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
         if (ev->has_bsn && !swi_bsn_valid(ev->bsn)) {
                 size_t n = strlen(ev->bsn);
                 snprintf(detail, detail_size, "bsn %s",
-                         n != 9 ? "does not have 9 characters"
+                         n != 9                               ? "does not have 9 characters"
                          : strspn(ev->bsn, "0123456789") != 9 ? "has a non-digit"
-                                                               : "fails the elfproef");
+                                                              : "fails the elfproef");
                 return SWI_REASON_INVALID_BSN;
         }
         if (ev->has_vnr && !swi_vnummer_valid(ev->vnr)) {
                 snprintf(detail, detail_size, "v_nummer %s",
                          strlen(ev->vnr) != 10 ? "does not have 10 characters" : "has a non-digit");
                 return SWI_REASON_INVALID_VNUMMER;
+        }
+        /* events.md: IMPLAUSIBLE_DATE before INVALID_VALUE - an implausible
+         * event_date is the defect, whatever else it makes look wrong (a
+         * geboortedatum "after" an event_date of 1899). */
+        if (ev->event_date < y1900) {
+                snprintf(detail, detail_size, "event_date %s is before 1900",
+                         swi_date_format(ev->event_date, d1));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
+        }
+        int32_t reg_day = utc_day(ev->registered_at);
+        if (ev->event_date > reg_day + conf->date_tolerance_days) {
+                snprintf(detail, detail_size,
+                         "event_date %s is more than %d day(s) after registered_at's date %s",
+                         swi_date_format(ev->event_date, d1), conf->date_tolerance_days,
+                         swi_date_format(reg_day, d2));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
         }
         if (!swi_uuid_valid(ev->event_id)) {
                 snprintf(detail, detail_size, "event_id is not a UUID");
@@ -212,19 +227,6 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
                 r = check_field(ev, &ev->fields[i], detail, detail_size);
                 if (r != SWI_REASON_NONE)
                         return r;
-        }
-        if (ev->event_date < y1900) {
-                snprintf(detail, detail_size, "event_date %s is before 1900",
-                         swi_date_format(ev->event_date, d1));
-                return SWI_REASON_IMPLAUSIBLE_DATE;
-        }
-        int32_t reg_day = utc_day(ev->registered_at);
-        if (ev->event_date > reg_day + conf->date_tolerance_days) {
-                snprintf(detail, detail_size,
-                         "event_date %s is more than %d day(s) after registered_at's date %s",
-                         swi_date_format(ev->event_date, d1), conf->date_tolerance_days,
-                         swi_date_format(reg_day, d2));
-                return SWI_REASON_IMPLAUSIBLE_DATE;
         }
         return SWI_REASON_NONE;
 }
