@@ -2221,7 +2221,7 @@ static void sb_field(sbuf_t *s, const char *v, char sep)
 
 static void format_known_at(int64_t k, char *buf, size_t size)
 {
-        char d[16];
+        char d[SWI_DATE_BUF];
         int64_t day, ms;
 
         if (k == SWI_K_ALL) {
@@ -2234,7 +2234,7 @@ static void format_known_at(int64_t k, char *buf, size_t size)
                 ms += 86400000;
                 day--;
         }
-        swi_date_format((int32_t)day, d);
+        swi_date_format(day, d);
         snprintf(buf, size, "%s %02d:%02d:%02d.%03d+00", d, (int)(ms / 3600000),
                  (int)(ms / 60000 % 60), (int)(ms / 1000 % 60), (int)(ms % 1000));
 }
@@ -2242,7 +2242,7 @@ static void format_known_at(int64_t k, char *buf, size_t size)
 int swi_ind_row_copy_line(const swi_ind_row_t *row, int32_t peildatum, int64_t known_at,
                           char *buf, size_t size)
 {
-        char pd[16], ka[48], fam[8], val[32], reden[96];
+        char pd[SWI_DATE_BUF], ka[48], fam[8], val[32], reden[96];
         sbuf_t s = {buf, size, 0, false};
 
         assert(row != NULL);

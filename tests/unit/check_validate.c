@@ -232,6 +232,38 @@ START_TEST(test_validate_implausible_date_before_invalid_value)
 }
 END_TEST
 
+/* Issue 10 item 7: IMPLAUSIBLE_DATE details print years of any size and sign
+ * (they were cut to 10 characters, and a day count near the int32 limits
+ * overflowed the date arithmetic). */
+START_TEST(test_validate_implausible_date_detail_any_year)
+{
+        char detail[256];
+        swi_event_t ev = exam();
+
+        ev.event_date = swi_date_from_ymd(12345, 1, 1);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date +12345-01-01 is more than 1 day(s) after "
+                                 "registered_at's date 2024-03-01");
+        ev.event_date = swi_date_from_ymd(-44, 3, 15);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date -0044-03-15 is before 1900");
+        ev.event_date = INT32_MIN;
+        swi_validate_event(&ev, &conf, detail, sizeof(detail));
+        ck_assert_str_eq(detail, "event_date -5877641-06-23 is before 1900");
+        /* registered_at far outside the int32 day range either way */
+        ev.event_date = INT32_MAX;
+        ev.registered_at = INT64_MIN;
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date +5881580-07-11 is more than 1 day(s) after "
+                                 "registered_at's date -292275055-05-16");
+        ev.registered_at = INT64_MAX; /* year 292,278,994: every int32 day is before it */
+        ck_assert_int_eq(check(&ev), SWI_REASON_NONE);
+}
+END_TEST
+
 START_TEST(test_validate_intrekking_rules)
 {
         swi_event_t ev = exam();
@@ -273,6 +305,7 @@ int main(void)
         tcase_add_test(tc, test_validate_gemeente_quoted_name);
         tcase_add_test(tc, test_validate_implausible_date);
         tcase_add_test(tc, test_validate_implausible_date_before_invalid_value);
+        tcase_add_test(tc, test_validate_implausible_date_detail_any_year);
         tcase_add_test(tc, test_validate_intrekking_rules);
         tcase_add_test(tc, test_validate_uuid);
         suite_add_tcase(s, tc);
