@@ -180,14 +180,24 @@ PGresult *pgc_exec_params(PGconn *conn, const char *sql, int n, const char *cons
 /* Adds every edge touching a key of s to s; returns how many keys were new. */
 swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t errstr_size)
 {
-        /* two index scans (an OR of the two would scan the whole table) */
+        /* Index scans only (an OR would scan the whole table): identity
+         * edges by either pseudonym, reference edges by either side ($3:
+         * the pseudonyms of both kinds; the kinds are checked below). */
+#define PS_ARRAY(p) "ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array(" p ", ',')) x)"
         static const char sql[] =
-                "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') FROM swi.identity_edges "
-                "WHERE bsn_ps = ANY(ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)) "
+                "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', encode(bsn_ps, 'hex') "
+                "FROM swi.identity_edges WHERE bsn_ps = ANY(" PS_ARRAY("$1") ") "
                 "UNION "
-                "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') FROM swi.identity_edges "
-                "WHERE vnr_ps = ANY(ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x))";
-        buf_t b = {0}, v = {0};
+                "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', encode(bsn_ps, 'hex') "
+                "FROM swi.identity_edges WHERE vnr_ps = ANY(" PS_ARRAY("$2") ") "
+                "UNION "
+                "SELECT ref_kind, encode(ref_ps, 'hex'), target_kind, encode(target_ps, 'hex') "
+                "FROM swi.reference_edges WHERE ref_ps = ANY(" PS_ARRAY("$3") ") "
+                "UNION "
+                "SELECT ref_kind, encode(ref_ps, 'hex'), target_kind, encode(target_ps, 'hex') "
+                "FROM swi.reference_edges WHERE target_ps = ANY(" PS_ARRAY("$3") ")";
+#undef PS_ARRAY
+        buf_t b = {0}, v = {0}, all = {0};
         swi_err_t rc = SWI_OK;
 
         *added = 0;
@@ -196,22 +206,33 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
         size_t before = s->n;
         pgc_keys_param(s, SWI_PKEY_BSN, &b);
         pgc_keys_param(s, SWI_PKEY_VNR, &v);
-        if (b.oom || v.oom) {
+        pgc_buf_add(&all, b.p, b.n);
+        if (b.n && v.n)
+                pgc_buf_add(&all, ",", 1);
+        pgc_buf_add(&all, v.p, v.n);
+        if (b.oom || v.oom || all.oom) {
                 rc = SWI_ERR_NOMEM;
                 goto done;
         }
-        const char *vals[2] = {b.p, v.p};
-        PGresult *res = pgc_exec_params(conn, sql, 2, vals);
+        const char *vals[3] = {b.p, v.p, all.p};
+        PGresult *res = pgc_exec_params(conn, sql, 3, vals);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 rc = pgc_pg_fail(conn, res, "expand identity clusters", errstr, errstr_size);
                 goto done;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                uint8_t vnr[SWI_PSEUDO_LEN], bsn[SWI_PSEUDO_LEN];
-                if (pgc_parse_hex(PQgetvalue(res, r, 0), vnr) || pgc_parse_hex(PQgetvalue(res, r, 1), bsn))
+                uint8_t a[SWI_PSEUDO_LEN], c[SWI_PSEUDO_LEN];
+                uint8_t ka = pgc_kind_parse(PQgetvalue(res, r, 0));
+                uint8_t kc = pgc_kind_parse(PQgetvalue(res, r, 2));
+                if (!ka || !kc || pgc_parse_hex(PQgetvalue(res, r, 1), a) ||
+                    pgc_parse_hex(PQgetvalue(res, r, 3), c))
                         continue;
-                if (pgc_keyset_add(s, SWI_PKEY_VNR, vnr) < 0 ||
-                    pgc_keyset_add(s, SWI_PKEY_BSN, bsn) < 0) {
+                /* a reference edge found by a pseudonym of the other kind
+                 * does not touch s (pseudonyms of the two kinds never meet:
+                 * different HMAC prefixes; checked all the same) */
+                if (pgc_keyset_find(s, ka, a) < 0 && pgc_keyset_find(s, kc, c) < 0)
+                        continue;
+                if (pgc_keyset_add(s, ka, a) < 0 || pgc_keyset_add(s, kc, c) < 0) {
                         PQclear(res);
                         rc = SWI_ERR_NOMEM;
                         goto done;
@@ -223,6 +244,7 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
 done:
         free(b.p);
         free(v.p);
+        free(all.p);
         return rc;
 }
 
@@ -293,25 +315,6 @@ int pgc_row_to_event(PGresult *res, int r, swi_event_t *ev)
         return 0;
 }
 
-/* ---- union-find over the key set ------------------------------------------ */
-
-size_t pgc_uf_find(size_t *parent, size_t x)
-{
-        while (parent[x] != x) {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-        }
-        return x;
-}
-
-void pgc_uf_union(size_t *parent, size_t a, size_t b)
-{
-        a = pgc_uf_find(parent, a);
-        b = pgc_uf_find(parent, b);
-        if (a != b)
-                parent[a < b ? b : a] = a < b ? a : b;
-}
-
 /* ---- COPY rows ---------------------------------------------------------- */
 
 char *pgc_date_text(int64_t days, char *buf)
@@ -348,6 +351,11 @@ const char *pgc_kind_name(uint8_t kind)
         return kind == SWI_PKEY_BSN ? "BSN" : "VNR";
 }
 
+uint8_t pgc_kind_parse(const char *s)
+{
+        return strcmp(s, "BSN") == 0 ? SWI_PKEY_BSN : strcmp(s, "VNR") == 0 ? SWI_PKEY_VNR : 0;
+}
+
 swi_err_t pgc_copy_in(PGconn *conn, const char *sql, const buf_t *b, const char *what,
                          char *errstr, size_t errstr_size)
 {
@@ -377,26 +385,18 @@ swi_err_t pgc_exec_ok(PGconn *conn, const char *sql, int n, const char *const *v
         return SWI_OK;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-        size_t x = *(const size_t *)a, y = *(const size_t *)b;
-        return x < y ? -1 : x > y;
-}
-
 void pgc_loaded_free(loaded_t *ld)
 {
         free(ld->evs);
-        free(ld->evp);
-        free(ld->parent);
-        free(ld->evroot);
-        free(ld->order);
-        free(ld->cl);
+        swi_idmap_destroy(ld->map);
+        swi_idgroups_free(&ld->g);
         memset(ld, 0, sizeof(*ld));
 }
 
 /* Loads every stored event of the keys of ks (sorted) and groups them into
- * clusters: the union over every event carrying both identifiers (the
- * edges), then each event goes to its keys' component. */
+ * clusters (transform/identity.h): the keys of ks and of the events, linked
+ * by the events carrying both identifiers and by the references whose
+ * targets are among them. */
 swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char *errstr,
                                size_t errstr_size)
 {
@@ -416,8 +416,9 @@ swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char
 #undef EV_COLS
         buf_t p1 = {0}, p2 = {0};
         PGresult *res = NULL;
+        const swi_event_t **evp = NULL;
         swi_err_t rc = SWI_OK;
-        size_t rows, nev = 0, ncl = 0;
+        size_t rows, nev = 0;
 
         memset(ld, 0, sizeof(*ld));
         pgc_keys_param(ks, SWI_PKEY_BSN, &p1);
@@ -435,63 +436,34 @@ swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char
         }
         rows = (size_t)PQntuples(res);
         ld->evs = malloc((rows ? rows : 1) * sizeof(*ld->evs));
-        ld->evroot = malloc((rows ? rows : 1) * sizeof(*ld->evroot));
-        ld->evp = malloc((rows ? rows : 1) * sizeof(*ld->evp));
-        ld->parent = malloc((ks->n ? ks->n : 1) * sizeof(*ld->parent));
-        if (!ld->evs || !ld->evroot || !ld->evp || !ld->parent)
+        evp = malloc((rows ? rows : 1) * sizeof(*evp));
+        ld->map = swi_idmap_new();
+        if (!ld->evs || !evp || !ld->map)
                 goto nomem;
-        for (size_t i = 0; i < ks->n; i++)
-                ld->parent[i] = i;
         for (size_t r = 0; r < rows; r++)
                 if (pgc_row_to_event(res, (int)r, &ld->evs[nev]) == 0)
                         nev++;
         PQclear(res);
         res = NULL;
         ld->nev = nev;
-
-        swi_event_t *evs = ld->evs;
-        for (size_t i = 0; i < nev; i++) {
-                long a = evs[i].has_bsn_ps ? pgc_keyset_find(ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
-                long c = evs[i].has_vnr_ps ? pgc_keyset_find(ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
-                if (a >= 0 && c >= 0)
-                        pgc_uf_union(ld->parent, (size_t)a, (size_t)c);
+        for (size_t i = 0; i < ks->n; i++) {
+                swi_person_key_t k = {.kind = ks->v[i].kind};
+                memcpy(k.ps, ks->v[i].ps, SWI_PSEUDO_LEN);
+                if (swi_idmap_add(ld->map, &k) < 0)
+                        goto nomem;
         }
-        for (size_t i = 0; i < nev; i++) {
-                long a = evs[i].has_bsn_ps ? pgc_keyset_find(ks, SWI_PKEY_BSN, evs[i].bsn_ps) : -1;
-                if (a < 0)
-                        a = evs[i].has_vnr_ps ? pgc_keyset_find(ks, SWI_PKEY_VNR, evs[i].vnr_ps) : -1;
-                ld->evroot[i] = a >= 0 ? pgc_uf_find(ld->parent, (size_t)a) : SIZE_MAX;
-        }
-        /* events grouped by root: sort indices */
-        ld->order = malloc((nev ? nev : 1) * sizeof(*ld->order) * 2);
-        ld->cl = calloc(nev ? nev : 1, sizeof(*ld->cl));
-        if (!ld->order || !ld->cl)
+        for (size_t i = 0; i < nev; i++)
+                evp[i] = &ld->evs[i];
+        if (swi_idmap_link_events(ld->map, evp, nev) != 0 ||
+            swi_idmap_group(ld->map, evp, nev, &ld->g) != SWI_OK)
                 goto nomem;
-        for (size_t i = 0; i < nev; i++) {
-                ld->order[2 * i] = ld->evroot[i];
-                ld->order[2 * i + 1] = i;
-        }
-        qsort(ld->order, nev, 2 * sizeof(size_t), cmp_size);
-        for (size_t i = 0; i < nev; i++) {
-                size_t root = ld->order[2 * i];
-                if (root == SIZE_MAX)
-                        continue;
-                if (ncl == 0 || ld->cl[ncl - 1].root != root) {
-                        ld->cl[ncl].root = root;
-                        ld->cl[ncl].first = i;
-                        ld->cl[ncl].from_k = INT64_MAX;
-                        ncl++;
-                }
-                ld->cl[ncl - 1].n++;
-                ld->evp[i] = &evs[ld->order[2 * i + 1]];
-        }
-        ld->ncl = ncl;
         goto done;
 nomem:
         snprintf(errstr, errstr_size, "loading clusters: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
         PQclear(res);
+        free(evp);
         free(p1.p);
         free(p2.p);
         return rc;

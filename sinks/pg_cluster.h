@@ -15,6 +15,7 @@
 
 #include "common/swi_err.h"
 #include "transform/event.h"
+#include "transform/identity.h"
 #include "transform/indicators.h"
 #include "transform/trajectory.h"
 
@@ -39,21 +40,13 @@ typedef struct buf_s {
         int oom;
 } buf_t;
 
-/* One identity cluster among loaded events. */
-typedef struct cluster_s {
-        size_t root;    /* union-find root key index */
-        int64_t from_k; /* oldest registered_at the batch added */
-        size_t first, n; /* events in evp[first .. first+n) */
-} cluster_t;
-
-/* The events of a key set, grouped into clusters (pgc_load_clusters). */
+/* The events of a key set, grouped into identity clusters
+ * (pgc_load_clusters; transform/identity.h). */
 typedef struct loaded_s {
         swi_event_t *evs;
-        const swi_event_t **evp; /* by cluster: cl[c] is evp[first .. first+n) */
-        size_t *parent;          /* union-find over ks's indices */
-        size_t *evroot, *order;
-        cluster_t *cl;           /* sorted by root */
-        size_t nev, ncl;
+        size_t nev;
+        swi_idmap_t *map; /* the key set's keys and the events', linked */
+        swi_idgroups_t g; /* cluster c: g.evp[g.first[c] .. g.first[c + 1]) */
 } loaded_t;
 
 /* A growable array of persons. */
@@ -85,14 +78,12 @@ void pgc_keys_param(const keyset_t *s, uint8_t kind, buf_t *b);
 swi_err_t pgc_pg_fail(PGconn *conn, PGresult *res, const char *what, char *errstr,
                          size_t errstr_size);
 PGresult *pgc_exec_params(PGconn *conn, const char *sql, int n, const char *const *vals);
-/* Adds every identity edge touching a key of s to s (sorted after);
- * *added = how many keys were new. */
+/* Adds every identity and reference edge touching a key of s to s (sorted
+ * after); *added = how many keys were new. */
 swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t errstr_size);
 /* One event from row r of a load query (source, type, id, bsn, vnr, date,
  * registered_at ms, corrects, retracts, payload); 0, or -1 when skipped. */
 int pgc_row_to_event(PGresult *res, int r, swi_event_t *ev);
-size_t pgc_uf_find(size_t *parent, size_t x);
-void pgc_uf_union(size_t *parent, size_t a, size_t b);
 /* A day in PostgreSQL's input syntax (not swi_date_format's: PostgreSQL reads
  * neither a '+' nor a negative year): years after 9999 unsigned, years before
  * 1 as "YYYY-MM-DD BC". buf has PGC_DATE_BUF bytes; returns buf. */
@@ -101,6 +92,8 @@ char *pgc_date_text(int64_t days, char *buf);
 /* A time in ms since epoch as COPY timestamptz text (UTC). */
 void pgc_add_ts(buf_t *b, int64_t ms);
 const char *pgc_kind_name(uint8_t kind);
+/* SWI_PKEY_BSN for "BSN", SWI_PKEY_VNR for "VNR", else 0. */
+uint8_t pgc_kind_parse(const char *s);
 /* Runs COPY sql FROM STDIN with the text of b. */
 swi_err_t pgc_copy_in(PGconn *conn, const char *sql, const buf_t *b, const char *what,
                          char *errstr, size_t errstr_size);
@@ -109,7 +102,8 @@ swi_err_t pgc_exec_ok(PGconn *conn, const char *sql, int n, const char *const *v
                          const char *what, char *errstr, size_t errstr_size);
 void pgc_loaded_free(loaded_t *ld);
 /* Loads every stored event of the keys of ks (sorted, expanded) and groups
- * them into clusters. Free with pgc_loaded_free(). */
+ * them into clusters; every key of ks is in ld->map. Free with
+ * pgc_loaded_free(). */
 swi_err_t pgc_load_clusters(PGconn *conn, const keyset_t *ks, loaded_t *ld, char *errstr,
                                size_t errstr_size);
 /* Room for one more person at the end of out (counted already); NULL on out

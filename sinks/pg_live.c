@@ -230,13 +230,14 @@ static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t *clusters
                 goto done;
         if (live_remove(l, ks->v, ks->n) != SWI_OK)
                 goto nomem;
-        for (size_t c = 0; c < ld.ncl; c++) {
-                rc = pgc_derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, SWI_K_ALL, l->P,
+        for (size_t c = 0; c < ld.g.n; c++) {
+                rc = pgc_derive_cluster_p(ld.g.evp + ld.g.first[c],
+                                          ld.g.first[c + 1] - ld.g.first[c], SWI_K_ALL, l->P,
                                           &l->persons, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
-        *clusters = (int64_t)ld.ncl;
+        *clusters = (int64_t)ld.g.n;
         rc = live_index(l);
         if (rc != SWI_OK)
                 goto nomem;

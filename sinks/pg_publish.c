@@ -8,48 +8,46 @@
 #include "pg_cluster.h"
 #include "transform/indicators.h"
 
-/* Cluster representative of every key that has an identity edge, into a temp
- * table tmp_rep(kind, ps, rep): rep is "B<hex>" / "V<hex>" of the smallest key
- * of its component, the same text an edge-less key uses for itself. */
+/* Cluster representative of every key that has an identity or reference
+ * edge (transform/identity.h), into a temp table tmp_rep(kind, ps, rep): rep
+ * is "B<hex>" / "V<hex>" of the smallest key of its cluster, the same text an
+ * edge-less key uses for itself. */
 static swi_err_t build_reps(PGconn *conn, char *errstr, size_t errstr_size)
 {
-        keyset_t ks = {0};
+        swi_idmap_t *m = swi_idmap_new();
         buf_t b = {0};
-        size_t *parent = NULL;
         swi_err_t rc = SWI_OK;
-        PGresult *res = PQexec(conn, "SELECT encode(vnr_ps, 'hex'), encode(bsn_ps, 'hex') "
-                                     "FROM swi.identity_edges");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                return pgc_pg_fail(conn, res, "load identity edges", errstr, errstr_size);
+        PGresult *res = PQexec(conn, "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', "
+                                     "encode(bsn_ps, 'hex') FROM swi.identity_edges "
+                                     "UNION ALL SELECT ref_kind, encode(ref_ps, 'hex'), "
+                                     "target_kind, encode(target_ps, 'hex') "
+                                     "FROM swi.reference_edges");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                swi_idmap_destroy(m);
+                return pgc_pg_fail(conn, res, "load identity and reference edges", errstr,
+                                   errstr_size);
+        }
+        if (!m)
+                goto nomem;
         int n = PQntuples(res);
         for (int r = 0; r < n; r++) {
-                uint8_t v[SWI_PSEUDO_LEN], bb[SWI_PSEUDO_LEN];
-                if (pgc_parse_hex(PQgetvalue(res, r, 0), v) || pgc_parse_hex(PQgetvalue(res, r, 1), bb))
+                swi_person_key_t x = {.kind = pgc_kind_parse(PQgetvalue(res, r, 0))};
+                swi_person_key_t y = {.kind = pgc_kind_parse(PQgetvalue(res, r, 2))};
+                if (!x.kind || !y.kind || pgc_parse_hex(PQgetvalue(res, r, 1), x.ps) ||
+                    pgc_parse_hex(PQgetvalue(res, r, 3), y.ps))
                         continue;
-                if (pgc_keyset_add(&ks, SWI_PKEY_VNR, v) < 0 || pgc_keyset_add(&ks, SWI_PKEY_BSN, bb) < 0)
+                if (swi_idmap_link(m, &x, &y) != 0)
                         goto nomem;
-        }
-        pgc_keyset_sort(&ks);
-        parent = malloc((ks.n ? ks.n : 1) * sizeof(*parent));
-        if (!parent)
-                goto nomem;
-        for (size_t i = 0; i < ks.n; i++)
-                parent[i] = i;
-        for (int r = 0; r < n; r++) {
-                uint8_t v[SWI_PSEUDO_LEN], bb[SWI_PSEUDO_LEN];
-                if (pgc_parse_hex(PQgetvalue(res, r, 0), v) || pgc_parse_hex(PQgetvalue(res, r, 1), bb))
-                        continue;
-                pgc_uf_union(parent, (size_t)pgc_keyset_find(&ks, SWI_PKEY_VNR, v),
-                         (size_t)pgc_keyset_find(&ks, SWI_PKEY_BSN, bb));
         }
         PQclear(res);
         res = NULL;
-        for (size_t i = 0; i < ks.n; i++) {
-                size_t root = pgc_uf_find(parent, i);
-                pgc_buf_add(&b, ks.v[i].kind == SWI_PKEY_BSN ? "B\t\\\\x" : "V\t\\\\x", 5);
-                pgc_buf_hex(&b, ks.v[i].ps);
-                pgc_buf_add(&b, ks.v[root].kind == SWI_PKEY_BSN ? "\tB" : "\tV", 2);
-                pgc_buf_hex(&b, ks.v[root].ps);
+        for (size_t i = 0; i < swi_idmap_count(m); i++) {
+                const swi_person_key_t *k = swi_idmap_key(m, i);
+                const swi_person_key_t *root = swi_idmap_key(m, swi_idmap_root(m, i));
+                pgc_buf_add(&b, k->kind == SWI_PKEY_BSN ? "B\t\\\\x" : "V\t\\\\x", 5);
+                pgc_buf_hex(&b, k->ps);
+                pgc_buf_add(&b, root->kind == SWI_PKEY_BSN ? "\tB" : "\tV", 2);
+                pgc_buf_hex(&b, root->ps);
                 pgc_buf_add(&b, "\n", 1);
         }
         if (b.oom)
@@ -71,9 +69,8 @@ nomem:
         rc = SWI_ERR_NOMEM;
 done:
         PQclear(res);
-        free(ks.v);
+        swi_idmap_destroy(m);
         free(b.p);
-        free(parent);
         return rc;
 }
 

@@ -103,7 +103,6 @@ enum {
         ST_INS_DL,
         ST_UPSERT_OFFSETS,
         ST_LOAD_OFFSET,
-        ST_LOOKUP_TARGET,
         ST__CNT
 };
 
@@ -150,10 +149,6 @@ static const stmt_t stmts[ST__CNT] = {
     [ST_LOAD_OFFSET] = {"swi_load_offset", "load offset", 3,
                         "SELECT next_offset FROM swi_ops.kafka_offsets"
                         " WHERE group_id = $1 AND topic = $2 AND partition = $3::int"},
-    /* The primary key; results in binary (the pseudonyms as raw bytes). */
-    [ST_LOOKUP_TARGET] = {"swi_lookup_target", "look up target", 2,
-                          "SELECT event_type, bsn_ps, vnr_ps FROM swi.events"
-                          " WHERE source = $1 AND event_id = $2::uuid"},
 };
 
 typedef struct sink_buf_s {
@@ -161,9 +156,7 @@ typedef struct sink_buf_s {
         size_t len, cap;
 } sink_buf_t;
 
-/* One event row kept in the batch (in-batch duplicates never get one). The
- * type and identity are kept so that a correction or retraction later in the
- * same batch can be judged against it (swi_pg_sink_lookup_target). */
+/* One event row kept in the batch (in-batch duplicates never get one). */
 typedef struct ev_row_s {
         size_t off; /* in s->ev */
         size_t len;
@@ -174,12 +167,21 @@ typedef struct ev_row_s {
         uint8_t src;
         uint8_t dropped; /* replaced by an earlier offset of the same key */
         uint8_t id[16];
-        uint8_t type; /* swi_evtype_t */
-        uint8_t has_bsn_ps, has_vnr_ps;
-        uint8_t bsn_ps[SWI_PSEUDO_LEN];
-        uint8_t vnr_ps[SWI_PSEUDO_LEN];
 } ev_row_t;
-_Static_assert(SWI_EV__CNT <= UINT8_MAX, "event types must fit ev_row_t.type");
+
+/* One dead letter of the batch, as added (pg_sink.h: a later copy of a
+ * stored event is absorbed as a duplicate instead, when settled). */
+typedef struct dl_row_s {
+        size_t off, len; /* its COPY text in s->dl */
+        int64_t offset;
+        int32_t partition;
+        uint16_t topic;
+        uint8_t src;
+        bool has_id;   /* it carries a valid event_id */
+        bool after_ev; /* an event with that id was added to the batch before it */
+        bool kept;     /* stays a dead letter (after settling) */
+        uint8_t id[16];
+} dl_row_t;
 
 typedef struct topic_s {
         char *name;
@@ -210,6 +212,9 @@ struct swi_pg_sink_s {
         size_t slots_cap;
         int64_t n_inbatch_dups; /* added events absorbed in memory */
         int64_t ndl;
+        dl_row_t *dlrows; /* per dead letter added, in order (ndl_added of them) */
+        size_t ndl_added, dlrows_cap;
+        bool dl_settled; /* swi_pg_sink_settle_dead_letters ran for this batch */
         offset_t *offs;
         size_t noffs, offs_cap;
 
@@ -827,6 +832,7 @@ void swi_pg_sink_destroy(swi_pg_sink_t *s)
         buf_free(&s->ev);
         buf_free(&s->dup);
         buf_free(&s->dl);
+        free(s->dlrows);
         buf_free(&s->scratch);
         free(s->touches);
         free(s->rows);
@@ -1029,6 +1035,8 @@ void swi_pg_sink_batch_reset(swi_pg_sink_t *s)
         s->ndropped = 0;
         s->n_inbatch_dups = 0;
         s->ndl = 0;
+        s->ndl_added = 0;
+        s->dl_settled = false;
         s->noffs = 0;
         s->ntouches = 0;
 }
@@ -1299,11 +1307,6 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
         row->src = (uint8_t)ev->source;
         row->dropped = 0;
         memcpy(row->id, id, 16);
-        row->type = (uint8_t)ev->type;
-        row->has_bsn_ps = ev->has_bsn_ps;
-        row->has_vnr_ps = ev->has_vnr_ps;
-        memcpy(row->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN);
-        memcpy(row->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN);
 
         o = s->ev.p + s->ev.len;
         o = put_str(o, swi_source_name(ev->source));
@@ -1355,114 +1358,19 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                 swi_traj_touch_t *tt = &s->touches[s->ntouches++];
                 tt->has_bsn = ev->has_bsn_ps;
                 tt->has_vnr = ev->has_vnr_ps;
+                tt->source = (uint8_t)ev->source;
+                memcpy(tt->id, id, 16);
+                /* the rules' choice of target (transform/identity.h) */
+                tt->has_ref = swi_evtype_is_intrekking(ev->type) ? ev->has_retracts
+                                                                 : ev->has_corrects;
+                if (tt->has_ref)
+                        memcpy(tt->ref, swi_evtype_is_intrekking(ev->type) ? retracts : corrects,
+                               16);
                 memcpy(tt->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN);
                 memcpy(tt->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN);
                 tt->registered_at = ev->registered_at;
         }
         return SWI_OK;
-}
-
-/* ---- targets of corrections and retractions ------------------------------ */
-
-static void target_from_row(const ev_row_t *r, swi_pg_target_t *out)
-{
-        out->found = true;
-        out->type = (swi_evtype_t)r->type;
-        out->is_intrekking = swi_evtype_is_intrekking(out->type);
-        out->has_bsn_ps = r->has_bsn_ps;
-        out->has_vnr_ps = r->has_vnr_ps;
-        if (r->has_bsn_ps)
-                memcpy(out->bsn_ps, r->bsn_ps, SWI_PSEUDO_LEN);
-        if (r->has_vnr_ps)
-                memcpy(out->vnr_ps, r->vnr_ps, SWI_PSEUDO_LEN);
-}
-
-/* A pseudonym column of the binary lookup result; false if malformed. */
-static bool target_pseudonym(const PGresult *res, int col, bool *has, uint8_t out[SWI_PSEUDO_LEN])
-{
-        *has = !PQgetisnull(res, 0, col);
-        if (!*has)
-                return true;
-        if (PQgetlength(res, 0, col) != SWI_PSEUDO_LEN)
-                return false;
-        memcpy(out, PQgetvalue(res, 0, col), SWI_PSEUDO_LEN);
-        return true;
-}
-
-/* One execution of the lookup statement; *out gets the result on success. */
-static swi_err_t lookup_stored(swi_pg_sink_t *s, const char *const params[2], PGresult **out)
-{
-        const stmt_t *st = &stmts[ST_LOOKUP_TARGET];
-        PGresult *res;
-        swi_err_t rc = start_op(s, NULL, st->purpose);
-
-        if (rc != SWI_OK)
-                return rc;
-        res = PQexecPrepared(s->conn, st->name, st->nparams, params, NULL, NULL, 1);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                set_pg_err(s, st->purpose);
-                PQclear(res);
-                return SWI_ERR_PG;
-        }
-        *out = res;
-        return SWI_OK;
-}
-
-swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
-                                    const char *target_event_id, swi_pg_target_t *out)
-{
-        swi_err_t rc = SWI_OK;
-        PGresult *res = NULL;
-        uint8_t id[16];
-        char canon[SWI_UUID_LEN + 1], name[64];
-        const char *params[2];
-        int len;
-
-        assert(target_event_id && out);
-        memset(out, 0, sizeof(*out));
-        out->type = SWI_EV_NONE;
-        if ((unsigned)src >= SWI_SRC__CNT || uuid_parse(target_event_id, id) != 0) {
-                set_err(s, "look up target", "unknown source or target is not a UUID");
-                return SWI_ERR_INVALID_ARG;
-        }
-        /* The open batch first: it is not on the server yet. */
-        if (s->nrows > 0) {
-                uint32_t slot = *slot_find(s, key_hash((uint8_t)src, id), (uint8_t)src, id);
-                if (slot != 0) {
-                        target_from_row(&s->rows[slot - 1], out);
-                        return SWI_OK;
-                }
-        }
-        /* Canonical text, so that the ::uuid cast cannot fail. */
-        *put_uuid(canon, id) = '\0';
-        params[0] = swi_source_name(src);
-        params[1] = canon;
-        rc = lookup_stored(s, params, &res);
-        if (rc != SWI_OK && (!s->conn || PQstatus(s->conn) != CONNECTION_OK)) {
-                /* read-only: safe to retry once on a fresh connection */
-                rc = lookup_stored(s, params, &res);
-        }
-        if (rc != SWI_OK || PQntuples(res) == 0)
-                goto done;
-        len = PQgetlength(res, 0, 0);
-        if (PQnfields(res) != 3 || PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
-            len >= (int)sizeof(name) ||
-            !target_pseudonym(res, 1, &out->has_bsn_ps, out->bsn_ps) ||
-            !target_pseudonym(res, 2, &out->has_vnr_ps, out->vnr_ps)) {
-                set_err(s, "look up target", "unexpected result shape");
-                memset(out, 0, sizeof(*out));
-                out->type = SWI_EV_NONE;
-                rc = SWI_ERR_PG;
-                goto done;
-        }
-        memcpy(name, PQgetvalue(res, 0, 0), (size_t)len);
-        name[len] = '\0';
-        out->found = true;
-        out->type = swi_evtype_lookup(src, name);
-        out->is_intrekking = swi_evtype_is_intrekking(out->type);
-done:
-        PQclear(res);
-        return rc;
 }
 
 void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)
@@ -1483,6 +1391,8 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         swi_err_t rc;
         const char *detail;
         size_t dlen, tlen;
+        uint16_t tix;
+        dl_row_t *row;
         char *o;
 
         assert(dl);
@@ -1493,9 +1403,32 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         detail = dl->detail ? dl->detail : "";
         dlen = strlen(detail);
         tlen = strlen(dl->topic);
+        rc = topic_intern(s, dl->topic, &tix);
+        if (rc != SWI_OK)
+                return rc;
         rc = buf_reserve(&s->dl, DL_ROW_FIXED_MAX + 3 * dlen + 3 * tlen);
         if (rc != SWI_OK)
                 return rc;
+        if (s->ndl_added == s->dlrows_cap) {
+                size_t cap = s->dlrows_cap ? s->dlrows_cap * 2 : 64;
+                dl_row_t *v = realloc(s->dlrows, cap * sizeof(*v));
+                if (!v)
+                        return SWI_ERR_NOMEM;
+                s->dlrows = v;
+                s->dlrows_cap = cap;
+        }
+        row = &s->dlrows[s->ndl_added];
+        memset(row, 0, sizeof(*row));
+        row->off = s->dl.len;
+        row->offset = dl->offset;
+        row->partition = dl->partition;
+        row->topic = tix;
+        row->src = (uint8_t)dl->source;
+        row->kept = true;
+        row->has_id = dl->event_id && uuid_parse(dl->event_id, row->id) == 0;
+        if (row->has_id && s->nrows > 0)
+                row->after_ev =
+                        *slot_find(s, key_hash(row->src, row->id), row->src, row->id) != 0;
         o = s->dl.p + s->dl.len;
         /* The reason is not checked here: the table's CHECK is the authority. */
         o = put_copy_text(o, swi_reason2str(dl->reason), strlen(swi_reason2str(dl->reason)));
@@ -1521,8 +1454,125 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         *o++ = '\n';
         s->dl.len = (size_t)(o - s->dl.p);
         assert(s->dl.len <= s->dl.cap);
+        row->len = s->dl.len - row->off;
         s->ndl++;
+        s->ndl_added++;
+        s->dl_settled = false;
         return SWI_OK;
+}
+
+/* Which of the ids (COPY-free text "source:uuid,...") are stored events:
+ * marks those dead letters not kept. */
+static swi_err_t dl_lookup_stored(swi_pg_sink_t *s, const char *ids)
+{
+        static const char sql[] =
+                "SELECT e.source, e.event_id FROM swi.events e JOIN (SELECT split_part(x, ':', 1) "
+                "AS source, split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, "
+                "',')) x) d ON e.source = d.source AND e.event_id = d.id";
+        const char *params[1] = {ids};
+        PGresult *res;
+        swi_err_t rc = start_op(s, NULL, "look up dead letters' event ids");
+
+        if (rc != SWI_OK)
+                return rc;
+        res = PQexecParams(s->conn, sql, 1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                set_pg_err(s, "look up dead letters' event ids");
+                PQclear(res);
+                return SWI_ERR_PG;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                swi_source_t src = swi_source_from_name(PQgetvalue(res, r, 0));
+                uint8_t id[16];
+                if (src == SWI_SRC__CNT || uuid_parse(PQgetvalue(res, r, 1), id) != 0)
+                        continue;
+                for (size_t i = 0; i < s->ndl_added; i++) {
+                        dl_row_t *d = &s->dlrows[i];
+                        if (d->has_id && d->src == (uint8_t)src && memcmp(d->id, id, 16) == 0)
+                                d->kept = false;
+                }
+        }
+        PQclear(res);
+        return SWI_OK;
+}
+
+swi_err_t swi_pg_sink_settle_dead_letters(swi_pg_sink_t *s)
+{
+        sink_buf_t ids = {0}, kept = {0};
+        swi_err_t rc = SWI_OK;
+        size_t nlook = 0;
+
+        if (s->dl_settled)
+                return SWI_OK;
+        for (size_t i = 0; i < s->ndl_added; i++) {
+                dl_row_t *d = &s->dlrows[i];
+                if (!d->has_id || !d->kept)
+                        continue;
+                if (d->after_ev) {
+                        d->kept = false;
+                        continue;
+                }
+                rc = buf_reserve(&ids, 64);
+                if (rc != SWI_OK)
+                        goto done;
+                char *o = ids.p + ids.len;
+                if (nlook++)
+                        *o++ = ',';
+                o = put_str(o, swi_source_name((swi_source_t)d->src));
+                *o++ = ':';
+                o = put_uuid(o, d->id);
+                *o = '\0';
+                ids.len = (size_t)(o - ids.p);
+        }
+        if (nlook > 0) {
+                rc = dl_lookup_stored(s, ids.p);
+                if (rc != SWI_OK && (!s->conn || PQstatus(s->conn) != CONNECTION_OK))
+                        rc = dl_lookup_stored(s, ids.p); /* read-only: once more, reconnected */
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        size_t absorbed = 0;
+        for (size_t i = 0; i < s->ndl_added; i++)
+                absorbed += !s->dlrows[i].kept && s->dlrows[i].len > 0;
+        if (absorbed == 0) {
+                s->dl_settled = true;
+                goto done;
+        }
+        /* the absorbed ones become duplicates; the dead letters' text keeps
+         * the rest, in order */
+        for (size_t i = 0; i < s->ndl_added; i++) {
+                dl_row_t *d = &s->dlrows[i];
+                if (d->kept) {
+                        rc = buf_reserve(&kept, d->len);
+                        if (rc != SWI_OK)
+                                goto done;
+                        memcpy(kept.p + kept.len, s->dl.p + d->off, d->len);
+                        d->off = kept.len;
+                        kept.len += d->len;
+                        continue;
+                }
+                if (d->len == 0)
+                        continue; /* absorbed by an earlier settle */
+                rc = put_dup_row(s, d->src, d->id, d->topic, d->partition, d->offset);
+                if (rc != SWI_OK)
+                        goto done;
+                d->len = 0;
+                s->n_inbatch_dups++;
+                s->ndl--;
+        }
+        buf_free(&s->dl);
+        s->dl = kept;
+        kept.p = NULL;
+        s->dl_settled = true;
+done:
+        buf_free(&ids);
+        buf_free(&kept);
+        return rc;
+}
+
+bool swi_pg_sink_dead_letter_kept(const swi_pg_sink_t *s, size_t i)
+{
+        return i < s->ndl_added && s->dlrows[i].kept;
 }
 
 swi_err_t swi_pg_sink_add_offset(swi_pg_sink_t *s, const char *topic, int32_t partition,
@@ -1653,6 +1703,10 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
         int64_t n;
         bool staged = false;
 
+        rc = swi_pg_sink_settle_dead_letters(s);
+        if (rc != SWI_OK)
+                goto done;
+        nkept = s->nrows - s->ndropped;
         if (nkept == 0 && s->n_inbatch_dups == 0 && s->ndl == 0 && s->noffs == 0)
                 goto done;
 

@@ -22,9 +22,30 @@
 #define LOCK_BUCKETS 512
 #define LOCK_BASE    0x53574900LL /* "SWI\0": keeps clear of other advisory lock users */
 
-/* Locks the buckets of every key of s, in ascending order (no deadlocks
- * between instances that lock the same way). */
-static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t errstr_size)
+static size_t key_bucket(uint8_t kind, const uint8_t *ps)
+{
+        uint64_t h = kind;
+        for (int j = 0; j < 8; j++)
+                h = h << 8 | ps[j];
+        return (size_t)(h % LOCK_BUCKETS);
+}
+
+/* The bucket of event (source, id): the event's own lock when it is a
+ * target, and a reference's lock on its target. */
+static size_t event_bucket(uint8_t source, const uint8_t id[16])
+{
+        uint64_t h = 1469598103934665603ULL;
+        h = (h ^ source) * 1099511628211ULL;
+        for (int j = 0; j < 16; j++)
+                h = (h ^ id[j]) * 1099511628211ULL;
+        return (size_t)(h % LOCK_BUCKETS);
+}
+
+/* Locks the buckets of every key of s and, when touches is not NULL, of the
+ * n touches' event ids and reference targets, in ascending order (no
+ * deadlocks between instances that lock the same way). */
+static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, const swi_traj_touch_t *touches,
+                           size_t n, char *errstr, size_t errstr_size)
 {
         static const char sql[] = "SELECT count(pg_advisory_xact_lock(x)) FROM "
                                   "(SELECT DISTINCT x FROM unnest($1::bigint[]) x ORDER BY x) s";
@@ -32,11 +53,12 @@ static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t
         buf_t b = {0};
         swi_err_t rc = SWI_OK;
 
-        for (size_t i = 0; i < s->n; i++) {
-                uint64_t h = s->v[i].kind;
-                for (int j = 0; j < 8; j++)
-                        h = h << 8 | s->v[i].ps[j];
-                used[h % LOCK_BUCKETS] = true;
+        for (size_t i = 0; i < s->n; i++)
+                used[key_bucket(s->v[i].kind, s->v[i].ps)] = true;
+        for (size_t i = 0; touches && i < n; i++) {
+                used[event_bucket(touches[i].source, touches[i].id)] = true;
+                if (touches[i].has_ref)
+                        used[event_bucket(touches[i].source, touches[i].ref)] = true;
         }
         pgc_buf_add(&b, "{", 1);
         int first = 1;
@@ -56,6 +78,99 @@ static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t
         else
                 PQclear(res);
         free(b.p);
+        return rc;
+}
+
+static void add_uuid(buf_t *b, const uint8_t id[16])
+{
+        static const char hex[] = "0123456789abcdef";
+        char out[SWI_UUID_LEN];
+        size_t o = 0;
+        for (int i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[o++] = '-';
+                out[o++] = hex[id[i] >> 4];
+                out[o++] = hex[id[i] & 15];
+        }
+        pgc_buf_add(b, out, o);
+}
+
+/* Records the reference edges the batch brings (transform/identity.h): its
+ * corrections and retractions whose targets are stored, and the stored ones
+ * whose targets are among its events, when the two are clustered by
+ * different keys. Runs under the locks of the touches' event buckets, so a
+ * reference and its target committed at once by two instances cannot both
+ * miss each other: the later one to take the lock sees the other committed.
+ * The batch's own events are visible here (same transaction). */
+static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                                        char *errstr, size_t errstr_size)
+{
+#define KIND_OF(e) "CASE WHEN " e ".bsn_ps IS NOT NULL THEN 'BSN' ELSE 'VNR' END"
+#define PS_OF(e)   "coalesce(" e ".bsn_ps, " e ".vnr_ps)"
+        static const char sql[] =
+                "WITH b AS (SELECT split_part(x, ':', 1) AS source, "
+                "split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, ',')) x), "
+                "r AS (SELECT split_part(x, ':', 1) AS source, split_part(x, ':', 2)::uuid AS id "
+                "FROM unnest(string_to_array($2, ',')) x), "
+                "p AS ("
+                /* the batch's references and their stored targets */
+                "SELECT e.source, e.event_id, " KIND_OF("e") " AS rk, " PS_OF("e") " AS rp, "
+                KIND_OF("t") " AS tk, " PS_OF("t") " AS tp FROM r "
+                "JOIN swi.events e ON e.source = r.source AND e.event_id = r.id "
+                "JOIN swi.events t ON t.source = e.source AND t.event_id = CASE WHEN "
+                "e.event_type = 'Intrekking' THEN e.retracts ELSE e.corrects END "
+                "UNION ALL "
+                /* stored corrections of the batch's events */
+                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
+                KIND_OF("t") ", " PS_OF("t") " FROM b "
+                "JOIN swi.events e ON e.source = b.source AND e.corrects = b.id "
+                "AND e.event_type <> 'Intrekking' "
+                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id "
+                "UNION ALL "
+                /* stored retractions of the batch's events */
+                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
+                KIND_OF("t") ", " PS_OF("t") " FROM b "
+                "JOIN swi.events e ON e.source = b.source AND e.retracts = b.id "
+                "AND e.event_type = 'Intrekking' "
+                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id) "
+                "INSERT INTO swi.reference_edges (source, event_id, ref_kind, ref_ps, "
+                "target_kind, target_ps) SELECT DISTINCT source, event_id, rk, rp, tk, tp FROM p "
+                "WHERE rp IS NOT NULL AND tp IS NOT NULL AND (rk, rp) IS DISTINCT FROM (tk, tp) "
+                "ON CONFLICT DO NOTHING";
+#undef KIND_OF
+#undef PS_OF
+        buf_t ids = {0}, refs = {0};
+        swi_err_t rc;
+
+        pgc_buf_add(&ids, "", 0);
+        pgc_buf_add(&refs, "", 0);
+        for (size_t i = 0; i < n; i++) {
+                const char *src = swi_source_name((swi_source_t)touches[i].source);
+                buf_t *b = &ids;
+                if (ids.n)
+                        pgc_buf_add(b, ",", 1);
+                pgc_buf_add(b, src, strlen(src));
+                pgc_buf_add(b, ":", 1);
+                add_uuid(b, touches[i].id);
+                if (!touches[i].has_ref)
+                        continue;
+                b = &refs;
+                if (refs.n)
+                        pgc_buf_add(b, ",", 1);
+                pgc_buf_add(b, src, strlen(src));
+                pgc_buf_add(b, ":", 1);
+                add_uuid(b, touches[i].id);
+        }
+        if (ids.oom || refs.oom) {
+                free(ids.p);
+                free(refs.p);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[2] = {ids.p, refs.p};
+        rc = pgc_exec_ok(conn, sql, 2, vals, "insert reference edges", errstr, errstr_size);
+        free(ids.p);
+        free(refs.p);
         return rc;
 }
 
@@ -90,6 +205,23 @@ static void add_bool(buf_t *b, bool v)
 }
 
 #define TAB pgc_buf_add(b, "\t", 1)
+
+/* One row of swi_ops.findings (COPY text) for the person of key. */
+static void add_finding_row(buf_t *b, const swi_person_key_t *key, const swi_finding_t *f)
+{
+        pgc_buf_add(b, pgc_kind_name(key->kind), 3);
+        pgc_buf_add(b, "\t\\\\x", 4);
+        pgc_buf_hex(b, key->ps);
+        TAB;
+        add_text(b, swi_finding_name(f->kind));
+        TAB;
+        add_text(b, f->event_id);
+        TAB;
+        add_date(b, f->date);
+        TAB;
+        add_text(b, f->target_id);
+        pgc_buf_add(b, "\n", 1);
+}
 
 /* The trajectory columns shared by swi.trajectory_versions and swi.trajectories,
  * from wet to findings, in table order. */
@@ -279,9 +411,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         keyset_t ks = {0};
         buf_t b = {0}, p1 = {0}, handed = {0};
         loaded_t ld = {0};
-        size_t *parent = NULL;
-        const swi_event_t **evp = NULL;
-        cluster_t *cl = NULL;
+        int64_t *from_k = NULL; /* per loaded cluster */
         size_t ncl = 0;
         swi_versions_t vers = {0};
         swi_findings_t fnd = {0};
@@ -358,15 +488,22 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 if (rc != SWI_OK)
                         goto done;
         } while (added > 0);
+        /* the clusters' keys and the batch's event ids (its references'
+         * targets too); under those locks, the reference edges */
+        rc = lock_keys(conn, &ks, touches, n, errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = insert_reference_edges(conn, touches, n, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
         for (;;) {
-                rc = lock_keys(conn, &ks, errstr, errstr_size);
-                if (rc != SWI_OK)
-                        goto done;
                 rc = pgc_expand(conn, &ks, &added, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
                 if (added == 0)
                         break;
+                rc = lock_keys(conn, &ks, NULL, 0, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
         }
 
         tp[2] = pgc_now_s();
@@ -374,28 +511,24 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         rc = pgc_load_clusters(conn, &ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
-        parent = ld.parent;
-        evp = ld.evp;
-        cl = ld.cl;
-        ncl = ld.ncl;
+        ncl = ld.g.n;
+        from_k = malloc((ncl ? ncl : 1) * sizeof(*from_k));
+        if (!from_k)
+                goto nomem;
+        for (size_t c = 0; c < ncl; c++)
+                from_k[c] = INT64_MAX;
         stats->events_loaded = (int64_t)ld.nev;
         /* from_k per cluster: the oldest registered_at among the batch's events */
         for (size_t i = 0; i < n; i++) {
-                long a = touches[i].has_bsn ? pgc_keyset_find(&ks, SWI_PKEY_BSN, touches[i].bsn_ps)
-                                            : pgc_keyset_find(&ks, SWI_PKEY_VNR, touches[i].vnr_ps);
+                swi_person_key_t k = {.kind = touches[i].has_bsn ? SWI_PKEY_BSN : SWI_PKEY_VNR};
+                memcpy(k.ps, touches[i].has_bsn ? touches[i].bsn_ps : touches[i].vnr_ps,
+                       SWI_PSEUDO_LEN);
+                long a = swi_idmap_find(ld.map, &k);
                 if (a < 0)
                         continue;
-                size_t root = pgc_uf_find(parent, (size_t)a);
-                size_t lo = 0, hi = ncl;
-                while (lo < hi) {
-                        size_t mid = (lo + hi) / 2;
-                        if (cl[mid].root < root)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                if (lo < ncl && cl[lo].root == root && touches[i].registered_at < cl[lo].from_k)
-                        cl[lo].from_k = touches[i].registered_at;
+                long c = swi_idgroups_find(&ld.g, ld.map, swi_idmap_root(ld.map, (size_t)a));
+                if (c >= 0 && touches[i].registered_at < from_k[c])
+                        from_k[c] = touches[i].registered_at;
         }
         stats->clusters = (int64_t)ncl;
 
@@ -403,17 +536,20 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         /* 4. versions from from_k on; delete what they replace first */
         b.n = 0;
         pgc_buf_add(&b, "", 0);
-        for (size_t c = 0; c < ncl; c++) {
-                for (size_t k = 0; k < ks.n; k++) {
-                        if (pgc_uf_find(parent, k) != cl[c].root)
-                                continue;
-                        if (b.n)
-                                pgc_buf_add(&b, ",", 1);
-                        pgc_buf_add(&b, pgc_kind_name(ks.v[k].kind), 3);
-                        pgc_buf_add(&b, ":", 1);
-                        pgc_buf_hex(&b, ks.v[k].ps);
-                        pgc_buf_printf(&b, ":%lld", (long long)cl[c].from_k);
-                }
+        /* every key of the map belongs to one loaded cluster or to none
+         * (a key of ks without stored events); each goes with its
+         * cluster's from_k */
+        for (size_t k = 0; k < swi_idmap_count(ld.map); k++) {
+                const swi_person_key_t *key = swi_idmap_key(ld.map, k);
+                long c = swi_idgroups_find(&ld.g, ld.map, swi_idmap_root(ld.map, k));
+                if (c < 0)
+                        continue;
+                if (b.n)
+                        pgc_buf_add(&b, ",", 1);
+                pgc_buf_add(&b, pgc_kind_name(key->kind), 3);
+                pgc_buf_add(&b, ":", 1);
+                pgc_buf_hex(&b, key->ps);
+                pgc_buf_printf(&b, ":%lld", (long long)from_k[c]);
         }
         if (b.oom)
                 goto nomem;
@@ -438,7 +574,9 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         pgc_buf_add(&b, "", 0);
         for (size_t c = 0; c < ncl; c++) {
                 swi_versions_reset(&vers);
-                rc = swi_cluster_versions(evp + cl[c].first, cl[c].n, cl[c].from_k, &gl, &vers);
+                rc = swi_cluster_versions(ld.g.evp + ld.g.first[c],
+                                          ld.g.first[c + 1] - ld.g.first[c], from_k[c], &gl,
+                                          &vers);
                 if (rc != SWI_OK)
                         goto done;
                 for (size_t v = 0; v < vers.n; v++) {
@@ -524,8 +662,9 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         if (publisher)
                 pgc_persons_begin(&handed, today);
         for (size_t c = 0; c < ncl; c++) {
-                swi_cluster_t *cr = swi_cluster_resolve(evp + cl[c].first, cl[c].n, SWI_K_ALL,
-                                                        errstr, errstr_size);
+                swi_cluster_t *cr = swi_cluster_resolve(ld.g.evp + ld.g.first[c],
+                                                        ld.g.first[c + 1] - ld.g.first[c],
+                                                        SWI_K_ALL, errstr, errstr_size);
                 if (!cr)
                         goto nomem;
                 size_t np = swi_cluster_person_count(cr);
@@ -537,18 +676,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                 swi_cluster_destroy(cr);
                                 goto nomem;
                         }
-                        for (size_t f = 0; f < fnd.n; f++) {
-                                pgc_buf_add(&b, pgc_kind_name(person.key.kind), 3);
-                                pgc_buf_add(&b, "\t\\\\x", 4);
-                                pgc_buf_hex(&b, person.key.ps);
-                                pgc_buf_add(&b, "\t", 1);
-                                add_text(&b, swi_finding_name(fnd.v[f].kind));
-                                pgc_buf_add(&b, "\t", 1);
-                                add_text(&b, fnd.v[f].event_id);
-                                pgc_buf_add(&b, "\t", 1);
-                                add_date(&b, fnd.v[f].date);
-                                pgc_buf_add(&b, "\n", 1);
-                        }
+                        for (size_t f = 0; f < fnd.n; f++)
+                                add_finding_row(&b, &person.key, &fnd.v[f]);
                         if (!publisher)
                                 continue;
                         if (swi_cluster_person_derive(cr, i, today, &gl, &person, NULL) != SWI_OK) {
@@ -557,13 +686,22 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         }
                         pgc_persons_add(&handed, &person);
                 }
+                /* references of keys that are no person (no effective
+                 * event), e.g. a correction carrying another BSN than its
+                 * target, whose own BSN has nothing else: their findings */
+                const swi_person_key_t *rkeys;
+                size_t nr;
+                const swi_finding_t *refs = swi_cluster_refs(cr, &rkeys, &nr);
+                for (size_t r = 0; r < nr; r++)
+                        if (rkeys[r].kind != 0 && swi_cluster_person_find(cr, &rkeys[r]) < 0)
+                                add_finding_row(&b, &rkeys[r], &refs[r]);
                 swi_cluster_destroy(cr);
         }
         if (b.oom || handed.oom)
                 goto nomem;
         rc = pgc_copy_in(conn,
-                     "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date) "
-                     "FROM STDIN",
+                     "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date, "
+                     "target_event_id) FROM STDIN",
                      &b, "COPY findings", errstr, errstr_size);
         if (rc == SWI_OK)
                 rc = enqueue_publish(conn, &ks, &handed, errstr, errstr_size);
@@ -586,6 +724,7 @@ done:
         free(p1.p);
         free(handed.p);
         pgc_loaded_free(&ld);
+        free(from_k);
         return rc;
 }
 

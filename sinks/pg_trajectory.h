@@ -6,7 +6,13 @@
  *  2. expands the identity keys the batch touches to their whole clusters and
  *     takes a transaction-scoped advisory lock per key, in key order, so that
  *     several pipeline instances never compute one cluster from different event
- *     sets (PostgreSQL is the place where one person's events meet);
+ *     sets (PostgreSQL is the place where one person's events meet). The same
+ *     locks cover the event ids of the batch's events and of its references'
+ *     targets; under them the step records the reference edges (a correction
+ *     or retraction clustered by another key than its stored target, whichever
+ *     of the two arrived first: transform/identity.h), so that two instances
+ *     committing a reference and its target at once cannot both miss the
+ *     other;
  *  3. loads every event of those clusters, and with the rule code
  *     (transform/trajectory.h) re-derives the versions from the oldest
  *     knowledge time the batch added, replacing those rows, the current rows and
@@ -28,6 +34,10 @@
 /* What the step needs of one new event of the batch. */
 typedef struct swi_traj_touch_s {
         bool has_bsn, has_vnr;
+        bool has_ref; /* a correction or retraction: ref is its target's event_id */
+        uint8_t source; /* swi_source_t */
+        uint8_t id[16];  /* event_id */
+        uint8_t ref[16];
         uint8_t bsn_ps[SWI_PSEUDO_LEN];
         uint8_t vnr_ps[SWI_PSEUDO_LEN];
         int64_t registered_at;
