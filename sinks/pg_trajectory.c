@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "pg_cluster.h"
+#include "pg_store.h"
 #include "transform/gemeenten.h"
 #include "transform/trajectory.h"
 
@@ -44,13 +44,13 @@ static size_t event_bucket(uint8_t source, const uint8_t id[16])
 /* Locks the buckets of every key of s and, when touches is not NULL, of the
  * n touches' event ids and reference targets, in ascending order (no
  * deadlocks between instances that lock the same way). */
-static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, const swi_traj_touch_t *touches,
+static swi_err_t lock_keys(PGconn *conn, const pgs_keyset_t *s, const swi_traj_touch_t *touches,
                            size_t n, char *errstr, size_t errstr_size)
 {
         static const char sql[] = "SELECT count(pg_advisory_xact_lock(x)) FROM "
                                   "(SELECT DISTINCT x FROM unnest($1::bigint[]) x ORDER BY x) s";
         bool used[LOCK_BUCKETS] = {false};
-        buf_t b = {0};
+        pgio_buf_t b = {0};
         swi_err_t rc = SWI_OK;
 
         for (size_t i = 0; i < s->n; i++)
@@ -60,28 +60,28 @@ static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, const swi_traj_touch
                 if (touches[i].has_ref)
                         used[event_bucket(touches[i].source, touches[i].ref)] = true;
         }
-        pgc_buf_add(&b, "{", 1);
+        pgio_buf_add(&b, "{", 1);
         int first = 1;
         for (int i = 0; i < LOCK_BUCKETS; i++) {
                 if (!used[i])
                         continue;
-                pgc_buf_printf(&b, "%s%lld", first ? "" : ",", LOCK_BASE + i);
+                pgio_buf_printf(&b, "%s%lld", first ? "" : ",", LOCK_BASE + i);
                 first = 0;
         }
-        pgc_buf_add(&b, "}", 1);
+        pgio_buf_add(&b, "}", 1);
         if (b.oom)
                 return SWI_ERR_NOMEM;
         const char *vals[1] = {b.p};
-        PGresult *res = pgc_exec_params(conn, sql, 1, vals);
+        PGresult *res = pgio_exec_params(conn, sql, 1, vals);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                rc = pgc_pg_fail(conn, res, "lock identity clusters", errstr, errstr_size);
+                rc = pgio_fail(conn, res, "lock identity clusters", errstr, errstr_size);
         else
                 PQclear(res);
         free(b.p);
         return rc;
 }
 
-static void add_uuid(buf_t *b, const uint8_t id[16])
+static void add_uuid(pgio_buf_t *b, const uint8_t id[16])
 {
         static const char hex[] = "0123456789abcdef";
         char out[SWI_UUID_LEN];
@@ -92,7 +92,7 @@ static void add_uuid(buf_t *b, const uint8_t id[16])
                 out[o++] = hex[id[i] >> 4];
                 out[o++] = hex[id[i] & 15];
         }
-        pgc_buf_add(b, out, o);
+        pgio_buf_add(b, out, o);
 }
 
 /* Records the reference edges the batch brings (transform/identity.h): its
@@ -139,26 +139,26 @@ static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *to
                 "ON CONFLICT DO NOTHING";
 #undef KIND_OF
 #undef PS_OF
-        buf_t ids = {0}, refs = {0};
+        pgio_buf_t ids = {0}, refs = {0};
         swi_err_t rc;
 
-        pgc_buf_add(&ids, "", 0);
-        pgc_buf_add(&refs, "", 0);
+        pgio_buf_add(&ids, "", 0);
+        pgio_buf_add(&refs, "", 0);
         for (size_t i = 0; i < n; i++) {
                 const char *src = swi_source_name((swi_source_t)touches[i].source);
-                buf_t *b = &ids;
+                pgio_buf_t *b = &ids;
                 if (ids.n)
-                        pgc_buf_add(b, ",", 1);
-                pgc_buf_add(b, src, strlen(src));
-                pgc_buf_add(b, ":", 1);
+                        pgio_buf_add(b, ",", 1);
+                pgio_buf_add(b, src, strlen(src));
+                pgio_buf_add(b, ":", 1);
                 add_uuid(b, touches[i].id);
                 if (!touches[i].has_ref)
                         continue;
                 b = &refs;
                 if (refs.n)
-                        pgc_buf_add(b, ",", 1);
-                pgc_buf_add(b, src, strlen(src));
-                pgc_buf_add(b, ":", 1);
+                        pgio_buf_add(b, ",", 1);
+                pgio_buf_add(b, src, strlen(src));
+                pgio_buf_add(b, ":", 1);
                 add_uuid(b, touches[i].id);
         }
         if (ids.oom || refs.oom) {
@@ -168,50 +168,50 @@ static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *to
                 return SWI_ERR_NOMEM;
         }
         const char *vals[2] = {ids.p, refs.p};
-        rc = pgc_exec_ok(conn, sql, 2, vals, "insert reference edges", errstr, errstr_size);
+        rc = pgio_exec_ok(conn, sql, 2, vals, "insert reference edges", errstr, errstr_size);
         free(ids.p);
         free(refs.p);
         return rc;
 }
 
-static void add_date(buf_t *b, int32_t d)
+static void add_date(pgio_buf_t *b, int32_t d)
 {
-        char s[PGC_DATE_BUF];
+        char s[PGIO_DATE_BUF];
         if (d == SWI_DATE_NONE || d == SWI_DATE_END)
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         else
-                pgc_buf_add(b, s, strlen(pgc_date_text(d, s)));
+                pgio_buf_add(b, s, strlen(pgio_date_text(d, s)));
 }
 
-static void add_text(buf_t *b, const char *s)
+static void add_text(pgio_buf_t *b, const char *s)
 {
         if (!s || !*s)
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         else
-                pgc_buf_add(b, s, strlen(s));
+                pgio_buf_add(b, s, strlen(s));
 }
 
-static void add_enum(buf_t *b, swi_traj_enum_t which, int v, int zero_is_null)
+static void add_enum(pgio_buf_t *b, swi_traj_enum_t which, int v, int zero_is_null)
 {
         if (v == 0 && zero_is_null)
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         else
                 add_text(b, swi_traj_name(which, v));
 }
 
-static void add_bool(buf_t *b, bool v)
+static void add_bool(pgio_buf_t *b, bool v)
 {
-        pgc_buf_add(b, v ? "t" : "f", 1);
+        pgio_buf_add(b, v ? "t" : "f", 1);
 }
 
-#define TAB pgc_buf_add(b, "\t", 1)
+#define TAB pgio_buf_add(b, "\t", 1)
 
 /* One row of swi_ops.findings (COPY text) for the person of key. */
-static void add_finding_row(buf_t *b, const swi_person_key_t *key, const swi_finding_t *f)
+static void add_finding_row(pgio_buf_t *b, const swi_person_key_t *key, const swi_finding_t *f)
 {
-        pgc_buf_add(b, pgc_kind_name(key->kind), 3);
-        pgc_buf_add(b, "\t\\\\x", 4);
-        pgc_buf_hex(b, key->ps);
+        pgio_buf_add(b, pgs_kind_name(key->kind), 3);
+        pgio_buf_add(b, "\t\\\\x", 4);
+        pgio_buf_hex(b, key->ps);
         TAB;
         add_text(b, swi_finding_name(f->kind));
         TAB;
@@ -220,23 +220,10 @@ static void add_finding_row(buf_t *b, const swi_person_key_t *key, const swi_fin
         add_date(b, f->date);
         TAB;
         add_text(b, f->target_id);
-        pgc_buf_add(b, "\n", 1);
+        pgio_buf_add(b, "\n", 1);
 }
 
-/* The trajectory columns shared by swi.trajectory_versions and swi.trajectories,
- * from wet to findings, in table order. */
-static const char traj_columns[] =
-        "wet, doelgroep, cohort, plicht_start, geslacht, nationaliteit, leeftijd, "
-        "leeftijdsklasse, jongere, status_verleend, koppeling_datum, koppeling_gemeente, "
-        "koppeling_afstand_km, opvang_instroom, in_opvang, overplaatsingen, "
-        "voorinburgering_start, voorinburgering_einde, voorinburgering_uitkomst, "
-        "vestiging_datum, vestiging_gemeente, gemeente, arbeidsmarktregio, brede_intake_start, "
-        "brede_intake_afgerond, opleidingsniveau, werkervaring, jonge_kinderen, lbt_datum, "
-        "lbt_score, lbt_uitkomst, pip_datum, leerroute, route_switches, pip_in_opvang, "
-        "start_pip_termijn, pip_voor_termijn, pip_binnen_10_weken, termijn_einde, einde, "
-        "einde_datum, hoogste_niveau, werk_spells, bijstand_spells, findings";
-
-static void add_person_columns(buf_t *b, const swi_person_t *p)
+static void add_person_columns(pgio_buf_t *b, const swi_person_t *p)
 {
         int y, m, d;
         add_enum(b, SWI_TE_WET, p->wet, 1);
@@ -245,9 +232,9 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         TAB;
         if (p->plicht_start != SWI_DATE_NONE) {
                 swi_date_to_ymd(p->plicht_start, &y, &m, &d);
-                pgc_buf_printf(b, "%d", y);
+                pgio_buf_printf(b, "%d", y);
         } else {
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         }
         TAB;
         add_date(b, p->plicht_start);
@@ -257,9 +244,9 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         add_text(b, p->nationaliteit[0] ? p->nationaliteit : "ONBEKEND");
         TAB;
         if (p->leeftijd >= 0)
-                pgc_buf_printf(b, "%d", p->leeftijd);
+                pgio_buf_printf(b, "%d", p->leeftijd);
         else
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         TAB;
         add_enum(b, SWI_TE_LFTKLASSE, p->leeftijdsklasse, 0);
         TAB;
@@ -272,15 +259,15 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         add_text(b, p->koppeling_gemeente);
         TAB;
         if (p->koppeling_afstand_km >= 0 && p->koppeling_datum != SWI_DATE_NONE)
-                pgc_buf_printf(b, "%d", p->koppeling_afstand_km);
+                pgio_buf_printf(b, "%d", p->koppeling_afstand_km);
         else
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         TAB;
         add_date(b, p->opvang_instroom);
         TAB;
         add_bool(b, p->in_opvang);
         TAB;
-        pgc_buf_printf(b, "%u", p->overplaatsingen);
+        pgio_buf_printf(b, "%u", p->overplaatsingen);
         TAB;
         add_date(b, p->voorinburgering_start);
         TAB;
@@ -309,9 +296,9 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         add_date(b, p->lbt_datum);
         TAB;
         if (p->lbt_score >= 0)
-                pgc_buf_printf(b, "%d", p->lbt_score);
+                pgio_buf_printf(b, "%d", p->lbt_score);
         else
-                pgc_buf_add(b, "\\N", 2);
+                pgio_buf_add(b, "\\N", 2);
         TAB;
         add_enum(b, SWI_TE_LBT, p->lbt_uitkomst, 1);
         TAB;
@@ -319,7 +306,7 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         TAB;
         add_enum(b, SWI_TE_LEERROUTE, p->leerroute, 1);
         TAB;
-        pgc_buf_printf(b, "%u", p->route_switches);
+        pgio_buf_printf(b, "%u", p->route_switches);
         TAB;
         add_bool(b, p->pip_in_opvang);
         TAB;
@@ -337,21 +324,21 @@ static void add_person_columns(buf_t *b, const swi_person_t *p)
         TAB;
         add_enum(b, SWI_TE_NIVEAU, p->einde == SWI_EINDE_VOLDAAN ? p->hoogste_niveau : 0, 1);
         TAB;
-        pgc_buf_printf(b, "%u", p->n_werk);
+        pgio_buf_printf(b, "%u", p->n_werk);
         TAB;
-        pgc_buf_printf(b, "%u", p->n_bijstand);
+        pgio_buf_printf(b, "%u", p->n_bijstand);
         TAB;
-        pgc_buf_add(b, "{", 1);
+        pgio_buf_add(b, "{", 1);
         int first = 1;
         for (int k = 0; k < SWI_FIND__CNT; k++) {
                 if (p->findings & (1u << k)) {
                         if (!first)
-                                pgc_buf_add(b, ",", 1);
+                                pgio_buf_add(b, ",", 1);
                         first = 0;
                         add_text(b, swi_finding_name((swi_finding_kind_t)k));
                 }
         }
-        pgc_buf_add(b, "}", 1);
+        pgio_buf_add(b, "}", 1);
 }
 
 /* A closed version carries no attributes: every date absent, every value unknown. */
@@ -371,11 +358,11 @@ static void closed_person(swi_person_t *p)
 
 /* Tells the live publisher (pg_live.h) which clusters this batch changed:
  * one queue row with the keys (kind byte + pseudonym each) and the persons
- * of those clusters derived at the batch's day (persons: a pgc_persons_*
+ * of those clusters derived at the batch's day (persons: a pgs_persons_*
  * blob, or empty for none: NULL), and a notification, all delivered when the
  * batch commits. Both
  * byte strings go as binary parameters. */
-static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, const buf_t *persons,
+static swi_err_t enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
                                  char *errstr, size_t errstr_size)
 {
         size_t klen = 1 + SWI_PSEUDO_LEN;
@@ -399,7 +386,7 @@ static swi_err_t enqueue_publish(PGconn *conn, const keyset_t *ks, const buf_t *
                 2, NULL, vals, lens, fmts, 0);
         free(keys);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                return pgc_pg_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
+                return pgio_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
         PQclear(res);
         return SWI_OK;
 }
@@ -408,9 +395,9 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                              swi_traj_stats_t *stats, char *errstr, size_t errstr_size)
 {
         static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
-        keyset_t ks = {0};
-        buf_t b = {0}, p1 = {0}, handed = {0};
-        loaded_t ld = {0};
+        pgs_keyset_t ks = {0};
+        pgio_buf_t b = {0}, p1 = {0}, handed = {0};
+        pgs_loaded_t ld = {0};
         int64_t *from_k = NULL; /* per loaded cluster */
         size_t ncl = 0;
         swi_versions_t vers = {0};
@@ -420,14 +407,14 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         int added;
         bool publisher = false;
         /* the live figures' peildatum: today (UTC) */
-        const int32_t today = (int32_t)((int64_t)pgc_now_s() / 86400);
+        const int32_t today = (int32_t)((int64_t)pgio_now_s() / 86400);
 
         double tp[6] = {0};
         memset(stats, 0, sizeof(*stats));
         if (n == 0)
                 return SWI_OK;
 
-        tp[0] = pgc_now_s();
+        tp[0] = pgio_now_s();
         /* 0. is a live publisher running? Only then are the persons at today
          * worth deriving and storing with the queue row (else they would pile
          * up unused: a publisher that starts later rebuilds from the events,
@@ -439,11 +426,11 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                          "AND granted AND database = (SELECT oid FROM pg_database WHERE "
                          "datname = current_database()) AND classid = %lld AND objid = %lld "
                          "AND objsubid = 1)",
-                         (long long)((uint64_t)PGC_LIVE_LOCK >> 32),
-                         (long long)((uint64_t)PGC_LIVE_LOCK & 0xffffffffu));
+                         (long long)((uint64_t)PGS_LIVE_LOCK >> 32),
+                         (long long)((uint64_t)PGS_LIVE_LOCK & 0xffffffffu));
                 res = PQexec(conn, sql);
                 if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        rc = pgc_pg_fail(conn, res, "look for a live publisher", errstr, errstr_size);
+                        rc = pgio_fail(conn, res, "look for a live publisher", errstr, errstr_size);
                         res = NULL;
                         goto done;
                 }
@@ -452,21 +439,21 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 res = NULL;
         }
         /* 1. identity edges brought by the batch, and the touched keys */
-        pgc_buf_add(&b, "", 0);
+        pgio_buf_add(&b, "", 0);
         for (size_t i = 0; i < n; i++) {
-                if (touches[i].has_bsn && pgc_keyset_add(&ks, SWI_PKEY_BSN, touches[i].bsn_ps) < 0)
+                if (touches[i].has_bsn && pgs_keyset_add(&ks, SWI_PKEY_BSN, touches[i].bsn_ps) < 0)
                         goto nomem;
-                if (touches[i].has_vnr && pgc_keyset_add(&ks, SWI_PKEY_VNR, touches[i].vnr_ps) < 0)
+                if (touches[i].has_vnr && pgs_keyset_add(&ks, SWI_PKEY_VNR, touches[i].vnr_ps) < 0)
                         goto nomem;
                 if (touches[i].has_bsn && touches[i].has_vnr) {
                         if (b.n)
-                                pgc_buf_add(&b, ",", 1);
-                        pgc_buf_hex(&b, touches[i].vnr_ps);
-                        pgc_buf_add(&b, ":", 1);
-                        pgc_buf_hex(&b, touches[i].bsn_ps);
+                                pgio_buf_add(&b, ",", 1);
+                        pgio_buf_hex(&b, touches[i].vnr_ps);
+                        pgio_buf_add(&b, ":", 1);
+                        pgio_buf_hex(&b, touches[i].bsn_ps);
                 }
         }
-        pgc_keyset_sort(&ks);
+        pgs_keyset_sort(&ks);
         if (b.oom)
                 goto nomem;
         if (b.n) {
@@ -476,15 +463,15 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         "decode(split_part(x, ':', 2), 'hex') "
                         "FROM unnest(string_to_array($1, ',')) x ON CONFLICT DO NOTHING";
                 const char *vals[1] = {b.p};
-                rc = pgc_exec_ok(conn, sql, 1, vals, "insert identity edges", errstr, errstr_size);
+                rc = pgio_exec_ok(conn, sql, 1, vals, "insert identity edges", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
 
-        tp[1] = pgc_now_s();
+        tp[1] = pgio_now_s();
         /* 2. whole clusters, locked; repeat until no other instance grew them */
         do {
-                rc = pgc_expand(conn, &ks, &added, errstr, errstr_size);
+                rc = pgs_expand(conn, &ks, &added, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         } while (added > 0);
@@ -496,7 +483,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         if (rc != SWI_OK)
                 goto done;
         for (;;) {
-                rc = pgc_expand(conn, &ks, &added, errstr, errstr_size);
+                rc = pgs_expand(conn, &ks, &added, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
                 if (added == 0)
@@ -506,9 +493,9 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         goto done;
         }
 
-        tp[2] = pgc_now_s();
+        tp[2] = pgio_now_s();
         /* 3. every event of the clusters, grouped by cluster */
-        rc = pgc_load_clusters(conn, &ks, &ld, errstr, errstr_size);
+        rc = pgs_load_clusters(conn, &ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
         ncl = ld.g.n;
@@ -532,10 +519,10 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
         stats->clusters = (int64_t)ncl;
 
-        tp[3] = pgc_now_s();
+        tp[3] = pgio_now_s();
         /* 4. versions from from_k on; delete what they replace first */
         b.n = 0;
-        pgc_buf_add(&b, "", 0);
+        pgio_buf_add(&b, "", 0);
         /* every key of the map belongs to one loaded cluster or to none
          * (a key of ks without stored events); each goes with its
          * cluster's from_k */
@@ -545,11 +532,11 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 if (c < 0)
                         continue;
                 if (b.n)
-                        pgc_buf_add(&b, ",", 1);
-                pgc_buf_add(&b, pgc_kind_name(key->kind), 3);
-                pgc_buf_add(&b, ":", 1);
-                pgc_buf_hex(&b, key->ps);
-                pgc_buf_printf(&b, ":%lld", (long long)from_k[c]);
+                        pgio_buf_add(&b, ",", 1);
+                pgio_buf_add(&b, pgs_kind_name(key->kind), 3);
+                pgio_buf_add(&b, ":", 1);
+                pgio_buf_hex(&b, key->ps);
+                pgio_buf_printf(&b, ":%lld", (long long)from_k[c]);
         }
         if (b.oom)
                 goto nomem;
@@ -562,16 +549,16 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         "DELETE FROM swi.trajectory_versions v USING d "
                         "WHERE v.person_kind = d.kind AND v.person_ps = d.ps AND v.valid_from >= d.k";
                 const char *vals[1] = {b.p};
-                rc = pgc_exec_ok(conn, del, 1, vals, "delete replaced trajectory versions", errstr,
+                rc = pgio_exec_ok(conn, del, 1, vals, "delete replaced trajectory versions", errstr,
                              errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
         /* the key list (kind:hex:from_k) is reused below for the current rows */
         p1.n = 0;
-        pgc_buf_add(&p1, b.p, b.n);
+        pgio_buf_add(&p1, b.p, b.n);
         b.n = 0;
-        pgc_buf_add(&b, "", 0);
+        pgio_buf_add(&b, "", 0);
         for (size_t c = 0; c < ncl; c++) {
                 swi_versions_reset(&vers);
                 rc = swi_cluster_versions(ld.g.evp + ld.g.first[c],
@@ -581,13 +568,13 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         goto done;
                 for (size_t v = 0; v < vers.n; v++) {
                         const swi_version_t *ver = &vers.v[v];
-                        pgc_buf_add(&b, pgc_kind_name(ver->person.key.kind), 3);
-                        pgc_buf_add(&b, "\t\\\\x", 4);
-                        pgc_buf_hex(&b, ver->person.key.ps);
-                        pgc_buf_add(&b, "\t", 1);
-                        pgc_add_ts(&b, ver->valid_from);
-                        pgc_buf_add(&b, "\t\\N\t", 4);
-                        pgc_buf_add(&b, ver->closed ? "t\t" : "f\t", 2);
+                        pgio_buf_add(&b, pgs_kind_name(ver->person.key.kind), 3);
+                        pgio_buf_add(&b, "\t\\\\x", 4);
+                        pgio_buf_hex(&b, ver->person.key.ps);
+                        pgio_buf_add(&b, "\t", 1);
+                        pgio_add_ts(&b, ver->valid_from);
+                        pgio_buf_add(&b, "\t\\N\t", 4);
+                        pgio_buf_add(&b, ver->closed ? "t\t" : "f\t", 2);
                         if (ver->closed) {
                                 swi_person_t empty;
                                 closed_person(&empty);
@@ -595,7 +582,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                         } else {
                                 add_person_columns(&b, &ver->person);
                         }
-                        pgc_buf_add(&b, "\n", 1);
+                        pgio_buf_add(&b, "\n", 1);
                         stats->versions_written++;
                 }
         }
@@ -606,8 +593,8 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 snprintf(sql, sizeof(sql),
                          "COPY swi.trajectory_versions (person_kind, person_ps, valid_from, "
                          "valid_to, closed, %s) FROM STDIN",
-                         traj_columns);
-                rc = pgc_copy_in(conn, sql, &b, "COPY trajectory versions", errstr, errstr_size);
+                         PGIO_TRAJ_COLS);
+                rc = pgio_copy_in(conn, sql, &b, "COPY trajectory versions", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
@@ -635,32 +622,32 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                          "SELECT v.person_kind, v.person_ps, v.valid_from, %s "
                          "FROM swi.trajectory_versions v JOIN d ON v.person_kind = d.kind "
                          "AND v.person_ps = d.ps WHERE v.valid_to IS NULL AND NOT v.closed",
-                         traj_columns, traj_columns);
+                         PGIO_TRAJ_COLS, PGIO_TRAJ_COLS);
                 static const char fnd_del[] =
                         KEYS_CTE " "
                         "DELETE FROM swi_ops.findings f USING d "
                         "WHERE f.person_kind = d.kind AND f.person_ps = d.ps";
                 const char *vals[1] = {p1.p};
-                rc = pgc_exec_ok(conn, fix, 1, vals, "close trajectory versions", errstr, errstr_size);
+                rc = pgio_exec_ok(conn, fix, 1, vals, "close trajectory versions", errstr, errstr_size);
                 if (rc == SWI_OK)
-                        rc = pgc_exec_ok(conn, cur_del, 1, vals, "delete current trajectories",
+                        rc = pgio_exec_ok(conn, cur_del, 1, vals, "delete current trajectories",
                                      errstr, errstr_size);
                 if (rc == SWI_OK)
-                        rc = pgc_exec_ok(conn, cur_ins, 1, vals, "insert current trajectories",
+                        rc = pgio_exec_ok(conn, cur_ins, 1, vals, "insert current trajectories",
                                      errstr, errstr_size);
                 if (rc == SWI_OK)
-                        rc = pgc_exec_ok(conn, fnd_del, 1, vals, "delete findings", errstr,
+                        rc = pgio_exec_ok(conn, fnd_del, 1, vals, "delete findings", errstr,
                                      errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
 
-        tp[4] = pgc_now_s();
+        tp[4] = pgio_now_s();
         /* 5. findings as known now; the persons at today for the live figures */
         b.n = 0;
-        pgc_buf_add(&b, "", 0);
+        pgio_buf_add(&b, "", 0);
         if (publisher)
-                pgc_persons_begin(&handed, today);
+                pgs_persons_begin(&handed, today);
         for (size_t c = 0; c < ncl; c++) {
                 swi_cluster_t *cr = swi_cluster_resolve(ld.g.evp + ld.g.first[c],
                                                         ld.g.first[c + 1] - ld.g.first[c],
@@ -684,7 +671,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                 swi_cluster_destroy(cr);
                                 goto nomem;
                         }
-                        pgc_persons_add(&handed, &person);
+                        pgs_persons_add(&handed, &person);
                 }
                 /* references of keys that are no person (no effective
                  * event), e.g. a correction carrying another BSN than its
@@ -699,13 +686,13 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
         if (b.oom || handed.oom)
                 goto nomem;
-        rc = pgc_copy_in(conn,
+        rc = pgio_copy_in(conn,
                      "COPY swi_ops.findings (person_kind, person_ps, kind, event_id, event_date, "
                      "target_event_id) FROM STDIN",
                      &b, "COPY findings", errstr, errstr_size);
         if (rc == SWI_OK)
                 rc = enqueue_publish(conn, &ks, &handed, errstr, errstr_size);
-        tp[5] = pgc_now_s();
+        tp[5] = pgio_now_s();
         SWI_LOG_D("trajectory", "step", "clusters=%lld events=%lld versions=%lld edges_s=%.3f "
                   "lock_s=%.3f load_s=%.3f versions_s=%.3f findings_s=%.3f",
                   (long long)stats->clusters, (long long)stats->events_loaded,
@@ -723,7 +710,7 @@ done:
         free(b.p);
         free(p1.p);
         free(handed.p);
-        pgc_loaded_free(&ld);
+        pgs_loaded_free(&ld);
         free(from_k);
         return rc;
 }

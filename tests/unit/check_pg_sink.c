@@ -25,7 +25,7 @@
 
 #include "common/embedded.h"
 #include "common/log.h"
-#include "sinks/pg_cluster.h"
+#include "sinks/pg_store.h"
 #include "sinks/pg_live.h"
 #include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
@@ -543,7 +543,7 @@ START_TEST(test_pg_sink_reconnects_after_terminate_backend)
 }
 END_TEST
 
-/* Trajectory dates and timestamps go to PostgreSQL as pgc_date_text: every
+/* Trajectory dates and timestamps go to PostgreSQL as pgio_date_text: every
  * year PostgreSQL holds reads back as the same day (swi_date_format's
  * "+10002-01-01" and "-0043-03-15" are not PostgreSQL input). */
 START_TEST(test_pg_sink_date_text_any_year)
@@ -551,10 +551,10 @@ START_TEST(test_pg_sink_date_text_any_year)
         const int32_t days[] = {swi_date_from_ymd(2024, 2, 29), swi_date_from_ymd(1, 1, 1),
                                 swi_date_from_ymd(0, 12, 31),   swi_date_from_ymd(-43, 3, 15),
                                 swi_date_from_ymd(10002, 1, 1), swi_date_from_ymd(5874897, 12, 31)};
-        char text[PGC_DATE_BUF];
+        char text[PGIO_DATE_BUF];
 
         for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
-                const char *vals[1] = {pgc_date_text(days[i], text)};
+                const char *vals[1] = {pgio_date_text(days[i], text)};
                 PGresult *r = PQexecParams(vconn, "SELECT $1::date - DATE '1970-01-01'", 1, NULL,
                                            vals, NULL, NULL, 0);
                 ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", text,
@@ -563,7 +563,7 @@ START_TEST(test_pg_sink_date_text_any_year)
                               PQgetvalue(r, 0, 0));
                 PQclear(r);
         }
-        ck_assert_str_eq(pgc_date_text(swi_date_from_ymd(-43, 3, 15), text), "0044-03-15 BC");
+        ck_assert_str_eq(pgio_date_text(swi_date_from_ymd(-43, 3, 15), text), "0044-03-15 BC");
 }
 END_TEST
 
