@@ -4,16 +4,19 @@
  * Commit protocol (see pg_sink.h):
  *   BEGIN
  *   COPY events straight into swi.events            (fast path)
- *     on unique_violation only: ROLLBACK, BEGIN, COPY into a temp staging table,
- *     INSERT ... ON CONFLICT DO NOTHING, rows not inserted -> duplicate_events
+ *     on unique_violation: ROLLBACK, BEGIN, look the batch's keys up in
+ *     swi.events, record the stored ones as duplicates and COPY the rest
+ *     straight in; the next batch looks up first (stored duplicates come in
+ *     runs: re-deliveries). Only when that COPY still meets a key (stored
+ *     meanwhile by another instance): ROLLBACK, BEGIN, COPY into a temp staging
+ *     table, INSERT ... ON CONFLICT DO NOTHING, rows not inserted -> duplicate_events
  *   COPY in-batch duplicates -> staging, INSERT into swi_ops.duplicate_events
  *   COPY dead letters -> staging, INSERT into swi_ops.dead_letters
  *   upsert swi_ops.kafka_offsets
  *   COMMIT
  * Duplicates within a batch are removed in memory (hash on (source, event_id);
  * the lowest offset of a partition wins), so the fast path only meets a
- * conflict when an event is already stored: rare, and then the staged path
- * does the same work a staged-only design would do on every batch.
+ * conflict when an event is already stored.
  *
  * Staging tables and prepared statements live per connection; they are
  * recreated after a reconnect.
@@ -90,6 +93,7 @@ enum {
         ST_INS_DL,
         ST_UPSERT_OFFSETS,
         ST_LOAD_OFFSET,
+        ST_FIND_STORED,
         ST__CNT
 };
 
@@ -133,6 +137,11 @@ static const stmt_t stmts[ST__CNT] = {
     [ST_LOAD_OFFSET] = {"swi_load_offset", "load offset", 3,
                         "SELECT next_offset FROM swi_ops.kafka_offsets"
                         " WHERE group_id = $1 AND topic = $2 AND partition = $3::int"},
+    /* which of the batch's keys are stored already (one probe each) */
+    [ST_FIND_STORED] = {"swi_find_stored", "look up stored events", 2,
+                        "SELECT e.source, e.event_id FROM unnest($1::text[], $2::uuid[])"
+                        " AS b(source, id) JOIN swi.events e"
+                        " ON e.source = b.source AND e.event_id = b.id"},
 };
 
 /* One event row kept in the batch (in-batch duplicates never get one). */
@@ -202,6 +211,12 @@ struct swi_pg_sink_s {
         size_t last_topic;
 
         pgio_buf_t scratch; /* offset arrays */
+
+        /* The last batch met events stored before it: look them up first in
+         * the next one, so that they go to the duplicates and the rest
+         * straight into swi.events (instead of a failed COPY and the
+         * staged path for all). */
+        bool precheck;
 
         /* Trajectory step (pg_trajectory.c): what the batch's events touch. */
         bool trajectories;
@@ -1236,6 +1251,76 @@ static swi_err_t offsets_params(swi_pg_sink_t *s, const char *params[4])
         return SWI_OK;
 }
 
+#ifndef SWI_PG_SINK_NO_FASTPATH
+/* Marks the batch's rows whose key is stored already as absorbed duplicates
+ * (recorded with the batch's other duplicates, left out of the COPY). Inside
+ * the batch's transaction. *found gets how many. */
+static swi_err_t find_stored(swi_pg_sink_t *s, size_t *found)
+{
+        PGresult *res = NULL;
+        const char *params[2];
+        size_t need = 16;
+        swi_err_t rc;
+        char *o;
+
+        *found = 0;
+        for (size_t i = 0; i < s->nrows; i++)
+                need += 2 * (SWI_UUID_LEN + 12);
+        s->scratch.n = 0;
+        rc = pgio_buf_reserve(&s->scratch, need);
+        if (rc != SWI_OK) {
+                set_err(s, "look up stored events", "out of memory");
+                return rc;
+        }
+        o = s->scratch.p;
+        params[0] = o;
+        *o++ = '{';
+        for (size_t i = 0, k = 0; i < s->nrows; i++) {
+                if (s->rows[i].dropped)
+                        continue;
+                if (k++)
+                        *o++ = ',';
+                o = pgio_put_str(o, swi_source_name((swi_source_t)s->rows[i].src));
+        }
+        *o++ = '}';
+        *o++ = '\0';
+        params[1] = o;
+        *o++ = '{';
+        for (size_t i = 0, k = 0; i < s->nrows; i++) {
+                if (s->rows[i].dropped)
+                        continue;
+                if (k++)
+                        *o++ = ',';
+                o = pgio_put_uuid(o, s->rows[i].id);
+        }
+        *o++ = '}';
+        *o++ = '\0';
+        s->scratch.n = (size_t)(o - s->scratch.p);
+        rc = exec_prepared(s, ST_FIND_STORED, params, &res, NULL);
+        if (rc != SWI_OK)
+                return rc;
+        for (int r = 0; r < PQntuples(res); r++) {
+                swi_source_t src = swi_source_from_name(PQgetvalue(res, r, 0));
+                uint8_t id[16];
+                if (src == SWI_SRC__CNT || pgio_uuid_parse(PQgetvalue(res, r, 1), id) != 0)
+                        continue;
+                uint32_t slot = *slot_find(s, key_hash((uint8_t)src, id), (uint8_t)src, id);
+                if (slot == 0 || s->rows[slot - 1].dropped)
+                        continue;
+                ev_row_t *row = &s->rows[slot - 1];
+                rc = put_dup_row(s, row->src, row->id, row->topic, row->partition, row->offset);
+                if (rc != SWI_OK)
+                        break;
+                row->dropped = 1;
+                s->ndropped++;
+                s->n_inbatch_dups++;
+                (*found)++;
+        }
+        PQclear(res);
+        return rc;
+}
+#endif
+
 /* Events through the staging table: handles keys that are already stored. */
 static swi_err_t commit_events_staged(swi_pg_sink_t *s, swi_batch_stats_t *st)
 {
@@ -1284,17 +1369,33 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
 #ifdef SWI_PG_SINK_NO_FASTPATH
                 staged = true;
 #else
-                char sqlstate[6];
-                rc =
-                    copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows, sqlstate);
-                if (rc == SWI_OK) {
-                        st.events_inserted = (int64_t)nkept;
-                } else if (strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
+                char sqlstate[6] = "";
+                size_t found = 0;
+                bool checked = s->precheck;
+                if (checked)
+                        rc = find_stored(s, &found);
+                if (rc == SWI_OK && s->nrows > s->ndropped)
+                        rc = copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows,
+                                     sqlstate);
+                if (rc != SWI_OK && !checked && strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
                         /* Some key is already stored (re-delivery across
-                         * batches). The COPY was the transaction's first
-                         * statement: start over on the staged path. */
-                        SWI_LOG_D(SUB, "stored duplicates in batch, using staging", "rows=%zu",
+                         * batches), and the COPY was the transaction's first
+                         * statement: start over, looking the keys up first. */
+                        SWI_LOG_D(SUB, "stored duplicates in batch, looking them up", "rows=%zu",
                                   nkept);
+                        rc = exec_simple(s, "ROLLBACK", "ROLLBACK");
+                        if (rc == SWI_OK)
+                                rc = exec_simple(s, "BEGIN", "BEGIN");
+                        checked = true;
+                        if (rc == SWI_OK)
+                                rc = find_stored(s, &found);
+                        if (rc == SWI_OK && s->nrows > s->ndropped)
+                                rc = copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows,
+                                             s->nrows, sqlstate);
+                }
+                if (rc != SWI_OK && strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
+                        /* stored meanwhile by another instance: the staged
+                         * path absorbs whatever is there now */
                         rc = exec_simple(s, "ROLLBACK", "ROLLBACK");
                         if (rc == SWI_OK)
                                 rc = exec_simple(s, "BEGIN", "BEGIN");
@@ -1302,6 +1403,9 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                 }
                 if (rc != SWI_OK)
                         goto done;
+                if (!staged)
+                        st.events_inserted = (int64_t)(s->nrows - s->ndropped);
+                s->precheck = found > 0;
 #endif
                 if (staged) {
                         rc = commit_events_staged(s, &st);
@@ -1336,7 +1440,12 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                         goto done;
         }
         if (s->trajectories && s->ntouches > 0) {
-                char err[1024];
+                char err[900];
+                /* touch i is row i: inserted now unless absorbed (after the
+                 * staged path: not known, so none is taken to be) */
+                assert(s->ntouches == s->nrows);
+                for (size_t i = 0; i < s->ntouches; i++)
+                        s->touches[i].is_new = !staged && !s->rows[i].dropped;
                 rc = swi_pg_traj_update(s->conn, s->touches, s->ntouches, &s->traj_stats, err,
                                         sizeof(err));
                 if (rc != SWI_OK) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "pg_io.h"
+#include "transform/derive.h"
 #include "transform/identity.h"
 #include "transform/indicators.h"
 #include "transform/trajectory.h"
@@ -88,6 +89,62 @@ void pgs_persons_add(pgio_buf_t *b, const swi_person_t *p);
  * is malformed or from a build with other person rules. Person i starts at
  * blob + PGS_PERSONS_HDR + i * sizeof(swi_person_t), unaligned: copy it out. */
 long pgs_persons_check(const uint8_t *blob, size_t len, int32_t *P);
+
+/* What the step needs of one new event of the batch. */
+typedef struct swi_traj_touch_s {
+        bool has_bsn, has_vnr;
+        bool has_ref; /* a correction or retraction: ref is its target's event_id */
+        bool is_new;  /* inserted by this batch (false: absorbed, or not known) */
+        uint8_t source; /* swi_source_t */
+        uint8_t id[16];  /* event_id */
+        uint8_t ref[16];
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
+        int64_t registered_at;
+} swi_traj_touch_t;
+
+/* ---- the trajectory step's locks, edges and rows ---- */
+
+/* The identity keys of the n touches into ks (sorted). */
+swi_err_t pgs_touch_keys(const swi_traj_touch_t *touches, size_t n, pgs_keyset_t *ks);
+/* Records the identity edges (V-nummer and BSN on one event) of the touches. */
+swi_err_t pgs_insert_identity_edges(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                                    char *errstr, size_t errstr_size);
+/* Expands ks to its whole clusters and takes a transaction-scoped advisory
+ * lock on the bucket of every key (512 buckets, ascending order), and of every
+ * touch's event id and reference target; under those, records the reference
+ * edges the touches bring (a correction or retraction clustered by another key
+ * than its stored target, whichever of the two came first); then expands and
+ * locks again until no other instance (and no new edge) grew the clusters.
+ * Two instances committing a reference and its target at once therefore
+ * cannot both miss the other. Inside the batch's transaction. */
+swi_err_t pgs_lock_clusters(PGconn *conn, pgs_keyset_t *ks, const swi_traj_touch_t *touches,
+                            size_t n, char *errstr, size_t errstr_size);
+
+/* One key of the loaded clusters and the oldest knowledge time the batch
+ * added to its cluster. */
+typedef struct pgs_traj_key_s {
+        swi_person_key_t key;
+        int64_t from_k;
+        /* false: no stored event of the cluster was registered at from_k or
+         * later, so it can have no version from from_k on to replace */
+        bool may_have_later;
+} pgs_traj_key_t;
+
+/* Writes what d derived for the clusters of the nkeys keys (sorted here):
+ * replaces their versions from each key's from_k on by d's (each closed by
+ * the next of its key), closes the version open at from_k, replaces the
+ * current rows of the keys whose versions changed (only those), and the
+ * findings of every key. Inside the batch's transaction. */
+swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkeys,
+                                 const swi_derived_t *d, int64_t *versions_written, char *errstr,
+                                 size_t errstr_size);
+
+/* Tells the live publisher (pg_live.h) which clusters the batch changed: one
+ * queue row with the keys of ks and the persons (a pgs_persons_* blob; empty:
+ * none), and a notification, delivered when the batch commits. */
+swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
+                              char *errstr, size_t errstr_size);
 
 /* ---- publications (pg_publish.c), also used by the live publisher ---- */
 

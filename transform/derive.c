@@ -47,7 +47,7 @@ static swi_person_t *push_person(swi_person_t **v, size_t *n, size_t *cap)
 static int push_finding(swi_derived_t *d, const swi_person_key_t *key, const swi_finding_t *f)
 {
         swi_keyed_finding_t *k =
-                grow((void **)&d->findings, d->nfindings, &d->findings_cap, sizeof(*k));
+            grow((void **)&d->findings, d->nfindings, &d->findings_cap, sizeof(*k));
         if (!k)
                 return -1;
         k->key = *key;

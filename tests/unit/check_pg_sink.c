@@ -440,6 +440,15 @@ START_TEST(test_pg_sink_duplicates_absorbed_and_recorded)
         ck_assert_int_eq(q_int("SELECT next_offset FROM swi_ops.kafka_offsets"
                                " WHERE topic = 'gemeente.events' AND partition = 0"),
                          108);
+
+        /* after batches with stored duplicates the keys are looked up first;
+         * a batch without any then goes straight in */
+        swi_event_t e5 = make_event(SWI_EV_GEM_GEVESTIGD, ID(15));
+        add_ev(s, &e5, 0, 108);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 6);
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -972,6 +981,67 @@ START_TEST(test_pg_traj_references_judged_where_the_target_is)
         free(route);
         for (int i = 0; i < 3; i++)
                 free(dump[i]);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Versions are closed by key and current rows rewritten only where versions
+ * changed: batches that bring knowledge times older than the newest version
+ * (a late event, and retractions registered before their targets, one of
+ * which removes a person altogether, the other a change) leave the same
+ * tables as all the events in one batch. */
+START_TEST(test_pg_traj_late_knowledge_times_rewrite_versions)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        char *dump[2];
+        swi_event_t e[8];
+
+        swi_pg_sink_set_trajectories(s, true);
+        /* person 0x11: plicht (K 1 h), PIP (K 10 h), a late Gevestigd (K 5 h);
+         * person 0x44: only a Gevestigd (K 10 h) */
+        e[0] = ref_ev(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, ID(01), 0x11, 0, 1);
+        e[1] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(02), 0x11, 40, 10);
+        add_str(&e[1], "leerroute", "B1");
+        e[2] = ref_ev(SWI_EV_GEM_BREDE_INTAKE_GESTART, ID(03), 0x11, 20, 20);
+        e[3] = ref_ev(SWI_EV_GEM_GEVESTIGD, ID(04), 0x44, 10, 10);
+        e[4] = ref_ev(SWI_EV_GEM_GEVESTIGD, ID(05), 0x11, 10, 5); /* late: K 5 h */
+        /* registered before their targets: of 0x44's only event (the person
+         * never existed, then) and of the brede intake (no change after all) */
+        e[5] = ref_ev(SWI_EV_GEM_INTREKKING, ID(06), 0x44, 50, 3);
+        e[5].has_retracts = true;
+        snprintf(e[5].retracts, sizeof(e[5].retracts), "%s", ID(04));
+        e[6] = ref_ev(SWI_EV_GEM_INTREKKING, ID(07), 0x11, 50, 15);
+        e[6].has_retracts = true;
+        snprintf(e[6].retracts, sizeof(e[6].retracts), "%s", ID(03));
+        for (int way = 0; way < 2; way++) {
+                traj_reset();
+                if (way == 0) {
+                        for (int i = 0; i < 4; i++)
+                                add_any(s, &e[i], i);
+                        commit_ok(s, &st);
+                        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 2);
+                        for (int i = 4; i < 7; i++) {
+                                add_any(s, &e[i], i);
+                                commit_ok(s, &st);
+                        }
+                } else {
+                        for (int i = 0; i < 7; i++)
+                                add_any(s, &e[i], i);
+                        commit_ok(s, &st);
+                }
+                dump[way] = traj_dump();
+        }
+        ck_assert_str_eq(dump[0], dump[1]);
+        /* 0x44 is gone; 0x11 has its vestiging and no brede intake */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories WHERE vestiging_datum IS NOT "
+                               "NULL AND brede_intake_start IS NULL"),
+                         1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectory_versions WHERE valid_to IS NULL"),
+                         1);
+        free(dump[0]);
+        free(dump[1]);
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -1531,6 +1601,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_settle_reports_pg_errors);
         tcase_add_test(tc, test_pg_traj_references_judged_where_the_target_is);
         tcase_add_test(tc, test_pg_traj_reference_and_target_committed_at_once);
+        tcase_add_test(tc, test_pg_traj_late_knowledge_times_rewrite_versions);
         tcase_add_test(tc, test_live_new_day_moves_every_value);
         tcase_add_test(tc, test_live_takes_latest_handed_persons);
         tcase_add_test(tc, test_live_handed_persons_follow_a_merge);
