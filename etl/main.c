@@ -20,6 +20,27 @@ static void on_signal(int sig)
                 swi_pipeline_stop(running);
 }
 
+/* The effective configuration, once, at start-up (secrets masked). */
+static void log_effective_config(const swi_conf_t *conf)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                return;
+        swi_conf_print_effective(conf, f);
+        fclose(f);
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char *eq = strstr(line, " = ");
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                SWI_LOG_I("config", "effective", "name=%s value=%s", line, eq + 3);
+        }
+        free(buf);
+}
+
 static void usage(FILE *out)
 {
         fprintf(out,
@@ -66,6 +87,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "swi-etl: out of memory\n");
                 return 1;
         }
+        /* pg.conninfo is printed (--print-config, the start-up log) with its
+         * password masked by libpq's own parser. */
+        swi_conf_set_conninfo_redactor(swi_pg_conninfo_redact);
         while ((opt = getopt_long(argc, argv, "c:X:ehV", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'c':
@@ -127,24 +151,22 @@ int main(int argc, char **argv)
                         conf.log_level);
                 return 2;
         }
+        if (swi_log_set_format(conf.log_format) != 0) {
+                fprintf(stderr, "swi-etl: log.format \"%s\" is not logfmt or json\n",
+                        conf.log_format);
+                return 2;
+        }
+        /* From here on every secret value is masked in every log line. */
+        swi_conf_register_secrets(&conf);
+        swi_conf_check_files(&conf);
+        for (int i = 0; i < conf.nwarnings; i++)
+                SWI_LOG_W("config", "insecure file permissions", "detail=%s", conf.warnings[i]);
         if (print_config) {
                 swi_conf_print_effective(&conf, stdout);
                 swi_conf_free(&conf);
                 return 0;
         }
-        /* The effective configuration, once, at start-up (secrets redacted). */
-        {
-                char *buf = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&buf, &len);
-                if (f) {
-                        swi_conf_print_effective(&conf, f);
-                        fclose(f);
-                        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-                                SWI_LOG_I("config", "effective", "%s", line);
-                        free(buf);
-                }
-        }
+        log_effective_config(&conf);
         if (migrate_only) {
                 swi_pg_sink_t *sink = swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err,
                                                       sizeof(err));
