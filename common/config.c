@@ -224,23 +224,12 @@ static void check_private(swi_conf_t *conf, const char *what, const char *path)
         }
 }
 
-/* Resolves a ${file:PATH} or ${env:NAME} reference. *out is NULL when value
- * is not a reference; else a malloc'd copy of what it names. */
-static swi_err_t resolve_ref(swi_conf_t *conf, const char *name, const char *value, char **out,
+/* What "${inner}" names: inner is "env:NAME" or "file:PATH". *out is a
+ * malloc'd copy; NULL with SWI_OK when inner is neither. */
+static swi_err_t resolve_one(swi_conf_t *conf, const char *name, const char *inner, char **out,
                              char *errstr, size_t errstr_size)
 {
-        size_t n = strlen(value);
-        char inner[4096];
-
         *out = NULL;
-        if (n < 4 || strncmp(value, "${", 2) != 0 || value[n - 1] != '}')
-                return SWI_OK;
-        if (n - 3 >= sizeof(inner)) {
-                snprintf(errstr, errstr_size, "%s: reference too long", name);
-                return SWI_ERR_CONFIG;
-        }
-        memcpy(inner, value + 2, n - 3);
-        inner[n - 3] = '\0';
         if (strncmp(inner, "env:", 4) == 0) {
                 const char *v = getenv(inner + 4);
                 if (!v) {
@@ -275,12 +264,85 @@ static swi_err_t resolve_ref(swi_conf_t *conf, const char *name, const char *val
                 check_private(conf, "secret file", inner + 5);
                 *out = text;
         } else {
-                snprintf(errstr, errstr_size,
-                         "%s: unknown reference \"%s\" (use ${file:PATH} or ${env:NAME})", name,
-                         value);
-                return SWI_ERR_CONFIG;
+                return SWI_OK;
         }
         return *out ? SWI_OK : SWI_ERR_NOMEM;
+}
+
+/* Replaces every ${file:PATH} and ${env:NAME} in value (the whole value, or
+ * a part: "host=db password=${file:/run/secrets/pg}"), innermost first, so
+ * that ${file:${env:CREDENTIALS_DIRECTORY}/pg.password} works. *out is NULL
+ * when value has none; else the malloc'd result. A value that is one ${...}
+ * of another kind is an error; inside a value other ${...} are left alone. */
+static swi_err_t resolve_ref(swi_conf_t *conf, const char *name, const char *value, char **out,
+                             char *errstr, size_t errstr_size)
+{
+        char *cur;
+        size_t from = 0;
+        bool any = false;
+
+        *out = NULL;
+        if (!strstr(value, "${"))
+                return SWI_OK;
+        cur = strdup(value);
+        if (!cur)
+                return SWI_ERR_NOMEM;
+        for (int round = 0; round < 64; round++) {
+                char *e = strchr(cur + from, '}'), *s = NULL, *text = NULL, *next;
+                char inner[4096];
+                swi_err_t rc;
+                if (!e)
+                        break;
+                for (char *q = cur + from; q + 1 < e; q++)
+                        if (q[0] == '$' && q[1] == '{')
+                                s = q;
+                if (!s) {
+                        from = (size_t)(e + 1 - cur);
+                        continue;
+                }
+                if ((size_t)(e - s - 2) >= sizeof(inner)) {
+                        snprintf(errstr, errstr_size, "%s: reference too long", name);
+                        free(cur);
+                        return SWI_ERR_CONFIG;
+                }
+                memcpy(inner, s + 2, (size_t)(e - s - 2));
+                inner[e - s - 2] = '\0';
+                rc = resolve_one(conf, name, inner, &text, errstr, errstr_size);
+                if (rc != SWI_OK) {
+                        free(cur);
+                        return rc;
+                }
+                if (!text) {
+                        if (s == cur && e[1] == '\0' && !any) {
+                                snprintf(errstr, errstr_size,
+                                         "%s: unknown reference \"%s\" (use ${file:PATH} or "
+                                         "${env:NAME})",
+                                         name, value);
+                                free(cur);
+                                return SWI_ERR_CONFIG;
+                        }
+                        from = (size_t)(e + 1 - cur); /* not ours: left as it is */
+                        continue;
+                }
+                next = malloc(strlen(cur) + strlen(text) + 1);
+                if (!next) {
+                        free(text);
+                        free(cur);
+                        return SWI_ERR_NOMEM;
+                }
+                sprintf(next, "%.*s%s%s", (int)(s - cur), cur, text, e + 1);
+                free(text);
+                free(cur);
+                cur = next;
+                any = true;
+                from = 0; /* an enclosing reference may be complete now */
+        }
+        if (!any) {
+                free(cur);
+                return SWI_OK;
+        }
+        *out = cur;
+        return SWI_OK;
 }
 
 static void set_origin(char **slot, const char *value, bool is_ref)

@@ -9,10 +9,11 @@
  * The pseudonym key itself is never a property: only the path of the file
  * holding it, or the environment variable SWI_PSEUDONYM_KEY.
  *
- * Secrets. Any value may be written as ${file:PATH} (the file's content,
- * trailing newlines removed) or ${env:NAME} (an environment variable), so
- * that passwords and keys need not be in the configuration file; a secret
- * file readable by group or others gets a warning. Secret-bearing values are
+ * Secrets. Any value may be, or contain, ${file:PATH} (the file's content,
+ * trailing newlines removed) or ${env:NAME} (an environment variable), e.g.
+ * "host=db user=etl password=${file:/run/secrets/pg_password}", so that
+ * passwords and keys need not be in the configuration file; a secret file
+ * readable by group or others gets a warning. Secret-bearing values are
  * masked wherever they are printed: secret properties and kafka.* keys that
  * name a password, secret or private key print as [redacted] (or as their
  * ${file:}/${env:} reference), pg.conninfo with its password masked (through

@@ -65,15 +65,15 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"set", required_argument, NULL, 'X'},
-                {"until-caught-up", no_argument, NULL, 'e'},
-                {"print-config", no_argument, NULL, 1},
-                {"dump-config-reference", no_argument, NULL, 2},
-                {"migrate-only", no_argument, NULL, 3},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, 'c'},
+            {"set", required_argument, NULL, 'X'},
+            {"until-caught-up", no_argument, NULL, 'e'},
+            {"print-config", no_argument, NULL, 1},
+            {"dump-config-reference", no_argument, NULL, 2},
+            {"migrate-only", no_argument, NULL, 3},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
         };
         char err[1024];
         swi_conf_t conf;
@@ -168,8 +168,9 @@ int main(int argc, char **argv)
         }
         log_effective_config(&conf);
         if (migrate_only) {
-                swi_pg_sink_t *sink = swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err,
-                                                      sizeof(err));
+                swi_pg_sink_t *sink =
+                    swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err, sizeof(err));
+                /* no retries here: a deploy job should fail and say why */
                 if (!sink || swi_pg_sink_migrate(sink) != SWI_OK) {
                         SWI_LOG_E("etl", "migrations failed", "error=\"%s\"",
                                   sink ? swi_pg_sink_errstr(sink) : err);
@@ -191,13 +192,22 @@ int main(int argc, char **argv)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         if (conf.metrics_port > 0) {
-                ms = swi_metrics_server_new(swi_pipeline_metrics(running), (int)conf.metrics_port,
-                                            err, sizeof(err));
-                if (!ms)
-                        SWI_LOG_W("metrics", "metrics endpoint not started", "error=\"%s\"", err);
-                else
-                        SWI_LOG_I("metrics", "serving", "url=http://127.0.0.1:%d/metrics",
-                                  (int)conf.metrics_port);
+                /* Before connecting anywhere: /livez and /readyz answer while
+                 * swi-etl waits for PostgreSQL. */
+                swi_http_opts_t ho = {.bind = conf.metrics_bind,
+                                      .port = (int)conf.metrics_port,
+                                      .idle_timeout_s = (int)conf.metrics_idle_timeout_s,
+                                      .max_connections = (int)conf.metrics_max_connections};
+                ms = swi_metrics_server_new(swi_pipeline_metrics(running), &ho, err, sizeof(err));
+                if (!ms) {
+                        SWI_LOG_E("metrics", "cannot serve the HTTP endpoints", "error=%s", err);
+                        swi_pipeline_destroy(running);
+                        running = NULL;
+                        swi_conf_free(&conf);
+                        return 1;
+                }
+                SWI_LOG_I("metrics", "serving", "bind=%s port=%d endpoints=%s", conf.metrics_bind,
+                          (int)conf.metrics_port, "/metrics,/livez,/readyz,/healthz");
         }
         if (swi_pipeline_run(running) != SWI_OK)
                 exit_code = 1;

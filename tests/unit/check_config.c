@@ -181,6 +181,21 @@ START_TEST(test_config_references_file_and_env)
         ck_assert_ptr_nonnull(strstr(eff, "kafka.sasl.password = ${env:SWI_TEST_SASL_PW}"));
         ck_assert_ptr_null(strstr(eff, "pw-from"));
         free(eff);
+        /* inside a value, e.g. a conninfo */
+        char ci[700];
+        snprintf(ci, sizeof(ci), "host=db password=${env:SWI_TEST_SASL_PW} x=${other}");
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", ci, err, sizeof(err)), SWI_OK);
+        ck_assert_str_eq(c.group_id, "host=db password=pw-from-env x=${other}");
+        /* nested: a file named through the environment (systemd credentials) */
+        char dirpart[600], *slash;
+        snprintf(dirpart, sizeof(dirpart), "%s", path);
+        slash = strrchr(dirpart, '/');
+        *slash = '\0';
+        setenv("SWI_TEST_CRED_DIR", dirpart, 1);
+        snprintf(ci, sizeof(ci), "user=x password=${file:${env:SWI_TEST_CRED_DIR}/%s}", slash + 1);
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", ci, err, sizeof(err)), SWI_OK);
+        ck_assert_str_eq(c.group_id, "user=x password=alice:pw-from-file");
+        unsetenv("SWI_TEST_CRED_DIR");
         /* errors name the reference, not a value */
         ck_assert_int_eq(
             swi_conf_set(&c, "kafka.sasl.password", "${env:SWI_NO_SUCH_VAR_X}", err, sizeof(err)),
