@@ -12,7 +12,10 @@
 #  - a registry that already gave a schema another id: register (import)
 #    refuses and says why; --no-import --map writes the mapping;
 #  - swi-etl in registry mode against the registered schemas loads a
-#    population exactly (the registry going down mid-run: test_health.sh).
+#    population exactly (the registry going down mid-run: test_health.sh);
+#  - a schema missing from the registry: its messages are UNKNOWN_SCHEMA dead
+#    letters; after swi-schemas register and swi-redrive --reason
+#    UNKNOWN_SCHEMA they are events, and the totals equal the manifest.
 source "$(dirname "$0")/lib.sh"
 
 standin() { # port data-file [extra args]
@@ -108,7 +111,7 @@ it_log "swi-etl in registry mode against the registered schemas"
 start_broker 4
 write_conf "$work/etl.conf" "schema.registry.url = http://127.0.0.1:$port" \
   "schema.registry.basic.auth.user.info = \${file:$work/auth}" "trajectories.enable = false"
-"$SWI_BIN/swi-gen" --persons 60 --seed 41 --bad 0.02 -b "$bootstrap" --schema-dir "$SWI_SRC/schemas" \
+"$SWI_BIN/swi-gen" --persons 30 --seed 41 --bad 0.02 -b "$bootstrap" --schema-dir "$SWI_SRC/schemas" \
   --manifest "$work/m.json" 2>"$work/gen.log"
 "$SWI_BIN/swi-etl" -c "$work/etl.conf" --until-caught-up 2>"$work/etl.log" || {
   tail -20 "$work/etl.log" >&2; exit 1; }
@@ -116,5 +119,35 @@ check_eq "events = manifest" "$(jq -r .good_event_ids "$work/m.json")" "$(q 'SEL
 check_eq "unknown schemas = manifest" "$(jq -r '.bad_messages.UNKNOWN_SCHEMA // 0' "$work/m.json")" \
   "$(q "SELECT count(*) FROM swi_ops.dead_letters WHERE reason = 'UNKNOWN_SCHEMA'")"
 check_eq "no registry outage" 0 "$(grep -c 'schema registry unreachable' "$work/etl.log" || true)"
+
+it_log "a schema missing from the registry, then registered; the dead letters fed back"
+port3=$(free_port)
+standin "$port3" "$work/reg3.json"
+cp -r "$SWI_SRC/schemas" "$work/schemas3"
+jq 'del(.schemas[] | select(.id == 100))' "$SWI_SRC/schemas/registry.json" >"$work/schemas3/registry.json"
+sch -u "http://127.0.0.1:$port3" -d "$work/schemas3" register >"$work/reg7.txt" 2>&1
+db2=$(new_db missing)
+restart_broker 4
+"$SWI_BIN/swi-gen" --persons 30 --seed 42 --old-schema 0.5 --bad 0.02 -b "$bootstrap" \
+  --schema-dir "$SWI_SRC/schemas" --manifest "$work/m3.json" 2>>"$work/gen.log"
+write_conf "$work/etl3.conf" "schema.registry.url = http://127.0.0.1:$port3" \
+  "schema.registry.basic.auth.user.info = \${file:$work/auth}" "trajectories.enable = false"
+sed -i "s|^pg.conninfo = .*|pg.conninfo = $db2|" "$work/etl3.conf"
+q2() { psql "$db2" -X -q -A -t -c "$1"; }
+"$SWI_BIN/swi-etl" -c "$work/etl3.conf" --until-caught-up 2>"$work/etl3.log" || { tail -20 "$work/etl3.log" >&2; exit 1; }
+bad_unknown=$(jq -r '.bad_messages.UNKNOWN_SCHEMA // 0' "$work/m3.json")
+id100=$(q2 "SELECT count(*) FROM swi_ops.dead_letters WHERE reason = 'UNKNOWN_SCHEMA' AND schema_id = 100")
+check_eq "schema id 100 missing: its messages are dead letters" 1 "$([ "$id100" -gt 0 ] && echo 1 || echo 0)"
+check_eq "events short by those" "$(( $(jq -r .good_event_ids "$work/m3.json") - id100 ))" "$(q2 'SELECT count(*) FROM swi.events')"
+sch -u "http://127.0.0.1:$port3" register >"$work/reg8.txt" 2>&1
+check_eq "id 100 registered" 1 "$(grep -c 'BredeIntakeAfgerond v1: registered as id 100' "$work/reg8.txt")"
+"$SWI_BIN/swi-redrive" -b "$bootstrap" --reason UNKNOWN_SCHEMA --dry-run >"$work/redrive0.txt"
+check_eq "dry run counts" 1 "$(grep -c "would feed back $((id100 + bad_unknown)), " "$work/redrive0.txt")"
+"$SWI_BIN/swi-redrive" -b "$bootstrap" --reason UNKNOWN_SCHEMA >"$work/redrive.txt"
+check_eq "fed back" 1 "$(grep -c "fed back $((id100 + bad_unknown)), " "$work/redrive.txt")"
+"$SWI_BIN/swi-etl" -c "$work/etl3.conf" --until-caught-up 2>>"$work/etl3.log" || { tail -20 "$work/etl3.log" >&2; exit 1; }
+check_eq "after the redrive: events = manifest" "$(jq -r .good_event_ids "$work/m3.json")" "$(q2 'SELECT count(*) FROM swi.events')"
+check_eq "the really unknown ones are dead letters again" "$((2 * bad_unknown + id100))" \
+  "$(q2 "SELECT count(*) FROM swi_ops.dead_letters WHERE reason = 'UNKNOWN_SCHEMA'")"
 
 it_finish
