@@ -121,13 +121,13 @@ static const prop_t props[] = {
     {"trajectories.enable", PROP_BOOL, "true", 0, 1, OFF(trajectories),
      "derive trajectories, versions and findings in every batch's transaction", 0},
     {"publish.interval.s", PROP_INT, "60", 0, 86400, OFF(publish_interval_s),
-         "0: no live figures. Otherwise this instance runs the live publisher of the current "
-         "figures (publication 'actueel'; one instance per database publishes, elected by an "
-         "advisory lock): it takes in every committed batch as soon as the batch's notification "
-         "arrives, and also checks the queue this often without one (a safety net). With "
-         "exit.at.end it takes in what the run committed before exiting. Needs "
-         "`trajectories.enable`",
-         0},
+     "0: no live figures. Otherwise this instance runs the live publisher of the current "
+     "figures (publication 'actueel'; one instance per database publishes, elected by an "
+     "advisory lock): it takes in every committed batch as soon as the batch's notification "
+     "arrives, and also checks the queue this often without one (a safety net). With "
+     "exit.at.end it takes in what the run committed before exiting. Needs "
+     "`trajectories.enable`",
+     0},
     {"publish.rounding.base", PROP_INT, "5", 1, 1000000, OFF(publish_rounding_base),
      "disclosure control: counts are rounded to a multiple of this (100: DUO practice)", 0},
     {"publish.threshold", PROP_INT, "10", 1, 1000000, OFF(publish_threshold),

@@ -57,13 +57,13 @@ void swi_log_mask(char *buf, size_t size);
 /* Writes one line: sub is the subsystem, msg the event, fmt/... the key=value
  * tail (may be "" or NULL). */
 void swi_log_write(swi_log_level_t lvl, const char *sub, const char *msg, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Formats one line into buf (NUL-terminated, ending in '\n', truncated to
  * size); returns its length. What swi_log_write writes; for tests. */
 size_t swi_log_format_line(char *buf, size_t size, swi_log_format_t format, swi_log_level_t lvl,
                            const char *sub, const char *msg, const char *fmt, ...)
-        __attribute__((format(printf, 7, 8)));
+    __attribute__((format(printf, 7, 8)));
 
 #define swi_log(lvl, sub, msg, ...)                                                                \
         do {                                                                                       \

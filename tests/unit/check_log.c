@@ -140,9 +140,8 @@ START_TEST(test_log_conversions)
         swi_log_format_line(line, sizeof(line), SWI_LOG_LOGFMT, SWI_LOG_INFO, "t", "m",
                             "a=%lld b=%llu c=%zu d=%.3f e=%" PRId64 " f=%.*s g=%5d h=%% "
                             "i=%-4s| j=%c k=%x url=http://%s:%d/metrics l=%ld",
-                            (long long)-5, (unsigned long long)18446744073709551615ULL, z,
-                            3.14159, big, 3, "abcdef", 12, "xy", 'Q', 255u, "127.0.0.1", 9464,
-                            (long)-7);
+                            (long long)-5, (unsigned long long)18446744073709551615ULL, z, 3.14159,
+                            big, 3, "abcdef", 12, "xy", 'Q', 255u, "127.0.0.1", 9464, (long)-7);
         ck_assert_str_eq(lf_get(line, "a"), "-5");
         ck_assert_str_eq(lf_get(line, "b"), "18446744073709551615");
         ck_assert_str_eq(lf_get(line, "c"), "42");
@@ -180,8 +179,8 @@ START_TEST(test_log_json_is_one_object_per_line)
         json_t *j;
 
         swi_log_format_line(line, sizeof(line), SWI_LOG_JSON, SWI_LOG_WARN, "pg", "m\"q",
-                            "n=%d f=%.2f s=%s q=\"%d\" bad=%s inf=%f ok=%s", 12, 0.5,
-                            "two\nlines", 3, "\xff\xfe", 1.0 / 0.0, "true");
+                            "n=%d f=%.2f s=%s q=\"%d\" bad=%s inf=%f ok=%s", 12, 0.5, "two\nlines",
+                            3, "\xff\xfe", 1.0 / 0.0, "true");
         ck_assert_msg(strchr(line, '\n') == line + strlen(line) - 1, "one line: %s", line);
         j = json_loads(line, 0, &e);
         ck_assert_msg(j != NULL, "%s: %s", e.text, line);
