@@ -378,8 +378,8 @@ static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
 
 static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
 {
-        return a->value == b->value && a->onderdrukt == b->onderdrukt && a->reden == b->reden &&
-               a->decimals == b->decimals;
+        return a->value == b->value && a->onderdrukt == b->onderdrukt &&
+               a->undefined == b->undefined && a->reden == b->reden && a->decimals == b->decimals;
 }
 
 static uint64_t fnv(uint64_t h, const char *s)
