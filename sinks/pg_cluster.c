@@ -314,6 +314,22 @@ void pgc_uf_union(size_t *parent, size_t a, size_t b)
 
 /* ---- COPY rows ---------------------------------------------------------- */
 
+char *pgc_date_text(int64_t days, char *buf)
+{
+        int y, m, d;
+        int64_t yy;
+
+        /* one 400-year cycle at a time keeps the int year of swi_date_to_ymd */
+        int64_t cycles = days / 146097;
+        swi_date_to_ymd((int32_t)(days - cycles * 146097), &y, &m, &d);
+        yy = y + cycles * 400;
+        if (yy >= 1)
+                snprintf(buf, PGC_DATE_BUF, "%04lld-%02d-%02d", (long long)yy, m, d);
+        else
+                snprintf(buf, PGC_DATE_BUF, "%04lld-%02d-%02d BC", (long long)(1 - yy), m, d);
+        return buf;
+}
+
 void pgc_add_ts(buf_t *b, int64_t ms)
 {
         int64_t days = ms / 86400000, rem = ms % 86400000;
@@ -321,8 +337,8 @@ void pgc_add_ts(buf_t *b, int64_t ms)
                 rem += 86400000;
                 days--;
         }
-        char d[11];
-        swi_date_format((int32_t)days, d);
+        char d[PGC_DATE_BUF];
+        pgc_date_text(days, d);
         pgc_buf_printf(b, "%s %02d:%02d:%02d.%03d+00", d, (int)(rem / 3600000),
                    (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }

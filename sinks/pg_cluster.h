@@ -93,6 +93,11 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
 int pgc_row_to_event(PGresult *res, int r, swi_event_t *ev);
 size_t pgc_uf_find(size_t *parent, size_t x);
 void pgc_uf_union(size_t *parent, size_t a, size_t b);
+/* A day in PostgreSQL's input syntax (not swi_date_format's: PostgreSQL reads
+ * neither a '+' nor a negative year): years after 9999 unsigned, years before
+ * 1 as "YYYY-MM-DD BC". buf has PGC_DATE_BUF bytes; returns buf. */
+#define PGC_DATE_BUF (SWI_DATE_BUF + 3)
+char *pgc_date_text(int64_t days, char *buf);
 /* A time in ms since epoch as COPY timestamptz text (UTC). */
 void pgc_add_ts(buf_t *b, int64_t ms);
 const char *pgc_kind_name(uint8_t kind);

@@ -378,8 +378,8 @@ static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
 
 static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
 {
-        return a->value == b->value && a->onderdrukt == b->onderdrukt && a->reden == b->reden &&
-               a->decimals == b->decimals;
+        return a->value == b->value && a->onderdrukt == b->onderdrukt &&
+               a->undefined == b->undefined && a->reden == b->reden && a->decimals == b->decimals;
 }
 
 static uint64_t fnv(uint64_t h, const char *s)
@@ -493,7 +493,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         bool *used = NULL;
         buf_t ins = {0}, del = {0};
         size_t nupd = 0, nins = 0, ndel = 0, affected = 0;
-        char sql[512], pbuf[11];
+        char sql[512], pbuf[SWI_DATE_BUF];
 
         *full = rewrite;
         *written = 0;

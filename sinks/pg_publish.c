@@ -188,7 +188,7 @@ swi_err_t pgc_write_publication(PGconn *conn, const char *name, int32_t P, const
                 "known_at = EXCLUDED.known_at, rounding_base = EXCLUDED.rounding_base, "
                 "threshold = EXCLUDED.threshold, "
                 "description = coalesce(EXCLUDED.description, swi_pub.publications.description)";
-        char sbase[24], sthr[24], pbuf[11];
+        char sbase[24], sthr[24], pbuf[SWI_DATE_BUF];
         swi_err_t rc;
 
         snprintf(sbase, sizeof(sbase), "%lld", (long long)base);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/config.h"
+#include "common/fileio.h"
 #include "common/log.h"
 
 START_TEST(test_config_defaults)
@@ -292,6 +293,27 @@ START_TEST(test_config_warns_on_readable_key_files)
 }
 END_TEST
 
+/* docs/config-reference.md says it is generated from the table: it must hold
+ * exactly what --dump-config-reference prints. */
+START_TEST(test_config_reference_is_current)
+{
+        char *gen = NULL, *doc;
+        size_t len = 0;
+        FILE *f = open_memstream(&gen, &len);
+
+        ck_assert_ptr_nonnull(f);
+        swi_conf_print_reference_md(f);
+        fclose(f);
+        doc = swi_read_file(SWI_SOURCE_DIR "/docs/config-reference.md", NULL);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert_msg(strstr(doc, gen) != NULL,
+                      "docs/config-reference.md is out of date: regenerate its swi-etl table "
+                      "with swi-etl --dump-config-reference");
+        free(doc);
+        free(gen);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("config");
@@ -304,6 +326,7 @@ int main(void)
         tcase_add_test(tc, test_config_warns_on_readable_key_files);
         tcase_add_test(tc, test_config_file_roundtrip);
         tcase_add_test(tc, test_config_help_lists_every_property);
+        tcase_add_test(tc, test_config_reference_is_current);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
