@@ -133,6 +133,23 @@ def main():
         if not re.search(rf"^put {re.escape(os.path.basename(f))} ", made, re.M):
             err(f"secret {sec}: make-secrets.sh does not create {os.path.basename(f)}")
 
+    # the image: two stages on Debian 12, a non-root user, a healthcheck, no secrets in its context
+    df = open(os.path.join(src, "deploy", "Dockerfile")).read()
+    froms = re.findall(r"^FROM (\S+)", df, re.M)
+    if len(froms) < 2 or not all(f.startswith("debian:12") for f in froms):
+        err(f"Dockerfile: stages {froms} (want two or more, all debian:12)")
+    users = re.findall(r"^USER (\S+)", df, re.M)
+    if not users or users[-1].split(":")[0] in ("0", "root"):
+        err(f"Dockerfile: runs as {users[-1] if users else 'root'}")
+    if not re.search(r"^HEALTHCHECK ", df, re.M):
+        err("Dockerfile: no HEALTHCHECK")
+    if "cmake --install" not in df:
+        err("Dockerfile: does not install with cmake --install")
+    ignore = open(os.path.join(src, ".dockerignore")).read().split()
+    for must in (".run", "deploy/secrets/*", "build", ".git"):
+        if must not in ignore:
+            err(f".dockerignore: {must} is not excluded from the build context")
+
     for f in ("deploy/prometheus/prometheus.yml", "deploy/prometheus/alerts.yml",
               "deploy/grafana/provisioning/datasources/prometheus.yml",
               "deploy/grafana/provisioning/dashboards/swi-stream.yml"):
