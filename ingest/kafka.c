@@ -435,7 +435,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *list, void *opaque)
 {
         swi_kafka_consumer_t *c = opaque;
-        bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        /* NULL while the consumer closes (the final revoke): eager then */
+        const char *protocol = rd_kafka_rebalance_protocol(rk);
+        bool cooperative = protocol && strcmp(protocol, "COOPERATIVE") == 0;
 
         switch (err) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

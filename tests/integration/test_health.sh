@@ -29,7 +29,7 @@ port=$(free_port)
 write_conf "$work/etl.conf" "schema.registry.url = http://127.0.0.1:$reg_port" \
   "metrics.port = $port" "health.check.interval.ms = 300" "shutdown.timeout.ms = 2000" \
   "trajectories.enable = false" "schema.registry.retry.max.ms = 500" \
-  "pg.retry.backoff.max.ms = 500"
+  "pg.retry.backoff.max.ms = 500" "metrics.idle.timeout.s = 1"
 # phase 1 has no message with schema id 100: it is not cached when phase 2 needs it
 "$SWI_BIN/swi-gen" --persons 150 --seed 21 --old-schema 0 --bad 0.01 -b "$bootstrap" \
   --schema-dir "$SWI_SRC/schemas" --manifest "$work/m1.json" 2>"$work/gen.log"
@@ -57,6 +57,8 @@ wait_for 10 'test "$(http_status "$port" /readyz)" = 200' || true
 check_eq "readyz when caught up" 200 "$(http_status "$port" /readyz)"
 check_eq "healthz = readyz" 200 "$(http_status "$port" /healthz)"
 check_eq "registry up" up "$(readyz_check schema_registry)"
+# the lag snapshot is taken once a second, from the watermarks the fetches bring
+wait_for 10 'test "$(curl -s "http://127.0.0.1:$port/metrics" | grep -c "^swi_consumer_lag_messages{")" = 16' || true
 curl -s "http://127.0.0.1:$port/metrics" >"$work/metrics.txt"
 lint=$(promtool check metrics <"$work/metrics.txt" 2>&1)
 check_eq "promtool check metrics" "" "$lint"
@@ -78,6 +80,13 @@ check_eq "POST /metrics" 405 "$(http_status "$port" /metrics POST)"
 check_eq "DELETE /readyz" 405 "$(http_status "$port" /readyz DELETE)"
 check_eq "405 says Allow" 1 "$(curl -s -D - -o /dev/null -X PUT "http://127.0.0.1:$port/livez" | grep -ci '^allow: GET, HEAD')"
 check_eq "unknown path" 404 "$(http_status "$port" /nope)"
+# an idle connection is closed after metrics.idle.timeout.s (1 s): reading it ends
+idle=$(timeout 10 python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t = time.time(); data = s.recv(1)
+print("closed" if data == b"" else "data")' "$port" 2>&1 || echo "still open")
+check_eq "idle connection closed" closed "$idle"
 
 it_log "schema registry killed; messages with an uncached schema id arrive"
 kill "$reg_pid"; wait "$reg_pid" 2>/dev/null || true

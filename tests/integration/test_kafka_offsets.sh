@@ -18,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 topics=(ind.events coa.events duo.events gemeente.events)
 start_broker 4
 write_conf "$work/etl.conf" "batch.size = 200" "kafka.session.timeout.ms = 6000" \
-  "kafka.heartbeat.interval.ms = 500" "trajectories.enable = false"
+  "kafka.heartbeat.interval.ms = 500" "trajectories.enable = false" "progress.interval.s = 1"
 "$SWI_BIN/swi-gen" --persons 300 --seed 5 --bad 0.01 -b "$bootstrap" \
   --schema-dir "$SWI_SRC/schemas" --manifest "$work/manifest.json" 2>"$work/gen.log"
 m=$work/manifest.json
@@ -57,6 +57,9 @@ for t in "${topics[@]}"; do total=$((total + $(end_offsets_sum "$t"))); done
 check_eq "PostgreSQL offsets = end offsets" "$total" "$(pg_offsets swi-etl "${topics[@]}" | sum_offsets)"
 check_eq "kafkajs' view = PostgreSQL's" "$(pg_offsets swi-etl "${topics[@]}")" \
   "$(kafkajs_probe get "$bootstrap" swi-etl "${topics[@]}")"
+check_eq "progress lines with rate, lag and ETA" 1 \
+  "$(grep -c 'msg="catching up" rate_msg_s=[0-9]* committed=[0-9]* lag_messages=[0-9]* lag_seconds=[0-9.]* eta_s=' "$work/etl2.log" | awk '{print ($1 > 0)}')"
+check_eq "a caught-up line" 1 "$(grep -c 'msg="caught up"' "$work/etl2.log")"
 
 it_log "run 3: Kafka's offsets rewound to 0 behind swi-etl's back"
 before=$(snapshot)

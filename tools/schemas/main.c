@@ -145,8 +145,9 @@ static int load_map(ctx_t *x, const char *dir, json_t **root)
 
 /* ---- requests --------------------------------------------------------------------- */
 
-/* One request; *out is the parsed body (NULL if not JSON). Returns the HTTP
- * status, or -1 when the registry did not answer (reported). */
+/* One request; takes body (may be NULL). *out is the parsed answer (NULL if
+ * not JSON). Returns the HTTP status, or -1 when the registry did not answer
+ * (reported). */
 static long call(ctx_t *x, const char *method, const char *path, json_t *body, json_t **out)
 {
         char err[1024];
@@ -157,6 +158,7 @@ static long call(ctx_t *x, const char *method, const char *path, json_t *body, j
             swi_registry_request(x->r, method, path, text, &status, &resp, err, sizeof(err));
 
         free(text);
+        json_decref(body);
         if (out)
                 *out = NULL;
         if (rc != SWI_OK) {
@@ -219,6 +221,7 @@ static char *level_of(ctx_t *x, const char *subject)
             json_is_string(json_object_get(out, "compatibilityLevel")))
                 lvl = strdup(json_string_value(json_object_get(out, "compatibilityLevel")));
         json_decref(out);
+        out = NULL;
         if (!lvl && call(x, "GET", "/config", NULL, &out) == 200 &&
             json_is_string(json_object_get(out, "compatibilityLevel")))
                 lvl = strdup(json_string_value(json_object_get(out, "compatibilityLevel")));
