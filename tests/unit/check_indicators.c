@@ -94,8 +94,11 @@ static void vest(swi_person_t *p, int32_t d, const char *gem, const char *reg)
 {
         p->vestiging_datum = d;
         p->start_pip_termijn = d > p->plicht_start ? d : p->plicht_start;
-        snprintf(p->vestiging_gemeente, sizeof(p->vestiging_gemeente), "%s", gem);
-        snprintf(p->vestiging_regio, sizeof(p->vestiging_regio), "%s", reg);
+        /* the precision keeps -Wformat-truncation quiet for callers' larger buffers */
+        snprintf(p->vestiging_gemeente, sizeof(p->vestiging_gemeente), "%.*s",
+                 (int)sizeof(p->vestiging_gemeente) - 1, gem);
+        snprintf(p->vestiging_regio, sizeof(p->vestiging_regio), "%.*s",
+                 (int)sizeof(p->vestiging_regio) - 1, reg);
 }
 
 static void pip(swi_person_t *p, int32_t d, int route, int32_t termijn_einde)

@@ -170,6 +170,21 @@ START_TEST(test_validate_gemeente_list)
 }
 END_TEST
 
+/* The reference CSV quotes a name with a comma ("Nuenen, Gerwen en Nederwetten"):
+ * a plain split put GM0820 in a region " Gerwen en Nederwetten" of its own. */
+START_TEST(test_validate_gemeente_quoted_name)
+{
+        ck_assert_str_eq(swi_gemeente_name("GM0820"), "Nuenen, Gerwen en Nederwetten");
+        ck_assert_str_eq(swi_gemeente_region("GM0820"), "AM28");
+        for (int i = 0; i < swi_gemeente_count(); i++) {
+                const char *r = swi_gemeente_region(swi_gemeente_code_at(i));
+                ck_assert_msg(r && strlen(r) == 4 && !strncmp(r, "AM", 2), "%s: region %s",
+                              swi_gemeente_code_at(i), r ? r : "(null)");
+                ck_assert_ptr_nonnull(swi_region_name(r));
+        }
+}
+END_TEST
+
 START_TEST(test_validate_implausible_date)
 {
         swi_event_t ev = exam();
@@ -287,6 +302,7 @@ int main(void)
         tcase_add_test(tc, test_validate_invalid_values);
         tcase_add_test(tc, test_validate_dissolved_gemeente_by_date);
         tcase_add_test(tc, test_validate_gemeente_list);
+        tcase_add_test(tc, test_validate_gemeente_quoted_name);
         tcase_add_test(tc, test_validate_implausible_date);
         tcase_add_test(tc, test_validate_implausible_date_before_invalid_value);
         tcase_add_test(tc, test_validate_implausible_date_detail_any_year);
