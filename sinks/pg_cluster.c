@@ -314,6 +314,30 @@ void pgc_uf_union(size_t *parent, size_t a, size_t b)
 
 /* ---- COPY rows ---------------------------------------------------------- */
 
+void pgc_add_cell(buf_t *b, const swi_ind_row_t *r)
+{
+        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
+        for (int d = 0; d < r->ndims && d < 3; d++)
+                parts[3 + d] = r->dim_value[d];
+        for (int k = 0; k < 7; k++) {
+                if (k)
+                        pgc_buf_add(b, "\x1f", 1);
+                for (const char *c = parts[k]; *c; c++) {
+                        if (*c == '\\' || *c == '\t' || *c == '\n')
+                                pgc_buf_add(b, "\\", 1);
+                        pgc_buf_add(b, c, 1);
+                }
+        }
+}
+
+void pgc_add_raw_line(buf_t *b, const swi_ind_row_t *r, int32_t P)
+{
+        char d[PGC_DATE_BUF];
+        pgc_buf_printf(b, "%s\t", pgc_date_text(P, d));
+        pgc_add_cell(b, r);
+        pgc_buf_printf(b, "\t%lld\t%lld\n", (long long)r->raw_num, (long long)r->raw_den);
+}
+
 char *pgc_date_text(int64_t days, char *buf)
 {
         int y, m, d;

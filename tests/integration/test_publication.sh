@@ -70,6 +70,20 @@ for pub in "SWI test" actueel; do
   check_eq "no recoverable group in '$pub' ($r groups)" "0" "${r%% *}"
   check_eq "groups checked in '$pub'" "t" "$(test "${r##* }" -gt 1000 && echo t)"
 done
+# researchers read the unrounded value of every published cell (swi.indicator_values_raw);
+# published counts are those values rounded to the base (5), suppressed ones NULL
+check_eq "a raw value per published cell" "0" "$(q "
+  SELECT count(*) FROM swi_pub.indicator_values v FULL JOIN swi.indicator_raw r
+      ON r.publication = v.publication AND r.peildatum = v.peildatum AND r.cell = v.cell
+   WHERE v.cell IS NULL OR r.cell IS NULL")"
+check_eq "published counts are the raw ones rounded" "0" "$(q "
+  SELECT count(*) FROM swi.indicator_values_raw WHERE unit IN ('personen', 'gebeurtenissen')
+     AND (raw_den <> 1 OR (NOT onderdrukt AND value <> trunc(raw_num / 5.0 + 0.5) * 5))")"
+check_eq "raw values behind suppressed cells" "t" "$(q "
+  SELECT count(*) > 0 FROM swi.indicator_values_raw WHERE onderdrukt AND raw_value > 0 AND publication = 'SWI test'")"
+check_eq "published shares are the raw ones rounded" "0" "$(q "
+  SELECT count(*) FROM swi.indicator_values_raw WHERE unit = 'procent' AND NOT onderdrukt
+     AND value IS DISTINCT FROM round(raw_value, 1)")"
 check_eq "some values suppressed" "t" "$(q "SELECT count(*) > 100 FROM swi_pub.indicator_values WHERE publication = 'SWI test' AND onderdrukt")"
 # the database refuses changes to it, with a clear message
 err=$(psql "$conninfo" -X -q -c "UPDATE swi_pub.indicator_values SET reden = reden WHERE publication = 'SWI test'" 2>&1 || true)
