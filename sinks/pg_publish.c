@@ -8,9 +8,34 @@
 #include "pg_store.h"
 #include "transform/indicators.h"
 
+void pgs_add_cell(pgio_buf_t *b, const swi_ind_row_t *r)
+{
+        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
+        for (int d = 0; d < r->ndims && d < 3; d++)
+                parts[3 + d] = r->dim_value[d];
+        for (int k = 0; k < 7; k++) {
+                if (k)
+                        pgio_buf_add(b, "\x1f", 1);
+                for (const char *c = parts[k]; *c; c++) {
+                        if (*c == '\\' || *c == '\t' || *c == '\n')
+                                pgio_buf_add(b, "\\", 1);
+                        pgio_buf_add(b, c, 1);
+                }
+        }
+}
+
+void pgs_add_raw_line(pgio_buf_t *b, const swi_ind_row_t *r, int32_t P)
+{
+        char d[PGIO_DATE_BUF];
+        pgio_buf_printf(b, "%s\t", pgio_date_text(P, d));
+        pgs_add_cell(b, r);
+        pgio_buf_printf(b, "\t%lld\t%lld\n", (long long)r->raw_num, (long long)r->raw_den);
+}
+
 /* Replaces every value of publication name (creating or updating its row:
  * P, known_at as text, parameters) with rows, whose known_at column is
- * row_k. b is scratch. Inside the caller's transaction. */
+ * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
+ * Inside the caller's transaction. */
 swi_err_t pgs_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
                                    int64_t row_k, int64_t base, int64_t thr,
                                    const char *description, const swi_ind_rows_t *rows, pgio_buf_t *b,
@@ -35,26 +60,39 @@ swi_err_t pgs_write_publication(PGconn *conn, const char *name, int32_t P, const
                 rc = pgio_exec_ok(conn, "DELETE FROM swi_pub.indicator_values WHERE publication = $1", 1,
                              vals, "delete old figures", errstr, errstr_size);
         if (rc == SWI_OK)
+                rc = pgio_exec_ok(conn, "DELETE FROM swi.indicator_raw WHERE publication = $1", 1,
+                                 vals, "delete old raw values", errstr, errstr_size);
+        if (rc == SWI_OK)
                 rc = pgio_exec_ok(conn, "SELECT set_config('swi.publication', $1, true)", 1, vals,
                              "select publication", errstr, errstr_size);
         if (rc != SWI_OK)
                 return rc;
+        /* the values, and the researchers' unrounded ones (one per value) */
+        pgio_buf_t raw = {0};
         b->n = 0;
         for (size_t i = 0; i < rows->n; i++) {
                 char line[1024];
                 int len = swi_ind_row_copy_line(&rows->v[i], P, row_k, line, sizeof(line));
-                if (len > 0)
+                if (len > 0) {
                         pgio_buf_add(b, line, (size_t)len);
+                        pgs_add_raw_line(&raw, &rows->v[i], P);
+                }
         }
-        if (b->oom) {
+        if (b->oom || raw.oom) {
                 snprintf(errstr, errstr_size, "publication: out of memory");
-                return SWI_ERR_NOMEM;
+                rc = SWI_ERR_NOMEM;
         }
-        return pgio_copy_in(conn,
-                       "COPY swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, "
-                       "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, "
-                       "measure, unit, value, onderdrukt, reden, noemer) FROM STDIN",
-                       b, "COPY indicator values", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_copy_in(conn,
+                                 "COPY swi_pub.indicator_values (peildatum, known_at, family, "
+                                 "breakdown, cohort, doelgroep, dim1_name, dim1_value, dim2_name, "
+                                 "dim2_value, dim3_name, dim3_value, measure, unit, value, "
+                                 "onderdrukt, reden, noemer) FROM STDIN",
+                                 b, "COPY indicator values", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_copy_in(conn, PGS_RAW_COPY, &raw, "COPY raw values", errstr, errstr_size);
+        free(raw.p);
+        return rc;
 }
 
 swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,

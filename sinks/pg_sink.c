@@ -538,6 +538,60 @@ void swi_pg_sink_destroy(swi_pg_sink_t *s)
         free(s);
 }
 
+swi_err_t swi_pg_sink_ping(swi_pg_sink_t *s)
+{
+        swi_err_t rc = ensure_conn(s);
+        if (rc != SWI_OK)
+                return rc;
+        return exec_simple(s, "SELECT 1", "health check");
+}
+
+/* Appends keyword=value to out, quoting value as libpq's parser reads it. */
+static void conninfo_append(char *out, size_t out_size, size_t *n, const char *key, const char *val)
+{
+        bool quote = !*val || strpbrk(val, " \t\n'\\") != NULL;
+        int w = snprintf(out + *n, out_size - *n, "%s%s=%s", *n ? " " : "", key, quote ? "'" : "");
+        if (w > 0)
+                *n = *n + (size_t)w < out_size ? *n + (size_t)w : out_size - 1;
+        for (const char *p = val; *p && *n + 2 < out_size; p++) {
+                if (quote && (*p == '\'' || *p == '\\'))
+                        out[(*n)++] = '\\';
+                out[(*n)++] = *p;
+        }
+        if (quote && *n + 1 < out_size)
+                out[(*n)++] = '\'';
+        out[*n] = '\0';
+}
+
+void swi_pg_conninfo_redact(const char *conninfo, char *out, size_t out_size, char *password,
+                            size_t password_size)
+{
+        char *err = NULL;
+        PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+        size_t n = 0;
+
+        assert(out_size > 0 && password_size > 0);
+        out[0] = '\0';
+        password[0] = '\0';
+        if (!opts) {
+                /* Unparseable: show nothing of it (it may hold a password). */
+                snprintf(out, out_size, "[redacted: not a valid conninfo]");
+                PQfreemem(err);
+                return;
+        }
+        for (PQconninfoOption *o = opts; o->keyword; o++) {
+                bool secret;
+                if (!o->val)
+                        continue;
+                secret =
+                    strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0;
+                if (strcmp(o->keyword, "password") == 0)
+                        snprintf(password, password_size, "%s", o->val);
+                conninfo_append(out, out_size, &n, o->keyword, secret ? "[redacted]" : o->val);
+        }
+        PQconninfoFree(opts);
+}
+
 const char *swi_pg_sink_errstr(const swi_pg_sink_t *s)
 {
         return s->errstr;
@@ -959,8 +1013,8 @@ void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)
         s->trajectories = enable;
 }
 
-void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
-                                  int64_t *events_loaded, int64_t *versions)
+void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters, int64_t *events_loaded,
+                                  int64_t *versions)
 {
         *clusters = s->traj_stats.clusters;
         *events_loaded = s->traj_stats.events_loaded;

@@ -154,9 +154,19 @@ swi_err_t pgs_load_all_persons(PGconn *conn, int64_t K, int32_t P, pgs_persons_t
                                int64_t *events, int64_t *clusters, char *errstr,
                                size_t errstr_size);
 
+/* The generated column swi_pub.indicator_values.cell of r, as a COPY text
+ * field (no delimiter after it). */
+void pgs_add_cell(pgio_buf_t *b, const swi_ind_row_t *r);
+/* One COPY line of swi.indicator_raw (peildatum, cell, raw_num, raw_den): the
+ * unrounded value of r, for researchers (migration 008). */
+void pgs_add_raw_line(pgio_buf_t *b, const swi_ind_row_t *r, int32_t P);
+/* COPY column lists of swi.indicator_raw. */
+#define PGS_RAW_COPY "COPY swi.indicator_raw (peildatum, cell, raw_num, raw_den) FROM STDIN"
+
 /* Replaces every value of publication name (creating or updating its row:
  * P, known_at as text, parameters) with rows, whose known_at column is
- * row_k. b is scratch. Inside the caller's transaction. */
+ * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
+ * Inside the caller's transaction. */
 swi_err_t pgs_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
                                 int64_t row_k, int64_t base, int64_t thr,
                                 const char *description, const swi_ind_rows_t *rows, pgio_buf_t *b,

@@ -71,3 +71,6 @@ COMMENT ON TABLE swi_ops.findings IS
 -- the pipeline's writer owns what it writes; researchers read the microdata
 ALTER TABLE swi.reference_edges OWNER TO swi_writer;
 GRANT SELECT ON swi.reference_edges TO researcher;
+-- operators see which event a finding's reference points to (an event id, no pseudonym;
+-- swi_monitor of 013 reads findings' other columns alike)
+GRANT SELECT (target_event_id) ON swi_ops.findings TO swi_monitor;

@@ -231,6 +231,31 @@ START_TEST(test_pg_sink_migrate_twice_is_noop)
 }
 END_TEST
 
+/* Migration 007: a share over 0 persons is NULL but not onderdrukt (§6);
+ * any other NULL value is a suppressed one, and a suppressed one is NULL. */
+START_TEST(test_pg_sink_share_over_zero_storable)
+{
+        swi_pg_sink_t *s = new_sink();
+        static const char ins[] =
+            "INSERT INTO swi_pub.indicator_values (peildatum, known_at, family, breakdown, "
+            "cohort, doelgroep, measure, unit, value, onderdrukt) VALUES ('2024-07-01', "
+            "'infinity', 2, 'fase_plichtigen', '*', '*', ";
+        const char *rows[3] = {"'aandeel_x', 'procent', NULL, false)",
+                               "'plichtigen', 'personen', NULL, false)",
+                               "'plichtigen', 'personen', 5, true)"};
+        char sql[512];
+
+        for (int i = 0; i < 3; i++) {
+                snprintf(sql, sizeof(sql), "%s%s", ins, rows[i]);
+                PGresult *r = PQexec(vconn, sql);
+                ck_assert_msg((PQresultStatus(r) == PGRES_COMMAND_OK) == (i == 0), "%s: %s",
+                              rows[i], PQerrorMessage(vconn));
+                PQclear(r);
+        }
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 START_TEST(test_pg_sink_schema_is_documented)
 {
         swi_pg_sink_t *s = new_sink();
@@ -1594,6 +1619,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_reconnects_after_terminate_backend);
         tcase_add_test(tc, test_pg_sink_copy_escaping_roundtrips);
         tcase_add_test(tc, test_pg_sink_date_text_any_year);
+        tcase_add_test(tc, test_pg_sink_share_over_zero_storable);
         tcase_add_test(tc, test_pg_sink_rejects_unusable_events_without_poisoning_batch);
         tcase_add_test(tc, test_pg_sink_large_batch_grows_buffers);
         tcase_add_test(tc, test_pg_sink_dead_letter_of_a_stored_event_is_a_duplicate);
