@@ -9,7 +9,8 @@ shift || true
 
 pkgs=(build-essential cmake pkg-config git librdkafka-dev libavro-dev libpq-dev check
       libsubunit-dev libjansson-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
-      postgresql postgresql-client kcat openssl procps jq curl)
+      postgresql postgresql-client kcat openssl procps jq curl
+      clang libclang-rt-14-dev dpkg-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
