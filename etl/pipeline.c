@@ -188,6 +188,9 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                 /* The raw message must be in the dead-letter topic before its
                  * offset is committed (at-least-once there; see docs). */
                 rc = swi_kafka_producer_flush(p->dlq, 30000);
+                /* refused by the broker for its size: in the table, not the topic */
+                p->metrics.dlq_produce_failures +=
+                    (uint64_t)swi_kafka_producer_take_refused(p->dlq);
                 if (rc != SWI_OK) {
                         p->metrics.dlq_produce_failures++;
                         SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried", "%s",

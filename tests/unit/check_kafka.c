@@ -443,6 +443,21 @@ START_TEST(test_kafka_mock_drops_oldest_batches_beyond_5mib)
 }
 END_TEST
 
+/* The test producers' guard against a message the embedded broker cannot keep. */
+START_TEST(test_kafka_embedded_fits)
+{
+        const size_t max = SWI_KAFKA_EMBEDDED_PARTITION_BYTES;
+        ck_assert(swi_kafka_embedded_fits(0, 0));
+        ck_assert(swi_kafka_embedded_fits(16, 4u << 20));
+        ck_assert(swi_kafka_embedded_fits(0, max - 92));
+        ck_assert(!swi_kafka_embedded_fits(0, max - 91));
+        ck_assert(!swi_kafka_embedded_fits(100, max - 100));
+        ck_assert(!swi_kafka_embedded_fits(max, 0));
+        ck_assert(!swi_kafka_embedded_fits(SIZE_MAX, SIZE_MAX));
+        ck_assert_int_eq(atoi(SWI_KAFKA_EMBEDDED_MESSAGE_MAX), (int)max);
+}
+END_TEST
+
 START_TEST(test_kafka_constructors_reject_bad_config)
 {
         const char *keys[] = {"no.such.property"};
@@ -479,6 +494,7 @@ static Suite *kafka_suite(void)
         tcase_add_test(tc, test_kafka_producer_flush_reports_failures);
         tcase_add_test(tc, test_kafka_mock_drops_oldest_batches_beyond_5mib);
         tcase_add_test(tc, test_kafka_constructors_reject_bad_config);
+        tcase_add_test(tc, test_kafka_embedded_fits);
         suite_add_tcase(s, tc);
         return s;
 }
