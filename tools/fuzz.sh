@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --time) time_s=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    --build) build=$2; shift 2 ;;
+    --build) build=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
     --no-avro-src) avro_src=0; shift ;;
     --) shift; extra=("$@"); break ;;
@@ -94,6 +94,7 @@ rm -rf "$seeds"; mkdir -p "$seeds"
 cp "$here"/tests/fuzz/regressions/* "$seeds"/ 2>/dev/null || true
 if [ -z "$corpus" ]; then corpus="$build/corpus"; rm -rf "$corpus"; fi
 mkdir -p "$corpus" "$build/crashes"
+corpus=$(cd "$corpus" && pwd) # the fuzzer runs in $build
 
 args=(-max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
       -artifact_prefix="$build/crashes/" "${extra[@]}")
