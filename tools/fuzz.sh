@@ -3,7 +3,7 @@
 # pseudonymise (tests/fuzz/fuzz_ingest.c; docs/reliability.md "Fuzzing").
 #
 #   tools/fuzz.sh [--time SECONDS] [--runs N] [--jobs J] [--build DIR]
-#                 [--corpus DIR] [--no-avro-src] [-- LIBFUZZER_ARGS...]
+#                 [--corpus DIR] [--gen SWI_GEN] [--no-avro-src] [-- LIBFUZZER_ARGS...]
 #
 #   --time S       fuzz for S seconds (default 30; 0 = no limit, use --runs)
 #   --runs N       stop after N executions (default: no limit)
@@ -11,6 +11,8 @@
 #   --build DIR    build directory (default build-fuzz)
 #   --corpus DIR   corpus directory to keep and grow (default DIR/corpus, rebuilt
 #                  from the seeds every run)
+#   --gen PATH     the swi-gen that writes the seeds (default: built in DIR too;
+#                  tools/test.sh passes its own, already built)
 #   --no-avro-src  link Debian's libavro as it is instead of building Avro C from
 #                  Debian's source package with the same instrumentation
 #
@@ -24,7 +26,7 @@
 # tests/fuzz/regressions/ with the fix.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-time_s=30 runs= jobs=1 build="$here/build-fuzz" corpus= avro_src=1 extra=()
+time_s=30 runs= jobs=1 build="$here/build-fuzz" corpus= avro_src=1 gen= extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) time_s=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift 2 ;;
     --build) build=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
+    --gen) gen=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --no-avro-src) avro_src=0; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -83,12 +86,14 @@ fi
 log "building the fuzz target (clang, ASan, UBSan, libFuzzer; Avro C $([ "$avro_src" = 1 ] && echo instrumented || echo "as packaged"))"
 cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSWI_SANITIZE=ON \
   -DSWI_FUZZ=ON "${avro_args[@]}" >"$build/cmake.log" 2>&1 || { log "configure failed: $build/cmake.log"; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target fuzz_ingest fuzz_seed swi-gen >"$build/build.log" 2>&1 ||
+targets=(fuzz_ingest fuzz_seed)
+[ -n "$gen" ] || { targets+=(swi-gen); gen="$build/swi-gen"; }
+cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >"$build/build.log" 2>&1 ||
   { tail -20 "$build/build.log" >&2; log "build failed: $build/build.log"; exit 1; }
 
 seeds="$build/seeds"
 rm -rf "$seeds"; mkdir -p "$seeds"
-"$build/swi-gen" --persons 200 --seed 11 --bad 0.05 --old-schema 0.05 --duplicates 0.01 \
+"$gen" --persons 200 --seed 11 --bad 0.05 --old-schema 0.05 --duplicates 0.01 \
   --corrections 0.05 --retractions 0.02 --schema-dir "$here/schemas" --out "$build/seed.bin" -q
 "$build/fuzz_seed" "$build/seed.bin" "$seeds" 3 >&2
 cp "$here"/tests/fuzz/regressions/* "$seeds"/ 2>/dev/null || true

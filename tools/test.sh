@@ -58,7 +58,7 @@ if [ "$quick" = 0 ]; then
   (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs") || status=1
   check_summaries "$here/build-asan"
   log "fuzzing unframe + decode + validate + pseudonymise (20 s)"
-  "$here/tools/fuzz.sh" --time 20 || status=1
+  "$here/tools/fuzz.sh" --time 20 --gen "$here/build-test/swi-gen" || status=1
 fi
 if [ "$status" = 0 ]; then log "all passed"; else log "FAILED"; fi
 exit $status
