@@ -951,6 +951,14 @@ const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m)
         return m->bootstraps;
 }
 
+void swi_kafka_mock_refuse_produce_for_size(swi_kafka_mock_t *m, int n)
+{
+        assert(m && n >= 0);
+        for (int i = 0; i < n; i++)
+                rd_kafka_mock_push_request_errors(m->mc, 0 /* ApiKey Produce */, 1,
+                                                  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+}
+
 swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions)
 {
         rd_kafka_resp_err_t err;
