@@ -929,6 +929,22 @@ swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, in
         return SWI_OK;
 }
 
+swi_err_t swi_kafka_mock_set_up(swi_kafka_mock_t *m, int broker_id, bool up)
+{
+        rd_kafka_resp_err_t err;
+
+        assert(m);
+        err = up ? rd_kafka_mock_broker_set_up(m->mc, broker_id)
+                 : rd_kafka_mock_broker_set_down(m->mc, broker_id);
+        if (err) {
+                SWI_LOG_E(SUB, "mock broker state change failed", "broker=%d up=%s err=%s",
+                          broker_id, up ? "true" : "false", rd_kafka_err2name(err));
+                return SWI_ERR_KAFKA;
+        }
+        SWI_LOG_I(SUB, up ? "mock broker up" : "mock broker down", "broker=%d", broker_id);
+        return SWI_OK;
+}
+
 void swi_kafka_mock_destroy(swi_kafka_mock_t *m)
 {
         if (!m)
