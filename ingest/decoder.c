@@ -1087,6 +1087,10 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
         if (detail && detail_size > 0)
                 detail[0] = '\0';
         *reason = SWI_REASON_NONE;
+        /* A rejection's event type (dead_letters.event_type) must be this
+         * message's, never the previous one's left in *ev. */
+        ev->source = topic_source;
+        ev->type = SWI_EV_NONE;
 
         w = wentry_find(d, schema_id);
         if (!w) {
@@ -1117,6 +1121,8 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
                          swi_source_name(topic_source));
                 return SWI_OK;
         }
+        if (w->reader)
+                ev->type = w->reader->type; /* known from the schema, body or not */
         if (w->fail) {
                 *reason = SWI_REASON_UNDECODABLE;
                 snprintf(detail, detail_size, "%s", w->fail);

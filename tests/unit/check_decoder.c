@@ -563,6 +563,36 @@ START_TEST(test_decoder_wrong_source)
 }
 END_TEST
 
+/* A rejected message's event type (dead_letters.event_type) is its own: the
+ * writer schema's type when the record belongs to the topic's source, none
+ * otherwise - never what the event struct held from an earlier message. The
+ * chaos test found dead letters whose event_type changed with a restart. */
+START_TEST(test_decoder_rejected_message_type_is_its_own)
+{
+        msg_t good, wrong, cut;
+
+        ENCODE(&good, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN, FS("gemeente", "GM0363"));
+        ENCODE(&wrong, "duo/LeerbaarheidstoetsAfgenomen.v1.avsc", 14, ENV_BSN, FI("score", 12),
+               FE("uitkomst", "B1_NIET_HAALBAAR"));
+        ENCODE(&cut, "duo/ExamenAfgelegd.v1.avsc", 15, ENV_BSN, FE("onderdeel", "KNM"),
+               FE("niveau", "A2"), FB("geslaagd", 0));
+        cut.len = SWI_WIRE_HEADER_LEN + 10; /* ends inside event_id */
+
+        decode_ok(&good, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(decode_src(&wrong, SWI_SRC_GEMEENTE), SWI_REASON_WRONG_SOURCE);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_NONE);
+
+        decode_ok(&good, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(decode_src(&cut, SWI_SRC_DUO), SWI_REASON_UNDECODABLE);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_DUO_EXAMEN_AFGELEGD);
+        ck_assert_int_eq(fx.ev.source, SWI_SRC_DUO);
+
+        decode_ok(&good, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(decode_src(&good, SWI_SRC_DUO), SWI_REASON_WRONG_SOURCE);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_NONE);
+}
+END_TEST
+
 /* ---- schema evolution ------------------------------------------------------- */
 
 START_TEST(test_decoder_schema_evolution_v1_message)
@@ -782,6 +812,7 @@ static Suite *decoder_suite(void)
         tcase_add_test(tc, test_decoder_trailing_garbage);
         tcase_add_test(tc, test_decoder_corrupt_body);
         tcase_add_test(tc, test_decoder_wrong_source);
+        tcase_add_test(tc, test_decoder_rejected_message_type_is_its_own);
         tcase_add_test(tc, test_decoder_schema_evolution_v1_message);
         tcase_add_test(tc, test_decoder_unresolvable_writer_schema);
         tcase_add_test(tc, test_decoder_registry_down);
