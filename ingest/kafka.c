@@ -141,6 +141,7 @@ struct swi_kafka_consumer_s {
         int cap;
         int n_eof; /* parts with at_eof */
         bool fatal;
+        bool cooperative; /* the group's rebalance protocol, as last known */
 };
 
 static int part_find(const swi_kafka_consumer_t *c, const char *topic, int32_t partition)
@@ -361,11 +362,24 @@ static void on_revoke(swi_kafka_consumer_t *c, rd_kafka_t *rk,
                   rd_kafka_assignment_lost(rk));
 }
 
+/* The group's rebalance protocol. librdkafka answers NULL once it cannot
+ * tell any more - a rebalance that completed while the consumer was no longer
+ * polled is served by rd_kafka_consumer_close() after the group handler has
+ * gone - so the protocol last seen stands (a group does not change it). */
+static bool rebalance_cooperative(swi_kafka_consumer_t *c, rd_kafka_t *rk)
+{
+        const char *proto = rd_kafka_rebalance_protocol(rk);
+
+        if (proto)
+                c->cooperative = strcmp(proto, "COOPERATIVE") == 0;
+        return c->cooperative;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *list, void *opaque)
 {
         swi_kafka_consumer_t *c = opaque;
-        bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        bool cooperative = rebalance_cooperative(c, rk);
 
         switch (err) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

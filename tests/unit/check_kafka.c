@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "ingest/kafka.h"
@@ -339,6 +340,58 @@ START_TEST(test_kafka_group_members_split_partitions)
 }
 END_TEST
 
+/* A consumer closed while its group rebalances - partitions revoked, its
+ * rejoin pending - gets a last rebalance callback in which librdkafka can no
+ * longer say which protocol the group uses (rd_kafka_rebalance_protocol()
+ * returns NULL): the assignment that completed while it was no longer
+ * polled. That must not crash (the chaos test caught a strcmp on NULL at
+ * swi-etl's shutdown after another instance had left). */
+START_TEST(test_kafka_close_during_rebalance)
+{
+        swi_kafka_mock_t *m = start_mock();
+        swi_kafka_consumer_t *a, *b;
+        test_ctx_t xa, xb;
+        time_t deadline;
+        int revokes;
+
+        produce_all(m);
+        ctx_init(&xa);
+        ctx_init(&xb);
+        a = new_consumer(m, "g-close", &xa);
+        poll_until_caught_up(&a, (test_ctx_t *[]){&xa}, 1);
+        revokes = xa.revoke_calls;
+        /* a second member joins: the first is revoked and must rejoin */
+        b = new_consumer(m, "g-close", &xb);
+        deadline = time(NULL) + DEADLINE_S;
+        while (xa.revoke_calls == revokes && time(NULL) < deadline) {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(b, 20, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+                ck_assert_int_eq(swi_kafka_consumer_poll(a, 20, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+        }
+        ck_assert_int_gt(xa.revoke_calls, revokes);
+        ck_assert_int_eq(swi_kafka_consumer_assignment_count(a), 0);
+        /* the rebalance completes while the first is no longer polled (as
+         * when swi-etl stops): its new assignment waits in its queue */
+        while (swi_kafka_consumer_assignment_count(b) == 0 && time(NULL) < deadline) {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(b, 50, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+        }
+        ck_assert_int_gt(swi_kafka_consumer_assignment_count(b), 0);
+        sleep(3);                      /* as swi-etl's stop waits for its publisher */
+        swi_kafka_consumer_destroy(a); /* serves the queued assignment while closing */
+        swi_kafka_consumer_destroy(b);
+        swi_kafka_mock_destroy(m);
+}
+END_TEST
+
 START_TEST(test_kafka_end_offsets_match_produced)
 {
         swi_kafka_mock_t *m = start_mock();
@@ -475,6 +528,7 @@ static Suite *kafka_suite(void)
         tcase_add_test(tc, test_kafka_assign_cb_failure_is_retried);
         tcase_add_test(tc, test_kafka_reseek_rereads_from_stored_offsets);
         tcase_add_test(tc, test_kafka_group_members_split_partitions);
+        tcase_add_test(tc, test_kafka_close_during_rebalance);
         tcase_add_test(tc, test_kafka_end_offsets_match_produced);
         tcase_add_test(tc, test_kafka_producer_flush_reports_failures);
         tcase_add_test(tc, test_kafka_mock_drops_oldest_batches_beyond_5mib);
