@@ -542,7 +542,7 @@ run_scenario() { # name
   if [ "$ok" = 1 ]; then r+="digests equal (${#tables[@]} tables)"; else r+="DIFFERENT: $diffs"; fi
   summary+=("$r")
   log "$r"
-  [ "$ok" = 1 ] || failed=1
+  if [ "$ok" = 1 ]; then qdb swi "DROP DATABASE $db" || true; else failed=1; fi
 }
 
 failed=0
