@@ -1,4 +1,4 @@
-/* config.h - swi-etl configuration, driven by one property table.
+/* config.h - swi-etl configuration, driven by one property table (common/props.h).
  *
  * The table (swi_conf_props in config.c) is the only place an option is
  * defined: parsing, range checks, --help, the effective-config dump and

@@ -28,10 +28,10 @@ static const struct {
         int y, m, d; /* last day */
         const char *successor;
 } dissolved[] = {
-        {"GM0457", "Weesp", 2022, 3, 23, "GM0363"},
-        {"GM0501", "Brielle", 2022, 12, 31, "GM1992"},
-        {"GM0530", "Hellevoetsluis", 2022, 12, 31, "GM1992"},
-        {"GM0614", "Westvoorne", 2022, 12, 31, "GM1992"},
+    {"GM0457", "Weesp", 2022, 3, 23, "GM0363"},
+    {"GM0501", "Brielle", 2022, 12, 31, "GM1992"},
+    {"GM0530", "Hellevoetsluis", 2022, 12, 31, "GM1992"},
+    {"GM0614", "Westvoorne", 2022, 12, 31, "GM1992"},
 };
 #define NDISSOLVED (sizeof(dissolved) / sizeof(dissolved[0]))
 
@@ -41,18 +41,36 @@ static reg_t regs[MAX_REG];
 static int nregs;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Splits one CSV line of plain fields (the file has no quoted fields). */
+/* Splits one CSV line in place into at most max fields (RFC 4180): a field in
+ * double quotes may hold commas, and "" inside it stands for one quote
+ * ("Nuenen, Gerwen en Nederwetten"). Returns the number of fields. */
 static int split(char *line, char **out, int max)
 {
         int n = 0;
         char *p = line;
         while (n < max) {
-                out[n++] = p;
-                char *c = strchr(p, ',');
-                if (!c)
+                char *w = p;
+                out[n++] = w;
+                if (*p == '"') {
+                        p++;
+                        while (*p && !(*p == '"' && p[1] != '"')) {
+                                if (*p == '"')
+                                        p++; /* "" -> " */
+                                *w++ = *p++;
+                        }
+                        if (*p == '"')
+                                p++;
+                        while (*p && *p != ',')
+                                *w++ = *p++;
+                } else {
+                        while (*p && *p != ',')
+                                *w++ = *p++;
+                }
+                int more = *p == ',';
+                *w = '\0';
+                if (!more)
                         break;
-                *c = '\0';
-                p = c + 1;
+                p++;
         }
         return n;
 }
@@ -123,8 +141,8 @@ bool swi_gemeente_valid_on(const char *code, int32_t event_date)
                 return true;
         for (size_t i = 0; i < NDISSOLVED; i++)
                 if (strcmp(code, dissolved[i].code) == 0)
-                        return event_date <= swi_date_from_ymd(dissolved[i].y, dissolved[i].m,
-                                                               dissolved[i].d);
+                        return event_date <=
+                               swi_date_from_ymd(dissolved[i].y, dissolved[i].m, dissolved[i].d);
         return false;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/fileio.h"
 
 START_TEST(test_config_defaults)
 {
@@ -36,8 +37,7 @@ START_TEST(test_config_types_and_ranges)
         ck_assert(c.exit_at_end);
         ck_assert_int_eq(swi_conf_set(&c, "exit.at.end", "maybe", err, sizeof(err)),
                          SWI_ERR_CONFIG);
-        ck_assert_int_eq(swi_conf_set(&c, "no.such.thing", "1", err, sizeof(err)),
-                         SWI_ERR_CONFIG);
+        ck_assert_int_eq(swi_conf_set(&c, "no.such.thing", "1", err, sizeof(err)), SWI_ERR_CONFIG);
         ck_assert_ptr_nonnull(strstr(err, "unknown property"));
         swi_conf_free(&c);
 }
@@ -131,6 +131,27 @@ START_TEST(test_config_help_lists_every_property)
 }
 END_TEST
 
+/* docs/config-reference.md says it is generated from the table: it must hold
+ * exactly what --dump-config-reference prints. */
+START_TEST(test_config_reference_is_current)
+{
+        char *gen = NULL, *doc;
+        size_t len = 0;
+        FILE *f = open_memstream(&gen, &len);
+
+        ck_assert_ptr_nonnull(f);
+        swi_conf_print_reference_md(f);
+        fclose(f);
+        doc = swi_read_file(SWI_SOURCE_DIR "/docs/config-reference.md", NULL);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert_msg(strstr(doc, gen) != NULL,
+                      "docs/config-reference.md is out of date: regenerate its swi-etl table "
+                      "with swi-etl --dump-config-reference");
+        free(doc);
+        free(gen);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("config");
@@ -140,6 +161,7 @@ int main(void)
         tcase_add_test(tc, test_config_kafka_passthrough);
         tcase_add_test(tc, test_config_file_roundtrip);
         tcase_add_test(tc, test_config_help_lists_every_property);
+        tcase_add_test(tc, test_config_reference_is_current);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
