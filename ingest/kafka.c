@@ -590,7 +590,11 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c)
         rc = ask_offsets(c, list, "reseek");
         if (rc != SWI_OK)
                 goto done;
-        e = rd_kafka_seek_partitions(c->rk, list, REQUEST_TIMEOUT_MS);
+        /* A seek is local (the fetcher's state), so it may wait as long as it
+         * takes: librdkafka before 2.1.0 (Debian 12 has 2.0.2) read this
+         * timeout as microseconds (librdkafka PR #4230), and a loaded
+         * machine's seek "timed out" after 10 ms while it still went ahead. */
+        e = rd_kafka_seek_partitions(c->rk, list, -1);
         if (e) {
                 SWI_LOG_E(SUB, "seek failed", "err=%s", rd_kafka_error_name(e));
                 rd_kafka_error_destroy(e);
