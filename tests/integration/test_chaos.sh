@@ -13,12 +13,22 @@
 #   broker-loss  the broker process SIGKILLed, all its data lost; a new broker
 #                is fed the whole stream again (same partitions and offsets)
 #                and the instances are pointed at it
-#   registry     the schema registry (swi-registry-stub) SIGKILLed and
+#   registry     the schema registry (swi-registry-standin) SIGKILLed and
 #                restarted; an instance is killed during the outage, so that
 #                it restarts with an empty schema cache
 #   instances    instances joining and leaving (1..3 in one group; leaving by
 #                SIGTERM or by SIGKILL)
 #   mixed        all of the above, drawn at random, with 1..3 instances
+#   outages      pg, broker and registry faults in an order drawn from the
+#                seed, two instances (the counts of those three)
+#   fleet        instances joining and leaving, with broker losses among them
+#   ci           every kind in one fill, in an order drawn from the seed:
+#                the kills, PostgreSQL stops, broker outages and losses,
+#                registry outages and membership changes (1-2-3-2-1) of the
+#                counts below, starting with one instance
+# The suite runs ci (every kind of fault, each checked by the digest
+# comparison, in one fill of the database, to stay lean under ASan); a long
+# run runs the single kinds and mixed ("all").
 # The clean run is one instance, no faults. Every scenario must give its
 # digest exactly, no sanitizer report may appear in any log, and each kind of
 # fault injected must show in swi-etl's logs (else it proved nothing). A fault
@@ -53,12 +63,12 @@
 #
 #   test_chaos.sh [options]          (under ctest: SWI_BIN and SWI_SRC are set)
 #     --seed N              fault schedule seed (default: random, printed)
-#     --persons N           population (default 300)
+#     --persons N           population (default 150)
 #     --gen-seed N          swi-gen seed (default 67)
-#     --scenarios LIST      comma-separated (default kill,pg,broker,broker-loss,
-#                           registry,instances; "all" adds mixed)
-#     --kills N             SIGKILLs in 'kill' (default 3)
-#     --pg-restarts N       in 'pg' (default 2)
+#     --scenarios LIST      comma-separated (default ci; "all":
+#                           kill,pg,broker,broker-loss,registry,instances,mixed)
+#     --kills N             SIGKILLs in 'kill' and 'ci' (default 2)
+#     --pg-restarts N       in 'pg', 'outages' and 'ci' (default 1)
 #     --broker-outages N    in 'broker' (default 1)
 #     --broker-losses N     in 'broker-loss' (default 1)
 #     --registry-outages N  in 'registry' (default 1)
@@ -67,21 +77,24 @@
 #     --mixed N             faults in 'mixed' (default 12)
 #     --partitions N        partitions per topic (default 8)
 #     --batch-size N        swi-etl batch.size (default 500)
-#     --rate N              messages/s of the live part of the feed (default 2000)
+#     --rate N              messages/s of the live part of the feed (default:
+#                           the live part lasts about 20 s, so that the faults
+#                           come while messages still arrive)
 #     --bad-references N    swi-gen --bad-references (default 0)
 #     --bin DIR             build directory with the programs (default $SWI_BIN,
 #                           else build/)
 #     --keep                keep the work directory (also: SWI_TEST_KEEP=1)
-#   Long run (docs/reliability.md): --persons 20000 --kills 50 ... --scenarios all
+#   Long run: see docs/reliability.md "Reproduce" (--persons 2000 --kills 50 ...)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 SWI_SRC=${SWI_SRC:-$here}
 SWI_BIN=${SWI_BIN:-$here/build}
 
 seed=$(((RANDOM << 15 | RANDOM) % 1000000000))
-persons=300 gen_seed=67 bad_refs=0 partitions=8 batch_size=500 rate=2000 keep=${SWI_TEST_KEEP:+1}
-scenarios=kill,pg,broker,broker-loss,registry,instances
-declare -A count=([kill]=3 [pg]=2 [broker]=1 [broker-loss]=1 [registry]=1 [instances]=4 [mixed]=12)
+persons=150 gen_seed=67 bad_refs=0 partitions=8 batch_size=500 rate='' keep=${SWI_TEST_KEEP:+1}
+scenarios=ci
+declare -A count=([kill]=2 [pg]=1 [broker]=1 [broker-loss]=1 [registry]=1 [instances]=4 [mixed]=12
+                  [outages]=- [fleet]=- [ci]=-)
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -108,7 +121,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ "$scenarios" = all ] && scenarios=kill,pg,broker,broker-loss,registry,instances,mixed
-for b in swi-etl swi-gen swi-replay swi-broker swi-registry-stub; do
+for b in swi-etl swi-gen swi-replay swi-broker swi-registry-standin; do
   [ -x "$SWI_BIN/$b" ] || { echo "test_chaos: $SWI_BIN/$b missing (build first; SWI_BIN)" >&2; exit 2; }
 done
 
@@ -124,7 +137,7 @@ rng=$seed
 rnd() { rng=$(((rng * 1103515245 + 12345) & 0x7fffffff)); R=$(((rng >> 4) % $1)); }
 
 # ---- processes of this test, ended at exit --------------------------------
-broker_pid='' stub_pid='' replay_pid=''
+broker_pid='' registry_pid='' replay_pid=''
 declare -A slot_loop=()
 cleanup() {
   local s p
@@ -134,7 +147,7 @@ cleanup() {
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
     kill "${slot_loop[$s]}" 2>/dev/null || true
   done
-  for p in $replay_pid $stub_pid $broker_pid; do kill -9 "$p" 2>/dev/null || true; done
+  for p in $replay_pid $registry_pid $broker_pid; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -n "${pg_port:-}" ] && pgctl stop immediate >/dev/null 2>&1 || true
   if [ -n "$keep" ]; then log "kept $work"; else rm -rf "$work"; fi
@@ -162,9 +175,10 @@ new_db() {
   --out "$work/stream.bin" --manifest "$work/m.json" -q
 total=$(jq -r '.messages_total' "$work/m.json")
 upfront=$((total * 6 / 10))
+[ -n "$rate" ] || rate=$(((total - upfront) / 20 > 20 ? (total - upfront) / 20 : 20))
 printf 'chaos-test-pseudonym-key-0123456789abcdef' > "$work/key"
 log "seed=$seed persons=$persons gen_seed=$gen_seed messages=$total partitions=$partitions" \
-    "batch_size=$batch_size scenarios=$scenarios (reproduce: --seed $seed --persons $persons)"
+    "batch_size=$batch_size live_rate=$rate/s scenarios=$scenarios (reproduce: --seed $seed --persons $persons)"
 
 # ---- broker, registry ------------------------------------------------------
 start_broker() {
@@ -186,18 +200,20 @@ replay() { # replay args...
   "$SWI_BIN/swi-replay" --in "$work/stream.bin" -b "$bootstrap" --schema-dir "$SWI_SRC/schemas" \
     "$@" 2>>"$sdir/replay.log"
 }
-stub_port=0
-start_stub() {
-  rm -f "$work/registry.url"
-  "$SWI_BIN/swi-registry-stub" --schema-dir "$SWI_SRC/schemas" --port "$stub_port" \
-    --url-file "$work/registry.url" >/dev/null 2>>"$sdir/registry.log" &
-  stub_pid=$!
-  for _ in $(seq 100); do [ -s "$work/registry.url" ] && break; sleep 0.1; done
-  [ -s "$work/registry.url" ] || die "registry stub did not start (port $stub_port)"
-  registry_url=$(cat "$work/registry.url")
-  stub_port=${registry_url##*:}
+registry_port=0
+start_registry() { # the stand-in, on the same port after a kill (SO_REUSEADDR)
+  rm -f "$work/registry.port"
+  "$SWI_BIN/swi-registry-standin" --load "$SWI_SRC/schemas" --port "$registry_port" \
+    --port-file "$work/registry.port" >/dev/null 2>>"$sdir/registry.log" &
+  registry_pid=$!
+  for _ in $(seq 100); do [ -s "$work/registry.port" ] && break; sleep 0.1; done
+  [ -s "$work/registry.port" ] || die "registry stand-in did not start (port $registry_port)"
+  registry_port=$(cat "$work/registry.port")
+  registry_url=http://127.0.0.1:$registry_port
 }
-kill_stub() { kill -9 "$stub_pid" 2>/dev/null || true; wait "$stub_pid" 2>/dev/null || true; stub_pid=''; }
+kill_registry() {
+  kill -9 "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; registry_pid=''
+}
 
 write_conf() { # database
   cat > "$sdir/etl.conf.tmp" <<EOF
@@ -338,7 +354,7 @@ sdir=$work/ref
 mkdir -p "$sdir"
 t0=$(date +%s)
 start_broker
-start_stub
+start_registry
 replay
 new_db ref
 write_conf ref
@@ -347,7 +363,7 @@ timeout 600 "$SWI_BIN/swi-etl" -c "$sdir/etl.conf" --until-caught-up 2>"$sdir/et
 scen=ref
 wait_settled ref
 digest ref "$work/digest/ref"
-kill_stub; stop_broker TERM
+kill_registry; stop_broker TERM
 ref_s=$(($(date +%s) - t0))
 summary=()
 ref_counts=""
@@ -409,7 +425,7 @@ fault_broker_loss() {
 }
 fault_registry() {
   rnd 3000; local down=$((4000 + R))
-  kill_stub
+  kill_registry
   note_fault registry-outage "down_ms=$down"
   # an instance restarted now starts with an empty schema cache and must wait
   # (it joins its group within about 3 s, the outage lasts longer)
@@ -417,7 +433,7 @@ fault_registry() {
   random_slot
   if slot_kill "$S"; then note_fault kill "instance=$S"; fi
   sleep_ms "$down"
-  start_stub
+  start_registry
 }
 next_slot=1
 membership_changes=0
@@ -443,14 +459,14 @@ fault_membership() {
 }
 
 run_scenario() { # name
-  local name=$1 n=${count[$1]} i s gap kinds k target last t0 r ok=1 diffs=""
+  local name=$1 n i j s gap kinds k target last t0 r ok=1 diffs="" plan=()
   scen=$name db=chaos_${name//-/_} sdir=$work/$name
   mkdir -p "$sdir"
   injected=() idle_faults=0 membership_changes=0
   t0=$(date +%s)
   new_db "$db"
   start_broker
-  start_stub
+  start_registry
   replay --to "$upfront"
   replay --from "$upfront" --rate "$rate" &
   replay_pid=$!
@@ -458,10 +474,33 @@ run_scenario() { # name
   next_slot=1
   slot_start $next_slot; next_slot=$((next_slot + 1))
   case "$name" in
-    pg|broker) slot_start $next_slot; next_slot=$((next_slot + 1)) ;;
+    pg|broker|outages) slot_start $next_slot; next_slot=$((next_slot + 1)) ;;
     mixed) rnd 3; for ((i = 0; i < R; i++)); do slot_start $next_slot; next_slot=$((next_slot + 1)); done ;;
   esac
   kinds=(kill pg broker broker_loss registry membership)
+  # the plan: one kind of fault n times, or (outages, fleet) several kinds in
+  # an order drawn from the seed; mixed draws each fault's kind as it goes
+  add_faults() { for ((j = 0; j < $2; j++)); do plan+=("$1"); done; }
+  case "$name" in
+    kill) add_faults kill "${count[kill]}" ;; pg) add_faults pg "${count[pg]}" ;;
+    broker) add_faults broker "${count[broker]}" ;;
+    broker-loss) add_faults broker_loss "${count[broker-loss]}" ;;
+    registry) add_faults registry "${count[registry]}" ;;
+    instances) add_faults membership "${count[instances]}" ;;
+    outages) add_faults pg "${count[pg]}"; add_faults broker "${count[broker]}"
+             add_faults registry "${count[registry]}" ;;
+    fleet) add_faults membership "${count[instances]}"; add_faults broker_loss "${count[broker-loss]}" ;;
+    ci) add_faults kill "${count[kill]}"; add_faults pg "${count[pg]}"
+        add_faults broker "${count[broker]}"; add_faults broker_loss "${count[broker-loss]}"
+        add_faults registry "${count[registry]}"; add_faults membership "${count[instances]}" ;;
+  esac
+  if [ "$name" = outages ] || [ "$name" = fleet ] || [ "$name" = ci ]; then
+    for ((i = ${#plan[@]} - 1; i > 0; i--)); do # Fisher-Yates
+      rnd $((i + 1)); k=${plan[$i]}; plan[$i]=${plan[$R]}; plan[$R]=$k
+    done
+  fi
+  n=${#plan[@]}
+  [ "$name" = mixed ] && n=${count[mixed]}
   target=0
   for ((i = 1; i <= n; i++)); do
     # the next fault after a random share of an even split of the stream,
@@ -473,25 +512,21 @@ run_scenario() { # name
     last=$(consumed "$db")
     wait_consumed "$db" "$((target > ${last:-0} ? target : ${last:-0} + 1))"
     rnd 500; sleep_ms "$R"
-    case "$name" in
-      kill) k=kill ;; pg) k=pg ;; broker) k=broker ;; broker-loss) k=broker_loss ;;
-      registry) k=registry ;; instances) k=membership ;;
-      mixed) rnd ${#kinds[@]}; k=${kinds[$R]} ;;
-    esac
+    if [ "$name" = mixed ]; then rnd ${#kinds[@]}; k=${kinds[$R]}; else k=${plan[$((i - 1))]}; fi
     "fault_$k"
   done
   if [ -n "$replay_pid" ]; then wait "$replay_pid" || die "$name: the live feed failed"; replay_pid=''; fi
   wait_settled "$db"
   digest "$db" "$work/digest/$name"
   for s in $(active_slots); do slot_stop "$s" TERM; done
-  kill_stub; stop_broker TERM
+  kill_registry; stop_broker TERM
 
   # the figures are for today: a clean run on another UTC day differs there
   if [ "$(figures_day "$work/digest/ref")" != "$(figures_day "$work/digest/$name")" ]; then
     log "the UTC day changed since the clean run: refreshing its current figures"
-    sdir=$work/ref; start_broker; start_stub; replay; write_conf ref
+    sdir=$work/ref; start_broker; start_registry; replay; write_conf ref
     timeout 600 "$SWI_BIN/swi-etl" -c "$sdir/etl.conf" --until-caught-up 2>>"$sdir/etl.1.log" || die "refreshing the clean run failed"
-    wait_settled ref; digest ref "$work/digest/ref"; kill_stub; stop_broker TERM; sdir=$work/$name
+    wait_settled ref; digest ref "$work/digest/ref"; kill_registry; stop_broker TERM; sdir=$work/$name
   fi
   for t in "${tables[@]}"; do
     if ! cmp -s "$work/digest/ref/$t.sha" "$work/digest/$name/$t.sha"; then
