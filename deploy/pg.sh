@@ -13,6 +13,9 @@
 #   SWI_PG_PORT   TCP port (default 54329), listening on 127.0.0.1 only
 #   SWI_PG_BIN    directory of initdb/pg_ctl/postgres (default: newest
 #                 /usr/lib/postgresql/*/bin)
+#   SWI_PG_STAT_STATEMENTS=1  start with pg_stat_statements preloaded (the
+#                 benchmarks' --profile asks for it; off by default: it costs a
+#                 little on every statement). Takes effect when the server starts.
 #
 # THIS IS A DEV/TEST CLUSTER: authentication is "trust" for the unix socket and
 # 127.0.0.1 (nothing else is accepted). Do not use it for real data.
@@ -229,11 +232,15 @@ cmd_start() {
                 note "already running (pid $(pid_file_field 1), port $port)"
         else
                 port=$PORT
+                local extra=""
+                if [[ "${SWI_PG_STAT_STATEMENTS:-0}" == 1 ]]; then
+                        extra="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+                fi
                 if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -t 2; then
                         die "port $port on 127.0.0.1 is taken by another server; set SWI_PG_PORT"
                 fi
                 as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
-                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR -c max_locks_per_transaction=256" start >/dev/null ||
+                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR -c max_locks_per_transaction=256 $extra" start >/dev/null ||
                         die "pg_ctl start failed; last lines of $LOG_FILE:
 $(tail -n 20 "$LOG_FILE" 2>/dev/null)"
                 note "started (port $port, socket dir $SOCK_DIR, log $LOG_FILE)"
