@@ -468,6 +468,9 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                  * stopping, only what is left of shutdown.timeout.ms. */
                 int budget = p->stop ? stop_budget_ms(p) : 30000;
                 rc = swi_kafka_producer_flush(p->dlq, budget);
+                /* refused by the broker for its size: in the table, not the topic */
+                p->metrics.dlq_produce_failures +=
+                    (uint64_t)swi_kafka_producer_take_refused(p->dlq);
                 if (rc != SWI_OK) {
                         p->metrics.dlq_produce_failures++;
                         SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried",

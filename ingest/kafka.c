@@ -1015,6 +1015,7 @@ struct swi_kafka_producer_s {
         rd_kafka_t *rk;
         int64_t failed; /* delivery failures since the last flush */
         int64_t failed_total;
+        int64_t refused; /* refused by the broker for their size, not yet taken */
         unsigned int since_poll;
         bool fatal;
 };
@@ -1025,6 +1026,15 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
 
         if (!rkm->err)
                 return;
+        if (rkm->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+            rkm->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) {
+                /* permanent: a retry would be refused again */
+                SWI_LOG_E(SUB, "message refused by the broker for its size",
+                          "topic=%s bytes=%zu err=%s", rd_kafka_topic_name(rkm->rkt),
+                          rkm->len + rkm->key_len, rd_kafka_err2name(rkm->err));
+                p->refused++;
+                return;
+        }
         /* First failure of a flush period is logged; the rest are counted. */
         if (p->failed == 0)
                 SWI_LOG_W(SUB, "delivery failed", "topic=%s partition=%" PRId32 " err=%s",
@@ -1045,8 +1055,8 @@ swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char
                                              int nkv, char *errstr, size_t errstr_size)
 {
         static const char *const dkeys[] = {"enable.idempotence", "compression.type", "linger.ms",
-                                            "batch.num.messages"};
-        static const char *const dvals[] = {"true", "lz4", "20", "10000"};
+                                            "batch.num.messages", "message.max.bytes"};
+        static const char *const dvals[] = {"true", "lz4", "20", "10000", "100000000"};
         swi_kafka_producer_t *p = NULL;
         rd_kafka_conf_t *conf = NULL;
 
@@ -1056,7 +1066,7 @@ swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char
                 goto fail;
         }
         conf = conf_base();
-        if (!conf_set_all(conf, dkeys, dvals, 4, errstr, errstr_size) ||
+        if (!conf_set_all(conf, dkeys, dvals, 5, errstr, errstr_size) ||
             !conf_set_all(conf, keys, vals, nkv, errstr, errstr_size))
                 goto fail;
         rd_kafka_conf_set_opaque(conf, p);
@@ -1073,6 +1083,15 @@ fail:
                 rd_kafka_conf_destroy(conf);
         free(p);
         return NULL;
+}
+
+bool swi_kafka_embedded_fits(size_t key_len, size_t val_len)
+{
+        /* a v2 record batch: 61 bytes of batch header, and per record at most
+         * 1 + 3 * 10 varint bytes of lengths, deltas and the header count */
+        const size_t overhead = 61 + 31;
+        return key_len <= SWI_KAFKA_EMBEDDED_PARTITION_BYTES - overhead &&
+               val_len <= SWI_KAFKA_EMBEDDED_PARTITION_BYTES - overhead - key_len;
 }
 
 swi_err_t swi_kafka_produce(swi_kafka_producer_t *p, const char *topic, int32_t partition,
@@ -1142,6 +1161,13 @@ swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms)
         if (p->fatal)
                 rc = SWI_ERR_KAFKA;
         return rc;
+}
+
+int64_t swi_kafka_producer_take_refused(swi_kafka_producer_t *p)
+{
+        int64_t n = p->refused;
+        p->refused = 0;
+        return n;
 }
 
 void swi_kafka_producer_close(swi_kafka_producer_t *p, int timeout_ms)
@@ -1310,6 +1336,14 @@ const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m)
 {
         assert(m);
         return m->bootstraps;
+}
+
+void swi_kafka_mock_refuse_produce_for_size(swi_kafka_mock_t *m, int n)
+{
+        assert(m && n >= 0);
+        for (int i = 0; i < n; i++)
+                rd_kafka_mock_push_request_errors(m->mc, 0 /* ApiKey Produce */, 1,
+                                                  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
 }
 
 swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions)

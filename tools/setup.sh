@@ -10,10 +10,12 @@ shift || true
 pkgs=(build-essential cmake pkg-config git librdkafka-dev libavro-dev libpq-dev check
       libsubunit-dev libjansson-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
       postgresql postgresql-client kcat openssl procps jq curl
-      prometheus python3 python3-yaml nodejs systemd)
+      prometheus python3 python3-yaml nodejs systemd
+      clang libclang-rt-14-dev dpkg-dev)
 # prometheus: promtool (tests lint /metrics and the alert rules); python3: the
 # tests' log and compose checks; nodejs: kafkajs, the independent Kafka client
-# of the offset tests; systemd: systemd-analyze verify of deploy/systemd.
+# of the offset tests; systemd: systemd-analyze verify of deploy/systemd;
+# clang, libclang-rt-14-dev: libFuzzer (tools/fuzz.sh); dpkg-dev: apt-get source.
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -496,6 +496,34 @@ START_TEST(test_kafka_mock_drops_oldest_batches_beyond_5mib)
 }
 END_TEST
 
+/* A message the broker refuses for its size is a permanent failure: logged and
+ * counted, but the flush succeeds (the pipeline would otherwise retry its
+ * batch for ever over a dead-letter copy that can never be delivered). */
+START_TEST(test_kafka_producer_size_refusal_is_permanent)
+{
+        swi_kafka_mock_t *m = start_mock();
+        const char *keys[] = {"bootstrap.servers"};
+        const char *vals[] = {swi_kafka_mock_bootstraps(m)};
+        char errstr[256];
+        swi_kafka_producer_t *p = swi_kafka_producer_new(keys, vals, 1, errstr, sizeof(errstr));
+
+        ck_assert_msg(p != NULL, "producer: %s", errstr);
+        ck_assert_int_eq(swi_kafka_produce(p, TOPIC, 0, "k", 1, "v", 1, NULL, NULL, 0), SWI_OK);
+        ck_assert_int_eq(swi_kafka_producer_flush(p, 10000), SWI_OK);
+        ck_assert_int_eq(swi_kafka_producer_take_refused(p), 0);
+        swi_kafka_mock_refuse_produce_for_size(m, 1);
+        ck_assert_int_eq(swi_kafka_produce(p, TOPIC, 0, "k", 1, "big", 3, NULL, NULL, 0), SWI_OK);
+        ck_assert_int_eq(swi_kafka_producer_flush(p, 10000), SWI_OK);
+        ck_assert_int_eq(swi_kafka_producer_take_refused(p), 1);
+        ck_assert_int_eq(swi_kafka_producer_take_refused(p), 0);
+        /* and the producer goes on */
+        ck_assert_int_eq(swi_kafka_produce(p, TOPIC, 0, "k", 1, "v", 1, NULL, NULL, 0), SWI_OK);
+        ck_assert_int_eq(swi_kafka_producer_flush(p, 10000), SWI_OK);
+        swi_kafka_producer_destroy(p);
+        swi_kafka_mock_destroy(m);
+}
+END_TEST
+
 /* Sum of the lag over the assignment; -1 if some end is not known yet. */
 static int64_t total_lag(swi_kafka_consumer_t *c, int *refused)
 {
@@ -555,6 +583,21 @@ START_TEST(test_kafka_offset_beyond_end_is_refused)
         ck_assert_int_eq(h.refused, 1);
         swi_kafka_consumer_destroy(c);
         swi_kafka_mock_destroy(m);
+}
+END_TEST
+
+/* The test producers' guard against a message the embedded broker cannot keep. */
+START_TEST(test_kafka_embedded_fits)
+{
+        const size_t max = SWI_KAFKA_EMBEDDED_PARTITION_BYTES;
+        ck_assert(swi_kafka_embedded_fits(0, 0));
+        ck_assert(swi_kafka_embedded_fits(16, 4u << 20));
+        ck_assert(swi_kafka_embedded_fits(0, max - 92));
+        ck_assert(!swi_kafka_embedded_fits(0, max - 91));
+        ck_assert(!swi_kafka_embedded_fits(100, max - 100));
+        ck_assert(!swi_kafka_embedded_fits(max, 0));
+        ck_assert(!swi_kafka_embedded_fits(SIZE_MAX, SIZE_MAX));
+        ck_assert_int_eq(atoi(SWI_KAFKA_EMBEDDED_MESSAGE_MAX), (int)max);
 }
 END_TEST
 
@@ -689,6 +732,8 @@ static Suite *kafka_suite(void)
         tcase_add_test(tc, test_kafka_lag_follows_committed_batches);
         tcase_add_test(tc, test_kafka_close_with_the_broker_down);
         tcase_add_test(tc, test_kafka_constructors_reject_bad_config);
+        tcase_add_test(tc, test_kafka_embedded_fits);
+        tcase_add_test(tc, test_kafka_producer_size_refusal_is_permanent);
         suite_add_tcase(s, tc);
         return s;
 }

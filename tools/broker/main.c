@@ -56,7 +56,8 @@ static void usage(FILE *f)
                 "%s (%d partitions), %s (N partitions, internal).\n"
                 "Ports are chosen by the kernel: read them from stdout or the bootstrap file.\n"
                 "Each partition keeps about 5 MiB of (compressed) batches; older ones are\n"
-                "dropped. Everything is in memory.\n",
+                "dropped. One message over 5 MiB drops the partition's whole history\n"
+                "(docs/architecture.md). Everything is in memory.\n",
                 REPARTITION_TOPIC, DEAD_LETTER_TOPIC, DEAD_LETTER_PARTITIONS, REPARTITION_TOPIC);
 }
 
