@@ -1091,9 +1091,7 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
         if (detail && detail_size > 0)
                 detail[0] = '\0';
         *reason = SWI_REASON_NONE;
-        /* A rejection's event type (dead_letters.event_type) must be this
-         * message's, never the previous one's left in *ev. */
-        ev->source = topic_source;
+        /* a rejection names its own record's type, never a previous message's */
         ev->type = SWI_EV_NONE;
 
         w = wentry_find(d, schema_id);
@@ -1116,6 +1114,8 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
                 }
         }
 
+        if (w->reader)
+                ev->type = w->reader->type;
         if (w->source != SWI_SRC__CNT && w->source != topic_source) {
                 *reason = SWI_REASON_WRONG_SOURCE;
                 snprintf(detail, detail_size,
@@ -1125,8 +1125,6 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
                          swi_source_name(topic_source));
                 return SWI_OK;
         }
-        if (w->reader)
-                ev->type = w->reader->type; /* known from the schema, body or not */
         if (w->fail) {
                 *reason = SWI_REASON_UNDECODABLE;
                 snprintf(detail, detail_size, "%s", w->fail);
