@@ -744,25 +744,99 @@ static void handle_table(swi_api_t *api, const swi_api_param_t *params, int n,
 
 /* ---- revisions ------------------------------------------------------------------------------ */
 
+/* The same comparison as the view swi_pub.revisions (003/006), written with the
+ * two publications as parameters so that both sides are index scans and one
+ * join serves the counts and the largest changes (the view's join reads the
+ * whole indicator table). kind 's': counts per breakdown and status; 'r': rows. */
 static const char *sql_revision_pub =
     "SELECT p.frozen, h.name IS NOT NULL, h.known_at, p.peildatum, p.known_at "
     "  FROM swi_pub.publications p "
     "  LEFT JOIN swi_pub.publications h ON h.name = 'herberekening:' || p.name "
     " WHERE p.name = $1";
-static const char *sql_revision_summary =
-    "SELECT family, breakdown, status, count(*) FROM swi_pub.revisions "
-    " WHERE publication = $1 AND ($2::text IS NULL OR breakdown = $2) "
-    " GROUP BY family, breakdown, status ORDER BY family, breakdown, status";
-static const char *sql_revision_rows =
-    "SELECT breakdown, cohort, doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, "
-    "       measure, unit, published_value, current_value, difference, published_onderdrukt, "
-    "       current_onderdrukt, status "
-    "  FROM swi_pub.revisions "
-    " WHERE publication = $1 AND ($2::text IS NULL OR breakdown = $2) "
-    "   AND CASE WHEN $3::text IS NULL THEN status <> 'unchanged' ELSE status = $3 END "
-    " ORDER BY abs(difference) DESC NULLS LAST, breakdown, cohort, doelgroep, dim1_value, "
-    "          dim2_value, measure "
-    " LIMIT $4::int";
+static const char *sql_revisions =
+    "WITH g AS (SELECT * FROM swi_pub.indicator_values WHERE publication = $1 "
+    "             AND ($2::text IS NULL OR breakdown = $2)), "
+    "     h AS (SELECT * FROM swi_pub.indicator_values WHERE publication = 'herberekening:' || $1 "
+    "             AND ($2::text IS NULL OR breakdown = $2)), "
+    "     j AS MATERIALIZED ( "
+    "  SELECT coalesce(g.family, h.family) AS family, coalesce(g.breakdown, h.breakdown) AS "
+    "breakdown, "
+    "         coalesce(g.cohort, h.cohort) AS cohort, coalesce(g.doelgroep, h.doelgroep) AS "
+    "doelgroep, "
+    "         coalesce(g.dim1_name, h.dim1_name) AS dim1_name, coalesce(g.dim1_value, "
+    "h.dim1_value) AS dim1_value, "
+    "         coalesce(g.dim2_name, h.dim2_name) AS dim2_name, coalesce(g.dim2_value, "
+    "h.dim2_value) AS dim2_value, "
+    "         coalesce(g.measure, h.measure) AS measure, coalesce(g.unit, h.unit) AS unit, "
+    "         g.value AS published_value, h.value AS current_value, h.value - g.value AS "
+    "difference, "
+    "         g.onderdrukt AS published_onderdrukt, h.onderdrukt AS current_onderdrukt, "
+    "         CASE WHEN h.cell IS NULL THEN 'dropped' WHEN g.cell IS NULL THEN 'new' "
+    "              WHEN g.value IS NOT DISTINCT FROM h.value AND g.onderdrukt = h.onderdrukt "
+    "              THEN 'unchanged' ELSE 'changed' END AS status "
+    "    FROM g FULL JOIN h ON h.peildatum = g.peildatum AND h.cell = g.cell) "
+    "SELECT 's', family::text, breakdown, status, count(*)::text, NULL, NULL, NULL, NULL, NULL, "
+    "       NULL, NULL, NULL, NULL, NULL, NULL "
+    "  FROM j GROUP BY family, breakdown, status "
+    "UNION ALL "
+    "(SELECT 'r', NULL, breakdown, status, cohort, doelgroep, dim1_name, dim1_value, dim2_name, "
+    "        dim2_value, measure, unit, published_value::text, current_value::text, "
+    "        difference::text, coalesce(published_onderdrukt::text, '') || ',' || "
+    "        coalesce(current_onderdrukt::text, '') "
+    "   FROM j "
+    "  WHERE CASE WHEN $3::text IS NULL THEN status <> 'unchanged' ELSE status = $3 END "
+    "  ORDER BY abs(difference) DESC NULLS LAST, breakdown, cohort, doelgroep, dim1_value, "
+    "           dim2_value, measure "
+    "  LIMIT $4::int)";
+
+#define REV_CACHE 8
+
+/* A frozen publication changes only when its recomputation is written again:
+ * answers are kept per request, valid while the recomputation's known_at is. */
+typedef struct rev_entry_s {
+        char *key; /* publication \x1f breakdown \x1f status \x1f limit \x1f known_at */
+        char *body;
+        uint64_t used;
+} rev_entry_t;
+
+static pthread_mutex_t rev_lock = PTHREAD_MUTEX_INITIALIZER;
+static rev_entry_t rev_cache[REV_CACHE];
+static uint64_t rev_clock;
+
+static bool rev_cached(const char *key, swi_api_response_t *out, int64_t max_age)
+{
+        bool hit = false;
+        pthread_mutex_lock(&rev_lock);
+        for (int i = 0; i < REV_CACHE && !hit; i++) {
+                if (rev_cache[i].key && !strcmp(rev_cache[i].key, key)) {
+                        out->body = strdup(rev_cache[i].body);
+                        hit = out->body != NULL;
+                        rev_cache[i].used = ++rev_clock;
+                }
+        }
+        pthread_mutex_unlock(&rev_lock);
+        if (hit) {
+                out->status = 200;
+                out->len = strlen(out->body);
+                out->max_age_s = max_age;
+        }
+        return hit;
+}
+
+static void rev_store(const char *key, const char *body)
+{
+        int victim = 0;
+        pthread_mutex_lock(&rev_lock);
+        for (int i = 1; i < REV_CACHE; i++)
+                if (rev_cache[i].used < rev_cache[victim].used)
+                        victim = i;
+        free(rev_cache[victim].key);
+        free(rev_cache[victim].body);
+        rev_cache[victim].key = strdup(key);
+        rev_cache[victim].body = strdup(body);
+        rev_cache[victim].used = ++rev_clock;
+        pthread_mutex_unlock(&rev_lock);
+}
 
 static void handle_revisions(swi_api_t *api, const swi_api_param_t *params, int n,
                              swi_api_response_t *out)
@@ -770,10 +844,10 @@ static void handle_revisions(swi_api_t *api, const swi_api_param_t *params, int 
         static const char *const allowed[] = {"publication", "breakdown", "status", "limit", NULL};
         const char *pub = param(params, n, "publication"), *bd = param(params, n, "breakdown");
         const char *status = param(params, n, "status"), *lim = param(params, n, "limit");
-        char err[512], limit[16];
+        char err[512], limit[16], key[1200];
         bool unavailable = false;
         long lv = 100;
-        swi_db_rows_t *r, *s;
+        swi_db_rows_t *r;
 
         if (!params_known(params, n, allowed, NULL, out))
                 return;
@@ -817,52 +891,60 @@ static void handle_revisions(swi_api_t *api, const swi_api_param_t *params, int 
             json_pack("{s:s, s:o, s:o, s:o}", "name", pub, "peildatum",
                       jstr(swi_db_rows_get(r, 0, 3)), "known_at", jstr(swi_db_rows_get(r, 0, 4)),
                       "recomputed_at", jstr(swi_db_rows_get(r, 0, 2)));
+        snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", pub, bd ? bd : "",
+                 status ? status : "", limit, swi_db_rows_get(r, 0, 2));
         swi_db_rows_free(r);
-        const char *p2[2] = {pub, bd};
-        s = swi_db_query(api->db, sql_revision_summary, 2, p2, &unavailable, err, sizeof(err));
+        if (rev_cached(key, out, api->opts.cache_s)) {
+                json_decref(head);
+                return;
+        }
         const char *p4[4] = {pub, bd, status, limit};
-        r = s ? swi_db_query(api->db, sql_revision_rows, 4, p4, &unavailable, err, sizeof(err))
-              : NULL;
+        r = swi_db_query(api->db, sql_revisions, 4, p4, &unavailable, err, sizeof(err));
         if (!r) {
-                swi_db_rows_free(s);
                 json_decref(head);
                 db_failed(out, unavailable, "revisions", err);
                 return;
         }
         json_t *summary = json_array(), *rows = json_array();
-        for (int i = 0; i < swi_db_rows_count(s); i++)
-                json_array_append_new(summary,
-                                      json_pack("{s:o, s:o, s:o, s:o}", "family",
-                                                jint(swi_db_rows_get(s, i, 0)), "breakdown",
-                                                jstr(swi_db_rows_get(s, i, 1)), "status",
-                                                jstr(swi_db_rows_get(s, i, 2)), "cells",
-                                                jint(swi_db_rows_get(s, i, 3))));
         for (int i = 0; i < swi_db_rows_count(r); i++) {
-                const char *unit = swi_db_rows_get(r, i, 8);
+                if (swi_db_rows_get(r, i, 0)[0] == 's') {
+                        json_array_append_new(summary,
+                                              json_pack("{s:o, s:o, s:o, s:o}", "family",
+                                                        jint(swi_db_rows_get(r, i, 1)), "breakdown",
+                                                        jstr(swi_db_rows_get(r, i, 2)), "status",
+                                                        jstr(swi_db_rows_get(r, i, 3)), "cells",
+                                                        jint(swi_db_rows_get(r, i, 4))));
+                        continue;
+                }
+                const char *unit = swi_db_rows_get(r, i, 11), *supp = swi_db_rows_get(r, i, 15);
                 json_t *dims = json_object();
                 for (int k = 0; k < 2; k++)
-                        if (swi_db_rows_get(r, i, 3 + 2 * k))
-                                json_object_set_new(dims, swi_db_rows_get(r, i, 3 + 2 * k),
-                                                    jstr(swi_db_rows_get(r, i, 4 + 2 * k)));
+                        if (swi_db_rows_get(r, i, 6 + 2 * k))
+                                json_object_set_new(dims, swi_db_rows_get(r, i, 6 + 2 * k),
+                                                    jstr(swi_db_rows_get(r, i, 7 + 2 * k)));
+                /* "t,f", ",t" (new: no published value), "f," (dropped) */
+                const char *comma = supp ? strchr(supp, ',') : NULL;
+                json_t *ps = supp && supp[0] != ',' ? json_boolean(supp[0] == 't') : json_null();
+                json_t *cs = comma && comma[1] ? json_boolean(comma[1] == 't') : json_null();
                 json_array_append_new(
                     rows, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                    "breakdown", jstr(swi_db_rows_get(r, i, 0)), "cohort",
-                                    jstr(swi_db_rows_get(r, i, 1)), "doelgroep",
-                                    jstr(swi_db_rows_get(r, i, 2)), "dims", dims, "measure",
-                                    jstr(swi_db_rows_get(r, i, 7)), "unit", jstr(unit),
-                                    "published_value", jvalue(swi_db_rows_get(r, i, 9), unit),
-                                    "current_value", jvalue(swi_db_rows_get(r, i, 10), unit),
-                                    "difference", jvalue(swi_db_rows_get(r, i, 11), unit),
-                                    "published_onderdrukt", jbool(swi_db_rows_get(r, i, 12)),
-                                    "current_onderdrukt", jbool(swi_db_rows_get(r, i, 13)),
-                                    "status", jstr(swi_db_rows_get(r, i, 14))));
+                                    "breakdown", jstr(swi_db_rows_get(r, i, 2)), "cohort",
+                                    jstr(swi_db_rows_get(r, i, 4)), "doelgroep",
+                                    jstr(swi_db_rows_get(r, i, 5)), "dims", dims, "measure",
+                                    jstr(swi_db_rows_get(r, i, 10)), "unit", jstr(unit),
+                                    "published_value", jvalue(swi_db_rows_get(r, i, 12), unit),
+                                    "current_value", jvalue(swi_db_rows_get(r, i, 13), unit),
+                                    "difference", jvalue(swi_db_rows_get(r, i, 14), unit),
+                                    "published_onderdrukt", ps, "current_onderdrukt", cs, "status",
+                                    jstr(swi_db_rows_get(r, i, 3))));
         }
-        swi_db_rows_free(s);
         swi_db_rows_free(r);
         respond_json(
             out, 200,
             json_pack("{s:o, s:o, s:o}", "publication", head, "summary", summary, "rows", rows),
             api->opts.cache_s);
+        if (out->status == 200)
+                rev_store(key, out->body);
 }
 
 /* ---- status and health ----------------------------------------------------------------------- */
@@ -960,6 +1042,13 @@ void swi_api_destroy(swi_api_t *api)
         if (!api)
                 return;
         free_codes(api);
+        pthread_mutex_lock(&rev_lock);
+        for (int i = 0; i < REV_CACHE; i++) {
+                free(rev_cache[i].key);
+                free(rev_cache[i].body);
+                rev_cache[i].key = rev_cache[i].body = NULL;
+        }
+        pthread_mutex_unlock(&rev_lock);
         pthread_mutex_destroy(&api->lock);
         free(api);
 }

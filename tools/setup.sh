@@ -9,11 +9,19 @@ shift || true
 
 pkgs=(build-essential cmake pkg-config git librdkafka-dev libavro-dev libpq-dev check
       libsubunit-dev libjansson-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
-      postgresql postgresql-client kcat openssl procps jq curl)
+      postgresql postgresql-client kcat openssl procps jq curl
+      zlib1g-dev nodejs)
+# the test suite also drives the dashboard in a headless browser (tools/test.sh sets this)
+if [ "${SWI_SETUP_TESTS:-0}" = 1 ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian's nodejs comes without npm (NodeSource's includes it): the dashboard's
+# front end is built with npm ci
+if ! command -v npm >/dev/null 2>&1 && ! printf '%s\n' "${missing[@]}" | grep -qx nodejs; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing packages: ${missing[*]}" >&2
