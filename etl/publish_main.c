@@ -30,7 +30,8 @@ static void usage(FILE *out)
                 "                          (default: now)\n"
                 "      --freeze            make the publication final (also writes\n"
                 "                          herberekening:NAME at the same P with K = now)\n"
-                "      --revise            recompute herberekening:NAME of every frozen publication\n"
+                "      --revise            recompute herberekening:NAME (the publication NAME at\n"
+                "                          --peildatum, K = now); give both as published\n"
                 "  -h, --help\n");
 }
 

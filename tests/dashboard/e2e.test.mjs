@@ -71,14 +71,24 @@ async function cardTable(page, id) {
   });
 }
 
-// The database's cells of one breakdown: key dim value (position pos) -> measure -> text
-function dbCells(pub, breakdown, cohort, doelgroep, fixed = {}) {
-  const w = [`publication = ${lit(pub)}`, `breakdown = ${lit(breakdown)}`, `cohort = ${lit(cohort)}`, `doelgroep = ${lit(doelgroep)}`];
-  for (const [col, v] of Object.entries(fixed)) w.push(`${col} = ${lit(v)}`);
-  const rows = sql(conninfo, `SELECT coalesce(dim1_value, ''), coalesce(dim2_value, ''), measure, unit, value::text, onderdrukt::text FROM swi_pub.indicator_values WHERE ${w.join(' AND ')}`);
-  const m = new Map();
-  for (const [d1, d2, measure, unit, value, supp] of rows) m.set(`${d1}|${d2}|${measure}`, shown(value, supp, unit));
-  return m;
+// The database's cells of the breakdowns the test looks at, read once:
+// (publication, breakdown, cohort, doelgroep) -> "dim1|dim2|measure" -> text
+const truth = new Map();
+for (const [pub, bd, cohort, dg, d1, d2, measure, unit, value, supp] of sql(conninfo,
+  `SELECT publication, breakdown, cohort, doelgroep, coalesce(dim1_value, ''), coalesce(dim2_value, ''), measure, unit,
+          value::text, onderdrukt::text
+     FROM swi_pub.indicator_values
+    WHERE publication IN ('actueel', 'SWI 2024')
+      AND breakdown IN ('populatie_geslacht', 'populatie_leeftijdsklasse', 'populatie_nationaliteit', 'populatie_gemeente',
+                        'populatie_arbeidsmarktregio', 'werk_gemeente', 'werk_geslacht', 'werk_sector', 'pip_termijn', 'fase',
+                        'leerroute_geslacht', 'doorlooptijd_status_koppeling', 'doorlooptijd_status_vestiging',
+                        'doorlooptijd_vestiging_pip', 'doorlooptijd_status_pip', 'doorlooptijd_plicht_brede_intake')`)) {
+  const k = [pub, bd, cohort, dg].join('|');
+  if (!truth.has(k)) truth.set(k, new Map());
+  truth.get(k).set(`${d1}|${d2}|${measure}`, shown(value, supp, unit));
+}
+function dbCells(pub, breakdown, cohort, doelgroep) {
+  return truth.get([pub, breakdown, cohort, doelgroep].join('|')) || new Map();
 }
 
 // A card laid out as categories x measures must show exactly the database's text.

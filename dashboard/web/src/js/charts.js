@@ -86,8 +86,8 @@ export function boxes(ds, cols, opts = {}) {
         return `<b>${esc(r.cells[0].text)}</b><br>` + [c25, c50, c75, c90, cmean].map((c) => `${esc(ds.head[c])}: <b>${esc(r.cells[c].text || '—')}</b>`).join('<br>');
       },
     },
-    yAxis: { type: 'category', data: rows.map((r) => r.cells[0].text), inverse: true, axisLabel: { width: 170, overflow: 'break', lineHeight: 14, fontSize: 12 } },
-    xAxis: { type: 'value', name: t('days'), nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: '#5a6470' }, axisLabel: { color: '#5a6470', formatter: (v) => formatNumber(v, 0) } },
+    yAxis: { type: 'category', data: rows.map((r) => r.cells[0].text), inverse: true, axisLabel: { width: narrow() ? 110 : 170, overflow: 'break', lineHeight: 14, fontSize: 12 } },
+    xAxis: { type: 'value', name: t('days'), nameLocation: 'middle', nameGap: 26, nameTextStyle: { color: '#5a6470' }, splitNumber: narrow() ? 3 : 5, axisLabel: { color: '#5a6470', hideOverlap: true, formatter: (v) => formatNumber(v, 0) } },
     series: [
       {
         type: 'boxplot',
