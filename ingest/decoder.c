@@ -894,16 +894,20 @@ static int unwrap(avro_value_t *v, avro_value_t *branch)
         return avro_value_get_current_branch(v, branch);
 }
 
-/* Copies a string (or null) field into out[out_size]. Returns 1 if a non-empty
- * string was copied, 0 if null or empty, -1 (detail set) if it does not fit or
- * is not a string. */
-static int get_str(avro_value_t *v, const char *field, char *out, size_t out_size, char *detail,
-                   size_t detail_size)
+/* Copies a string (or null) field into out[out_size]. Returns 1 for a
+ * non-empty string, 0 for null or empty, -1 (detail set) if it is not a
+ * string. A string that out cannot hold as a C string - it contains a NUL
+ * byte, or it is longer than out, which then gets a prefix - sets *wire_len to
+ * its length as sent (0 otherwise): that is not a reason to reject it here,
+ * the validator judges it as the field it is (event.h). */
+static int get_str(avro_value_t *v, const char *field, char *out, size_t out_size,
+                   uint32_t *wire_len, char *detail, size_t detail_size)
 {
         avro_value_t b;
         const char *s = NULL;
-        size_t size = 0, len;
+        size_t size = 0, len, keep;
 
+        *wire_len = 0;
         if (unwrap(v, &b) != 0)
                 goto bad;
         if (avro_value_get_type(&b) == AVRO_NULL)
@@ -911,13 +915,11 @@ static int get_str(avro_value_t *v, const char *field, char *out, size_t out_siz
         if (avro_value_get_type(&b) != AVRO_STRING || avro_value_get_string(&b, &s, &size) != 0)
                 goto bad;
         len = size > 0 ? size - 1 : 0; /* size counts the terminating NUL */
-        if (len >= out_size) {
-                snprintf(detail, detail_size, "field %s is %zu bytes, longer than %zu", field, len,
-                         out_size - 1);
-                return -1;
-        }
-        memcpy(out, s, len);
-        out[len] = '\0';
+        keep = len < out_size ? len : out_size - 1;
+        memcpy(out, s, keep);
+        out[keep] = '\0';
+        if (keep < len || memchr(s, '\0', len))
+                *wire_len = len < UINT32_MAX ? (uint32_t)len : UINT32_MAX;
         return len > 0;
 bad:
         snprintf(detail, detail_size, "field %s is not a string", field);
@@ -963,7 +965,7 @@ static int get_payload(avro_value_t *v, const swi_rfield_t *rf, swi_field_t *f, 
                 return 0;
         case AVRO_STRING:
                 f->kind = SWI_V_STRING;
-                rc = get_str(&b, rf->name, f->s, sizeof(f->s), detail, detail_size);
+                rc = get_str(&b, rf->name, f->s, sizeof(f->s), &f->wire_len, detail, detail_size);
                 return rc < 0 ? -1 : 0;
         case AVRO_ENUM:
                 if (avro_value_get_enum(&b, &sym) != 0)
@@ -1029,25 +1031,27 @@ static int map_event(const swi_wentry_t *w, avro_value_t *rec, swi_event_t *ev, 
                 }
                 switch (rf->role) {
                 case ROLE_EVENT_ID:
-                        rc = get_str(&fv, rf->name, ev->event_id, sizeof(ev->event_id), detail,
-                                     detail_size);
+                        rc = get_str(&fv, rf->name, ev->event_id, sizeof(ev->event_id),
+                                     &ev->event_id_wire_len, detail, detail_size);
                         break;
                 case ROLE_BSN:
-                        rc = get_str(&fv, rf->name, ev->bsn, sizeof(ev->bsn), detail, detail_size);
+                        rc = get_str(&fv, rf->name, ev->bsn, sizeof(ev->bsn), &ev->bsn_wire_len,
+                                     detail, detail_size);
                         ev->has_bsn = rc > 0;
                         break;
                 case ROLE_VNR:
-                        rc = get_str(&fv, rf->name, ev->vnr, sizeof(ev->vnr), detail, detail_size);
+                        rc = get_str(&fv, rf->name, ev->vnr, sizeof(ev->vnr), &ev->vnr_wire_len,
+                                     detail, detail_size);
                         ev->has_vnr = rc > 0;
                         break;
                 case ROLE_CORRECTS:
-                        rc = get_str(&fv, rf->name, ev->corrects, sizeof(ev->corrects), detail,
-                                     detail_size);
+                        rc = get_str(&fv, rf->name, ev->corrects, sizeof(ev->corrects),
+                                     &ev->corrects_wire_len, detail, detail_size);
                         ev->has_corrects = rc > 0;
                         break;
                 case ROLE_RETRACTS:
-                        rc = get_str(&fv, rf->name, ev->retracts, sizeof(ev->retracts), detail,
-                                     detail_size);
+                        rc = get_str(&fv, rf->name, ev->retracts, sizeof(ev->retracts),
+                                     &ev->retracts_wire_len, detail, detail_size);
                         ev->has_retracts = rc > 0;
                         break;
                 case ROLE_EVENT_DATE:

@@ -314,6 +314,46 @@ void pgc_uf_union(size_t *parent, size_t a, size_t b)
 
 /* ---- COPY rows ---------------------------------------------------------- */
 
+void pgc_add_cell(buf_t *b, const swi_ind_row_t *r)
+{
+        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
+        for (int d = 0; d < r->ndims && d < 3; d++)
+                parts[3 + d] = r->dim_value[d];
+        for (int k = 0; k < 7; k++) {
+                if (k)
+                        pgc_buf_add(b, "\x1f", 1);
+                for (const char *c = parts[k]; *c; c++) {
+                        if (*c == '\\' || *c == '\t' || *c == '\n')
+                                pgc_buf_add(b, "\\", 1);
+                        pgc_buf_add(b, c, 1);
+                }
+        }
+}
+
+void pgc_add_raw_line(buf_t *b, const swi_ind_row_t *r, int32_t P)
+{
+        char d[PGC_DATE_BUF];
+        pgc_buf_printf(b, "%s\t", pgc_date_text(P, d));
+        pgc_add_cell(b, r);
+        pgc_buf_printf(b, "\t%lld\t%lld\n", (long long)r->raw_num, (long long)r->raw_den);
+}
+
+char *pgc_date_text(int64_t days, char *buf)
+{
+        int y, m, d;
+        int64_t yy;
+
+        /* one 400-year cycle at a time keeps the int year of swi_date_to_ymd */
+        int64_t cycles = days / 146097;
+        swi_date_to_ymd((int32_t)(days - cycles * 146097), &y, &m, &d);
+        yy = y + cycles * 400;
+        if (yy >= 1)
+                snprintf(buf, PGC_DATE_BUF, "%04lld-%02d-%02d", (long long)yy, m, d);
+        else
+                snprintf(buf, PGC_DATE_BUF, "%04lld-%02d-%02d BC", (long long)(1 - yy), m, d);
+        return buf;
+}
+
 void pgc_add_ts(buf_t *b, int64_t ms)
 {
         int64_t days = ms / 86400000, rem = ms % 86400000;
@@ -321,8 +361,8 @@ void pgc_add_ts(buf_t *b, int64_t ms)
                 rem += 86400000;
                 days--;
         }
-        char d[11];
-        swi_date_format((int32_t)days, d);
+        char d[PGC_DATE_BUF];
+        pgc_date_text(days, d);
         pgc_buf_printf(b, "%s %02d:%02d:%02d.%03d+00", d, (int)(rem / 3600000),
                    (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }

@@ -93,6 +93,11 @@ swi_err_t pgc_expand(PGconn *conn, keyset_t *s, int *added, char *errstr, size_t
 int pgc_row_to_event(PGresult *res, int r, swi_event_t *ev);
 size_t pgc_uf_find(size_t *parent, size_t x);
 void pgc_uf_union(size_t *parent, size_t a, size_t b);
+/* A day in PostgreSQL's input syntax (not swi_date_format's: PostgreSQL reads
+ * neither a '+' nor a negative year): years after 9999 unsigned, years before
+ * 1 as "YYYY-MM-DD BC". buf has PGC_DATE_BUF bytes; returns buf. */
+#define PGC_DATE_BUF (SWI_DATE_BUF + 3)
+char *pgc_date_text(int64_t days, char *buf);
 /* A time in ms since epoch as COPY timestamptz text (UTC). */
 void pgc_add_ts(buf_t *b, int64_t ms);
 const char *pgc_kind_name(uint8_t kind);
@@ -140,9 +145,19 @@ swi_err_t pgc_load_all_persons(PGconn *conn, int64_t K, int32_t P, persons_t *ou
                                int64_t *events, int64_t *clusters, char *errstr,
                                size_t errstr_size);
 
+/* The generated column swi_pub.indicator_values.cell of r, as a COPY text
+ * field (no delimiter after it). */
+void pgc_add_cell(buf_t *b, const swi_ind_row_t *r);
+/* One COPY line of swi.indicator_raw (peildatum, cell, raw_num, raw_den): the
+ * unrounded value of r, for researchers (migration 008). */
+void pgc_add_raw_line(buf_t *b, const swi_ind_row_t *r, int32_t P);
+/* COPY column lists of swi.indicator_raw. */
+#define PGC_RAW_COPY "COPY swi.indicator_raw (peildatum, cell, raw_num, raw_den) FROM STDIN"
+
 /* Replaces every value of publication name (creating or updating its row:
  * P, known_at as text, parameters) with rows, whose known_at column is
- * row_k. b is scratch. Inside the caller's transaction. */
+ * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
+ * Inside the caller's transaction. */
 swi_err_t pgc_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
                                 int64_t row_k, int64_t base, int64_t thr,
                                 const char *description, const swi_ind_rows_t *rows, buf_t *b,

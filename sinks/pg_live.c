@@ -378,8 +378,8 @@ static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
 
 static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
 {
-        return a->value == b->value && a->onderdrukt == b->onderdrukt && a->reden == b->reden &&
-               a->decimals == b->decimals;
+        return a->value == b->value && a->onderdrukt == b->onderdrukt &&
+               a->undefined == b->undefined && a->reden == b->reden && a->decimals == b->decimals;
 }
 
 static uint64_t fnv(uint64_t h, const char *s)
@@ -400,21 +400,10 @@ static uint64_t cell_hash(const swi_ind_row_t *r)
         return fnv(h, r->measure);
 }
 
-/* The generated column swi_pub.indicator_values.cell of r, as a COPY field. */
+/* A cell key as one COPY line. */
 static void add_cell(buf_t *b, const swi_ind_row_t *r)
 {
-        const char *parts[7] = {r->breakdown, r->cohort, r->doelgroep, "", "", "", r->measure};
-        for (int d = 0; d < r->ndims && d < 3; d++)
-                parts[3 + d] = r->dim_value[d];
-        for (int k = 0; k < 7; k++) {
-                if (k)
-                        pgc_buf_add(b, "\x1f", 1);
-                for (const char *c = parts[k]; *c; c++) {
-                        if (*c == '\\' || *c == '\t' || *c == '\n')
-                                pgc_buf_add(b, "\\", 1);
-                        pgc_buf_add(b, c, 1);
-                }
-        }
+        pgc_add_cell(b, r);
         pgc_buf_add(b, "\n", 1);
 }
 
@@ -479,8 +468,10 @@ static swi_err_t copy_then(swi_live_t *l, const char *copy_sql, const buf_t *b,
  * set (a rebuild: first round, new P), the table holds l->rows (what this
  * publisher wrote last):
  * updates the values that changed, inserts new cells and deletes cells that
- * are gone. Otherwise, or when the table turns out to differ, replaces
- * everything; *full says so. */
+ * are gone - in swi_pub.indicator_values, and likewise their unrounded
+ * values in swi.indicator_raw (which change more often: a count can move
+ * without its rounded value moving). Otherwise, or when the tables turn out
+ * to differ, replaces everything; *full says so. */
 static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *written,
                             char *errstr, size_t errstr_size)
 {
@@ -491,9 +482,9 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         swi_err_t rc = SWI_OK;
         long *old_of = NULL;
         bool *used = NULL;
-        buf_t ins = {0}, del = {0};
-        size_t nupd = 0, nins = 0, ndel = 0, affected = 0;
-        char sql[512], pbuf[11];
+        buf_t ins = {0}, del = {0}, raw = {0}, rawins = {0};
+        size_t nupd = 0, nins = 0, ndel = 0, nraw = 0, affected = 0;
+        char sql[512], pbuf[SWI_DATE_BUF];
 
         *full = rewrite;
         *written = 0;
@@ -508,8 +499,15 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 char line[1024];
                 const swi_ind_row_t *r = &l->wrows.v[i];
                 if (old_of[i] >= 0) {
+                        const swi_ind_row_t *o = &l->rows.v[old_of[i]];
                         used[old_of[i]] = true;
-                        if (same_value(&l->rows.v[old_of[i]], r))
+                        if (o->raw_num != r->raw_num || o->raw_den != r->raw_den) {
+                                pgc_add_cell(&raw, r);
+                                pgc_buf_printf(&raw, "\t%lld\t%lld\n", (long long)r->raw_num,
+                                               (long long)r->raw_den);
+                                nraw++;
+                        }
+                        if (same_value(o, r))
                                 continue;
                 }
                 int len = swi_ind_row_copy_line(r, l->P, SWI_K_ALL, line, sizeof(line));
@@ -520,6 +518,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         nupd++;
                 } else {
                         pgc_buf_add(&ins, line, (size_t)len);
+                        pgc_add_raw_line(&rawins, r, l->P);
                         nins++;
                 }
         }
@@ -528,12 +527,12 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         add_cell(&del, &l->rows.v[j]);
                         ndel++;
                 }
-        if (l->b.oom || ins.oom || del.oom)
+        if (l->b.oom || ins.oom || del.oom || raw.oom || rawins.oom)
                 goto nomem;
         rc = pgc_exec_ok(l->wconn,
                      "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'", 0,
                      NULL, "touch publication", errstr, errstr_size);
-        if (rc != SWI_OK || nupd + nins + ndel == 0)
+        if (rc != SWI_OK || nupd + nins + ndel + nraw == 0)
                 goto done;
         swi_date_format(l->P, pbuf);
         if (nupd) {
@@ -552,6 +551,19 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 if (affected != nupd)
                         goto differs;
         }
+        if (nraw) {
+                snprintf(sql, sizeof(sql),
+                         "UPDATE swi.indicator_raw r SET raw_num = t.raw_num, raw_den = t.raw_den "
+                         "FROM tmp_live_raw t WHERE r.publication = 'actueel' "
+                         "AND r.peildatum = '%s' AND r.cell = t.cell",
+                         pbuf);
+                rc = copy_then(l, "COPY tmp_live_raw FROM STDIN", &raw, "COPY changed raw values",
+                               sql, "update changed raw values", &affected, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+                if (affected != nraw)
+                        goto differs;
+        }
         if (ndel) {
                 snprintf(sql, sizeof(sql),
                          "DELETE FROM swi_pub.indicator_values v USING tmp_live_gone g "
@@ -563,6 +575,21 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         goto done;
                 if (affected != ndel)
                         goto differs;
+                snprintf(
+                    sql, sizeof(sql),
+                    "DELETE FROM swi.indicator_raw r USING tmp_live_gone g "
+                    "WHERE r.publication = 'actueel' AND r.peildatum = '%s' AND r.cell = g.cell",
+                    pbuf);
+                PGresult *res = PQexec(l->wconn, sql);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                        rc = pgc_pg_fail(l->wconn, res, "delete gone raw values", errstr,
+                                         errstr_size);
+                        goto done;
+                }
+                affected = (size_t)atol(PQcmdTuples(res));
+                PQclear(res);
+                if (affected != ndel)
+                        goto differs;
         }
         if (nins) {
                 rc = pgc_exec_ok(l->wconn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
@@ -570,6 +597,9 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 snprintf(sql, sizeof(sql), "COPY swi_pub.indicator_values %s FROM STDIN", cols);
                 if (rc == SWI_OK)
                         rc = pgc_copy_in(l->wconn, sql, &ins, "COPY new cells", errstr, errstr_size);
+                if (rc == SWI_OK)
+                        rc = pgc_copy_in(l->wconn, PGC_RAW_COPY, &rawins, "COPY new raw values",
+                                         errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
@@ -593,6 +623,8 @@ done:
         free(used);
         free(ins.p);
         free(del.p);
+        free(raw.p);
+        free(rawins.p);
         return rc;
 }
 
@@ -799,6 +831,11 @@ static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
                              "CREATE TEMP TABLE tmp_live_gone (cell text COLLATE \"C\") "
                              "ON COMMIT DELETE ROWS",
                              0, NULL, "create gone-cells table", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgc_exec_ok(l->wconn,
+                                 "CREATE TEMP TABLE tmp_live_raw (cell text COLLATE \"C\", "
+                                 "raw_num bigint, raw_den bigint) ON COMMIT DELETE ROWS",
+                                 0, NULL, "create changed-raw-values table", errstr, errstr_size);
         if (rc != SWI_OK)
                 live_drop(l);
         return rc;

@@ -188,7 +188,7 @@ swi_err_t pgc_write_publication(PGconn *conn, const char *name, int32_t P, const
                 "known_at = EXCLUDED.known_at, rounding_base = EXCLUDED.rounding_base, "
                 "threshold = EXCLUDED.threshold, "
                 "description = coalesce(EXCLUDED.description, swi_pub.publications.description)";
-        char sbase[24], sthr[24], pbuf[11];
+        char sbase[24], sthr[24], pbuf[SWI_DATE_BUF];
         swi_err_t rc;
 
         snprintf(sbase, sizeof(sbase), "%lld", (long long)base);
@@ -200,26 +200,39 @@ swi_err_t pgc_write_publication(PGconn *conn, const char *name, int32_t P, const
                 rc = pgc_exec_ok(conn, "DELETE FROM swi_pub.indicator_values WHERE publication = $1", 1,
                              vals, "delete old figures", errstr, errstr_size);
         if (rc == SWI_OK)
+                rc = pgc_exec_ok(conn, "DELETE FROM swi.indicator_raw WHERE publication = $1", 1,
+                                 vals, "delete old raw values", errstr, errstr_size);
+        if (rc == SWI_OK)
                 rc = pgc_exec_ok(conn, "SELECT set_config('swi.publication', $1, true)", 1, vals,
                              "select publication", errstr, errstr_size);
         if (rc != SWI_OK)
                 return rc;
+        /* the values, and the researchers' unrounded ones (one per value) */
+        buf_t raw = {0};
         b->n = 0;
         for (size_t i = 0; i < rows->n; i++) {
                 char line[1024];
                 int len = swi_ind_row_copy_line(&rows->v[i], P, row_k, line, sizeof(line));
-                if (len > 0)
+                if (len > 0) {
                         pgc_buf_add(b, line, (size_t)len);
+                        pgc_add_raw_line(&raw, &rows->v[i], P);
+                }
         }
-        if (b->oom) {
+        if (b->oom || raw.oom) {
                 snprintf(errstr, errstr_size, "publication: out of memory");
-                return SWI_ERR_NOMEM;
+                rc = SWI_ERR_NOMEM;
         }
-        return pgc_copy_in(conn,
-                       "COPY swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, "
-                       "doelgroep, dim1_name, dim1_value, dim2_name, dim2_value, dim3_name, dim3_value, "
-                       "measure, unit, value, onderdrukt, reden, noemer) FROM STDIN",
-                       b, "COPY indicator values", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgc_copy_in(conn,
+                                 "COPY swi_pub.indicator_values (peildatum, known_at, family, "
+                                 "breakdown, cohort, doelgroep, dim1_name, dim1_value, dim2_name, "
+                                 "dim2_value, dim3_name, dim3_value, measure, unit, value, "
+                                 "onderdrukt, reden, noemer) FROM STDIN",
+                                 b, "COPY indicator values", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgc_copy_in(conn, PGC_RAW_COPY, &raw, "COPY raw values", errstr, errstr_size);
+        free(raw.p);
+        return rc;
 }
 
 swi_err_t swi_pg_publish(const char *conninfo, const swi_publish_opts_t *o,

@@ -61,11 +61,11 @@ static swi_err_t lock_keys(PGconn *conn, const keyset_t *s, char *errstr, size_t
 
 static void add_date(buf_t *b, int32_t d)
 {
-        char s[11];
+        char s[PGC_DATE_BUF];
         if (d == SWI_DATE_NONE || d == SWI_DATE_END)
                 pgc_buf_add(b, "\\N", 2);
         else
-                pgc_buf_add(b, swi_date_format(d, s), 10);
+                pgc_buf_add(b, s, strlen(pgc_date_text(d, s)));
 }
 
 static void add_text(buf_t *b, const char *s)

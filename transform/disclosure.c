@@ -306,7 +306,10 @@ static long position(const swi_dc_table_t *t, long idx, int d)
  * nothing. key[c] is the unrounded count (for a share: its numerator) that
  * ranks candidates; reasons[c] is the kind's suppression state, updated in
  * place. The groups of a round all read the state at the start of the round:
- * choices go to t->mark first and are applied together afterwards. */
+ * choices go to t->mark first and are applied together afterwards. A group
+ * with exactly one suppressed member and no candidate (every other member is
+ * 0) gives up its margin instead (§6 settled points); the margin is a member
+ * of the groups along the other dimensions, so the next round sees it there. */
 static void secondary_rounds(swi_dc_table_t *t, const int64_t *key, uint8_t *reasons)
 {
         const size_t nc = (size_t)t->ncells;
@@ -338,10 +341,10 @@ static void secondary_rounds(swi_dc_table_t *t, const int64_t *key, uint8_t *rea
                                         if (best < 0 || key[idx] < key[best])
                                                 best = idx;
                                 }
-                                /* no non-zero candidate: §6 offers nothing more
-                                 * (the margin is not a member) */
                                 if (best >= 0)
                                         t->mark[best] = 1;
+                                else if (reasons[base] == 0)
+                                        t->mark[base] = 1;
                         }
                 }
                 added = 0;
@@ -387,13 +390,30 @@ swi_err_t swi_dc_apply(swi_dc_table_t *t, const swi_dc_params_t *p, char *errstr
                 }
         }
 
-        /* counts: every field on its own, settled before any share reads it */
+        /* counts: every field on its own, settled before any share reads it.
+         * A numerator whose share's den - num is in 1..T-1 starts suppressed
+         * (COMPLEMENT): published next to its denominator it would give the
+         * complement back (§6 settled points). */
+        for (f = 0; f < t->nfields; f++) {
+                cnt = t->counts + (size_t)f * nc;
+                reasons = t->count_reasons + (size_t)f * nc;
+                for (c = 0; c < nc; c++)
+                        reasons[c] = cnt[c] >= 1 && cnt[c] < T ? SWI_DC_R_PRIMARY : 0;
+        }
+        for (s = 0; s < t->nshares; s++) {
+                num = t->counts + (size_t)t->share_num[s] * nc;
+                den = t->counts + (size_t)t->share_den[s] * nc;
+                reasons = t->count_reasons + (size_t)t->share_num[s] * nc;
+                for (c = 0; c < nc; c++) {
+                        diff = den[c] - num[c];
+                        if (diff >= 1 && diff <= T - 1)
+                                reasons[c] |= SWI_DC_R_COMPLEMENT;
+                }
+        }
         for (f = 0; f < t->nfields; f++) {
                 cnt = t->counts + (size_t)f * nc;
                 reasons = t->count_reasons + (size_t)f * nc;
                 pub = t->count_pub + (size_t)f * nc;
-                for (c = 0; c < nc; c++)
-                        reasons[c] = cnt[c] >= 1 && cnt[c] < T ? SWI_DC_R_PRIMARY : 0;
                 secondary_rounds(t, cnt, reasons);
                 for (c = 0; c < nc; c++)
                         pub[c] = reasons[c] != 0 ? 0 : round_to_base(cnt[c], p->base);
@@ -401,7 +421,9 @@ swi_err_t swi_dc_apply(swi_dc_table_t *t, const swi_dc_params_t *p, char *errstr
 
         /* shares: the numerator's final state (primary or secondary) is part of
          * the share's starting state; the denominator's secondary suppression
-         * is not */
+         * is not. A share over 0 is undefined: NULL, but not suppressed and no
+         * suppressed member of any group (§6 settled points); its numerator is
+         * 0, so it is never a candidate either. */
         for (s = 0; s < t->nshares; s++) {
                 num = t->counts + (size_t)t->share_num[s] * nc;
                 den = t->counts + (size_t)t->share_den[s] * nc;
@@ -410,6 +432,8 @@ swi_err_t swi_dc_apply(swi_dc_table_t *t, const swi_dc_params_t *p, char *errstr
                 pub = t->share_pub + (size_t)s * nc;
                 for (c = 0; c < nc; c++) {
                         reasons[c] = 0;
+                        if (den[c] == 0)
+                                continue;
                         if (den[c] < T)
                                 reasons[c] |= SWI_DC_R_DENOMINATOR;
                         if (num_reasons[c] != 0)
@@ -420,8 +444,10 @@ swi_err_t swi_dc_apply(swi_dc_table_t *t, const swi_dc_params_t *p, char *errstr
                 }
                 secondary_rounds(t, num, reasons);
                 for (c = 0; c < nc; c++) {
-                        /* den >= T >= 1 whenever the share is published */
-                        pub[c] = reasons[c] != 0 ? 0 : swi_round_half_away(100 * num[c], den[c], 1);
+                        /* den >= T >= 1 whenever a defined share is published */
+                        pub[c] = reasons[c] != 0 || den[c] == 0
+                                     ? 0
+                                     : swi_round_half_away(100 * num[c], den[c], 1);
                 }
         }
         t->applied = true;
@@ -431,6 +457,7 @@ swi_err_t swi_dc_apply(swi_dc_table_t *t, const swi_dc_params_t *p, char *errstr
 static void fill_value(swi_dc_value_t *out, int64_t value, unsigned reasons)
 {
         out->suppressed = reasons != 0;
+        out->undefined = false;
         out->reasons = reasons;
         out->value = reasons != 0 ? 0 : value;
 }
@@ -462,6 +489,8 @@ swi_err_t swi_dc_get_share(const swi_dc_table_t *t, const int *coord, int share,
                 return SWI_ERR_INVALID_ARG;
         i = (size_t)share * (size_t)t->ncells + (size_t)idx;
         fill_value(out, t->share_pub[i], t->share_reasons[i]);
+        out->undefined =
+            t->counts[(size_t)t->share_den[share] * (size_t)t->ncells + (size_t)idx] == 0;
         return SWI_OK;
 }
 

@@ -21,21 +21,28 @@
  * Rules (docs/disclosure.md has them in full, with every reading chosen)
  *   - A count is published rounded to the nearest multiple of B, halves away
  *     from zero; 1 <= n < T is suppressed (PRIMARY); 0 is published as 0.
- *   - A share is suppressed when den < T (DENOMINATOR, den = 0 included), its
+ *   - A share over den = 0 is undefined: NULL, but not suppressed
+ *     (swi_dc_value_t.undefined), and no suppressed member of any group.
+ *     Otherwise a share is suppressed when 1 <= den < T (DENOMINATOR), its
  *     numerator count is suppressed for any reason (NUMERATOR), or den - num is
- *     in 1..T-1 (COMPLEMENT). Otherwise it is published as 100*num/den with one
- *     decimal, from the unrounded counts, halves away from zero.
+ *     in 1..T-1 (COMPLEMENT, which suppresses the numerator count too, with
+ *     the same reason). A published share is 100*num/den with one decimal,
+ *     from the unrounded counts, halves away from zero.
  *   - Secondary suppression (SECONDARY), per value kind (each count field, each
  *     share): a group is the ncats[d] category cells along one dimension d with
  *     every other coordinate fixed (a category or -1). The margin cell
  *     (coordinate -1 on d) is what the group adds up to and is *not* a member.
  *     If exactly one member is suppressed, the smallest other member with a
  *     non-zero unrounded count (for a share: unrounded numerator) is suppressed
- *     too; tie: first in category order. Rounds: every group is judged against
- *     the state at the start of the round, the new suppressions are added at
- *     once, until a round adds nothing. Count fields are settled first; a share
- *     then starts from its DENOMINATOR/COMPLEMENT/NUMERATOR state and runs its
- *     own rounds. A secondarily suppressed denominator does not suppress shares.
+ *     too; tie: first in category order. If there is no such member, the
+ *     group's margin is suppressed (it is a member of the groups along the
+ *     other dimensions). Rounds: every group is judged against the state at
+ *     the start of the round, the new suppressions are added at once, until a
+ *     round adds nothing. Count fields are settled first, each to its fixed
+ *     point; a share then starts from its DENOMINATOR/COMPLEMENT/NUMERATOR
+ *     state and runs its own rounds. A secondarily suppressed denominator does
+ *     not suppress shares. Every dimension's groups are checked, up to
+ *     SWI_DC_MAX_DIMS dimensions.
  *
  * Ownership: a swi_dc_table_t is created by swi_dc_table_new() and owned by the
  * caller until swi_dc_table_destroy(). The constructor copies the arrays it is
@@ -52,7 +59,7 @@
 
 #include "common/swi_err.h"
 
-#define SWI_DC_MAX_DIMS 4
+#define SWI_DC_MAX_DIMS 8
 /* Upper bound on a table's cells, prod(ncats[d] + 1): 2^24. */
 #define SWI_DC_MAX_CELLS (1L << 24)
 /* Largest count accepted; keeps 1000 * count far from int64 overflow. */
@@ -64,7 +71,7 @@
 typedef enum swi_dc_reason_e {
         SWI_DC_R_PRIMARY = 1 << 0,     /* count with 1 <= n < T */
         SWI_DC_R_DENOMINATOR = 1 << 1, /* share with denominator < T */
-        SWI_DC_R_COMPLEMENT = 1 << 2,  /* share with den - num in 1..T-1 */
+        SWI_DC_R_COMPLEMENT = 1 << 2,  /* share with den - num in 1..T-1, and its numerator count */
         SWI_DC_R_NUMERATOR = 1 << 3,   /* share whose numerator count is suppressed */
         SWI_DC_R_SECONDARY = 1 << 4,   /* chosen by secondary suppression */
         SWI_DC_R_LEADTIME_N = 1 << 5,  /* lead-time statistic with n < T */
@@ -90,6 +97,7 @@ typedef struct swi_dc_value_s {
                            * lead time: tenths of a day. 0 when suppressed. */
         bool suppressed;  /* the `onderdrukt` column: the value is published as NULL */
         unsigned reasons; /* swi_dc_reason_t bits; 0 when published */
+        bool undefined;   /* a share over 0: published as NULL, but not suppressed */
 } swi_dc_value_t;
 
 typedef struct swi_dc_table_s swi_dc_table_t;

@@ -90,29 +90,42 @@ const swi_field_t *swi_event_field(const swi_event_t *ev, const char *name)
         return NULL;
 }
 
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-int32_t swi_date_from_ymd(int y, int m, int d)
+/* Howard Hinnant's days_from_civil / civil_from_days, in 64-bit arithmetic so
+ * that every int32 day (years -5877641 .. 5881580) and every day of an int64
+ * millisecond timestamp converts without overflow. */
+static int64_t days_from_civil(int64_t y, int m, int d)
 {
         y -= m <= 2;
-        const int era = (y >= 0 ? y : y - 399) / 400;
-        const unsigned yoe = (unsigned)(y - era * 400);
-        const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-        const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return (int32_t)(era * 146097 + (int)doe - 719468);
+        const int64_t era = (y >= 0 ? y : y - 399) / 400;
+        const int64_t yoe = y - era * 400;
+        const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+        const int64_t z = days + 719468;
+        const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        const int64_t doe = z - era * 146097;
+        const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        const int64_t mp = (5 * doy + 2) / 153;
+        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        *y = yoe + era * 400 + (*m <= 2);
+}
+
+int32_t swi_date_from_ymd(int y, int m, int d)
+{
+        return (int32_t)days_from_civil(y, m, d);
 }
 
 void swi_date_to_ymd(int32_t days, int *y, int *m, int *d)
 {
-        int z = days + 719468;
-        const int era = (z >= 0 ? z : z - 146096) / 146097;
-        const unsigned doe = (unsigned)(z - era * 146097);
-        const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        const int yy = (int)yoe + era * 400;
-        const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        const unsigned mp = (5 * doy + 2) / 153;
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        *y = yy + (*m <= 2);
+        int64_t yy;
+        civil_from_days(days, &yy, m, d);
+        *y = (int)yy; /* an int32 day's year fits an int */
 }
 
 static int days_in_month(int y, int m)
@@ -136,11 +149,16 @@ int32_t swi_date_add_months(int32_t days, int months)
         return swi_date_from_ymd(y, m, d);
 }
 
-char *swi_date_format(int32_t days, char *buf)
+char *swi_date_format(int64_t days, char *buf)
 {
-        int y, m, d;
-        swi_date_to_ymd(days, &y, &m, &d);
-        snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+        int64_t y;
+        int m, d;
+
+        civil_from_days(days, &y, &m, &d);
+        /* ISO 8601 expanded years beyond 0000-9999, as java.time prints them */
+        const char *sign = y > 9999 ? "+" : y < 0 ? "-" : "";
+        snprintf(buf, SWI_DATE_BUF, "%s%04lld-%02u-%02u", sign, (long long)(y < 0 ? -y : y),
+                 (unsigned char)m, (unsigned char)d);
         return buf;
 }
 

@@ -103,15 +103,26 @@ typedef enum swi_vkind_e {
         SWI_V_DATE, /* days since 1970-01-01 */
 } swi_vkind_t;
 
-#define SWI_FIELD_NAME_MAX 32
-#define SWI_FIELD_STR_MAX  40
-#define SWI_MAX_FIELDS     8
-#define SWI_UUID_LEN       36
+/* Sizes. A payload string is at most SWI_STR_CONTRACT_MAX bytes (the schema
+ * contract, docs/schemas.md "Sizes"); its buffer holds that whole. */
+#define SWI_FIELD_NAME_MAX   32
+#define SWI_STR_CONTRACT_MAX 64
+#define SWI_FIELD_STR_MAX    (SWI_STR_CONTRACT_MAX + 1)
+#define SWI_MAX_FIELDS       8
+#define SWI_UUID_LEN         36
+#define SWI_ID_BUF           16 /* bsn (9 digits), v_nummer (10) */
+
+/* A string the decoder could not keep as a C string - it contains a NUL byte,
+ * or it is longer than its buffer, which then holds a prefix - carries its
+ * length as sent in a *_wire_len member; 0 there means the buffer holds the
+ * whole value (as in every event not straight from the decoder). Such a string
+ * is never valid: the validator rejects it with the field's reason. */
 
 typedef struct swi_field_s {
         char name[SWI_FIELD_NAME_MAX];
         swi_vkind_t kind;
-        int64_t i; /* INT, BOOL (0/1), DATE */
+        uint32_t wire_len; /* STRING: see above */
+        int64_t i;         /* INT, BOOL (0/1), DATE */
         char s[SWI_FIELD_STR_MAX];
 } swi_field_t;
 
@@ -124,8 +135,8 @@ typedef struct swi_event_s {
         /* Raw identifiers: only between decoding and pseudonymisation.
          * swi_pseudonym_apply() wipes them. */
         bool has_bsn, has_vnr;
-        char bsn[16];
-        char vnr[16];
+        char bsn[SWI_ID_BUF];
+        char vnr[SWI_ID_BUF];
         /* Pseudonyms (set by swi_pseudonym_apply()). */
         bool has_bsn_ps, has_vnr_ps;
         uint8_t bsn_ps[SWI_PSEUDO_LEN];
@@ -135,6 +146,9 @@ typedef struct swi_event_s {
         bool has_corrects, has_retracts;
         char corrects[SWI_UUID_LEN + 1];
         char retracts[SWI_UUID_LEN + 1];
+        /* wire lengths of the envelope's strings (see above) */
+        uint32_t event_id_wire_len, bsn_wire_len, vnr_wire_len, corrects_wire_len,
+            retracts_wire_len;
         int schema_id;
         int nfields;
         swi_field_t fields[SWI_MAX_FIELDS]; /* payload, in schema order */
@@ -166,8 +180,12 @@ int32_t swi_date_from_ymd(int y, int m, int d);
 void swi_date_to_ymd(int32_t days, int *y, int *m, int *d);
 /* Adds years and months keeping the day, clamped to the month's last day (indicators.md §1). */
 int32_t swi_date_add_months(int32_t days, int months);
-/* Formats YYYY-MM-DD into buf (>= 11 bytes). Returns buf. */
-char *swi_date_format(int32_t days, char *buf);
+/* Formats the day as YYYY-MM-DD into buf (SWI_DATE_BUF bytes); returns buf.
+ * Any day, e.g. of an int64 millisecond timestamp, prints whole: years outside
+ * 0000-9999 as ISO 8601 expanded years with their sign (+12345-01-01,
+ * -0044-03-15; astronomical numbering, year 0 is 1 BC), as java.time does. */
+#define SWI_DATE_BUF 32
+char *swi_date_format(int64_t days, char *buf);
 /* Parses YYYY-MM-DD; returns 0 on success. */
 int swi_date_parse(const char *s, int32_t *out);
 

@@ -192,7 +192,7 @@ typedef struct ctx_s {
         char *errstr;
         size_t errstr_size;
         pinfo_t *pi;
-        cats_t coh, dg, dg_asiel, gesl, lft, tri, route, lbt, einde, ond, exn, vgr;
+        cats_t coh, dg, dg_asiel, gesl, lft, tri, route, lbt, einde, ond, exn, vgr, gsl;
         cats_t gem, reg, vgem, vreg, sector;
 } ctx_t;
 
@@ -251,7 +251,11 @@ typedef struct bd_s {
         sdef_t s[IND_MAXS];
         int nmden;
         mden_t mden[IND_MAXS];
-        int pair_a, pair_b; /* two count fields that add up to a third: see bd_emit */
+        /* A dimension published as measures, not as a dimension (the last one,
+         * or -1): its margin's rows are named mname[0], its categories'
+         * mname[1..]. One count field; no shares or lead times. */
+        int mdim;
+        const char *const *mname;
         bool leadtime;      /* fields 0 = n, 1 = n_open; lt[] holds the statistics */
         bool margins_done;  /* bd_margins() has run */
         const char *lt_noemer;
@@ -272,7 +276,7 @@ static void bd_init(bd_t *b, const ctx_t *c, int family, const char *name, const
         memset(b, 0, sizeof(*b));
         b->family = family;
         b->name = name;
-        b->pair_a = b->pair_b = -1;
+        b->mdim = -1;
         b->ndims = 2 + nextra;
         assert(b->ndims <= IND_MAXD);
         b->dim_name[0] = "cohort";
@@ -418,8 +422,8 @@ static void fill_row_cell(const bd_t *b, const int *coord, swi_ind_row_t *r)
         copy_label(r->cohort, sizeof(r->cohort), coord[0] < 0 ? "*" : b->cats[0]->label[coord[0]]);
         copy_label(r->doelgroep, sizeof(r->doelgroep),
                    coord[1] < 0 ? "*" : b->cats[1]->label[coord[1]]);
-        r->ndims = b->ndims - 2;
-        for (int d = 2; d < b->ndims; d++) {
+        r->ndims = b->ndims - 2 - (b->mdim >= 0);
+        for (int d = 2; d < 2 + r->ndims; d++) {
                 r->dim_name[d - 2] = b->dim_name[d];
                 copy_label(r->dim_value[d - 2], sizeof(r->dim_value[0]),
                            coord[d] < 0 ? "*" : b->cats[d]->label[coord[d]]);
@@ -440,9 +444,10 @@ static swi_err_t emit(ctx_t *c, const bd_t *b, const int *coord, const char *mea
         r->kind = kind;
         r->raw_num = num;
         r->raw_den = den;
-        r->value = v->suppressed ? 0 : v->value;
+        r->value = v->suppressed || v->undefined ? 0 : v->value;
         r->decimals = kind == SWI_IND_COUNT ? 0 : 1;
         r->onderdrukt = v->suppressed;
+        r->undefined = v->undefined;
         r->reden = v->reasons;
         r->noemer = noemer;
         return SWI_OK;
@@ -454,26 +459,26 @@ static const char *const lt_names[LT_NSTATS] = {"gemiddelde", "p25", "mediaan", 
 static swi_err_t bd_emit_cell(ctx_t *c, const bd_t *b, const swi_dc_table_t *t, long idx,
                               const int *coord)
 {
-        swi_dc_value_t v, vp[2] = {{0}}, lt[LT_NSTATS];
+        swi_dc_value_t v, lt[LT_NSTATS];
         swi_err_t rc = SWI_OK;
         int64_t num, den;
 
-        if (b->pair_a >= 0) {
-                /* The two fields are the categories of a dimension the table
-                 * cannot hold (SWI_DC_MAX_DIMS): if exactly one is suppressed
-                 * the other is the only candidate of their group. */
-                const int pf[2] = {b->pair_a, b->pair_b};
-                for (int k = 0; k < 2; k++)
-                        (void)swi_dc_get_count(t, coord, pf[k], &vp[k]);
-                for (int k = 0; k < 2; k++) {
-                        int64_t other = b->acc[(size_t)pf[1 - k] * (size_t)b->ncells + (size_t)idx];
-                        if (vp[k].suppressed && !vp[1 - k].suppressed && other > 0) {
-                                vp[1 - k].suppressed = true;
-                                vp[1 - k].value = 0;
-                                vp[1 - k].reasons |= SWI_DC_R_SECONDARY;
-                                break;
-                        }
+        if (b->mdim >= 0) {
+                /* the measure dimension: its margin, then its categories */
+                int pc[IND_MAXD];
+                memcpy(pc, coord, sizeof(pc));
+                for (int k = -1; k < b->cats[b->mdim]->n; k++) {
+                        pc[b->mdim] = k;
+                        long pidx = idx + ((long)k + 1) * b->stride[b->mdim];
+                        rc = swi_dc_get_count(t, pc, 0, &v);
+                        if (rc != SWI_OK)
+                                goto done;
+                        rc = emit(c, b, coord, b->mname[k + 1], b->f[0].unit, SWI_IND_COUNT,
+                                  b->acc[pidx], 1, &v, NULL);
+                        if (rc != SWI_OK)
+                                goto done;
                 }
+                goto done;
         }
         for (int f = 0; f < b->nfields; f++) {
                 if (b->f[f].hidden)
@@ -481,10 +486,6 @@ static swi_err_t bd_emit_cell(ctx_t *c, const bd_t *b, const swi_dc_table_t *t, 
                 rc = swi_dc_get_count(t, coord, f, &v);
                 if (rc != SWI_OK)
                         goto done;
-                if (f == b->pair_a)
-                        v = vp[0];
-                else if (f == b->pair_b)
-                        v = vp[1];
                 num = b->acc[(size_t)f * (size_t)b->ncells + (size_t)idx];
                 rc = emit(c, b, coord, b->f[f].name, b->f[f].unit, SWI_IND_COUNT, num, 1, &v,
                           NULL);
@@ -570,6 +571,8 @@ static swi_err_t bd_finish(ctx_t *c, bd_t *b)
         }
         /* odometer over ordinals: ordinal k < ncats is category k, ncats is `*` */
         memset(ord, 0, sizeof(ord));
+        if (b->mdim >= 0)
+                ord[b->mdim] = ncats[b->mdim]; /* bd_emit_cell walks it */
         for (;;) {
                 idx = 0;
                 for (int d = 0; d < b->ndims; d++) {
@@ -583,7 +586,7 @@ static swi_err_t bd_finish(ctx_t *c, bd_t *b)
                                 goto done;
                         }
                 }
-                int d = b->ndims - 1;
+                int d = b->ndims - 1 - (b->mdim >= 0);
                 while (d >= 0) {
                         ord[d]++;
                         if (ord[d] <= ncats[d])
@@ -1621,23 +1624,25 @@ static swi_err_t fam8(ctx_t *c)
 
 /* ---- family 9: voortgang ------------------------------------------------------------------ */
 
+static const char *const exam_measures[] = {"examens", "examens_geslaagd", "examens_niet_geslaagd"};
+
 static swi_err_t fam9(ctx_t *c)
 {
         swi_err_t rc = SWI_OK;
         bd_t b;
-        int f, fj, fn, fv, fb, fp, ft;
+        int f, fv, fb, fp, ft;
         int32_t P6 = swi_date_add_months(c->P, 6);
 
         memset(&b, 0, sizeof(b));
-        /* exam events: onderdeel x niveau x geslaagd would be five dimensions
-         * with cohort and doelgroep; the table holds four, so geslaagd is a
-         * pair of count fields (see bd_emit_cell) */
-        bd_init(&b, c, 9, "voortgang_examens", NULL, 2, "onderdeel", &c->ond, "niveau", &c->exn);
+        /* exam events by onderdeel x niveau x geslaagd: five dimensions with
+         * cohort and doelgroep, disclosure-controlled as such; geslaagd is
+         * published as the measures examens (its margin), examens_geslaagd
+         * and examens_niet_geslaagd */
+        bd_init(&b, c, 9, "voortgang_examens", NULL, 3, "onderdeel", &c->ond, "niveau", &c->exn,
+                "geslaagd", &c->gsl);
         f = bd_field(&b, "examens", U_EV);
-        fj = bd_field(&b, "examens_geslaagd", U_EV);
-        fn = bd_field(&b, "examens_niet_geslaagd", U_EV);
-        b.pair_a = fj;
-        b.pair_b = fn;
+        b.mdim = 4;
+        b.mname = exam_measures;
         rc = bd_alloc(&b, false);
         if (rc != SWI_OK)
                 goto done;
@@ -1647,15 +1652,12 @@ static swi_err_t fam9(ctx_t *c)
                         continue;
                 for (int o = 0; o < SWI_OND__CNT; o++)
                         for (int v = 0; v < SWI_EXN__CNT; v++) {
-                                int cat[4] = {c->pi[i].coh, c->pi[i].dg, o, v};
-                                if (p->exams[o][v][1] > 0) {
-                                        bd_add(&b, cat, fj, p->exams[o][v][1]);
+                                int cat[5] = {c->pi[i].coh, c->pi[i].dg, o, v, 0};
+                                if (p->exams[o][v][1] > 0)
                                         bd_add(&b, cat, f, p->exams[o][v][1]);
-                                }
-                                if (p->exams[o][v][0] > 0) {
-                                        bd_add(&b, cat, fn, p->exams[o][v][0]);
+                                cat[4] = 1;
+                                if (p->exams[o][v][0] > 0)
                                         bd_add(&b, cat, f, p->exams[o][v][0]);
-                                }
                         }
         }
         rc = bd_finish(c, &b);
@@ -1880,6 +1882,7 @@ static swi_err_t setup_codes(ctx_t *c, uint64_t *keys, cats_t *cats, size_t off,
 static swi_err_t setup(ctx_t *c)
 {
         static const char *const dg_names[] = {"ASIEL", "GEZIN", "OVERIG"};
+        static const char *const gsl_names[] = {"ja", "nee"};
         uint64_t *scratch = NULL;
         swi_err_t rc = SWI_OK;
         int miny = 0, maxy = -1, *ymap = NULL;
@@ -1957,6 +1960,8 @@ static swi_err_t setup(ctx_t *c)
         if (rc == SWI_OK)
                 rc = cats_enum0(&c->vgr, SWI_TE_VGR, SWI_VGR__CNT);
         if (rc == SWI_OK)
+                rc = cats_static(&c->gsl, gsl_names, 2);
+        if (rc == SWI_OK)
                 rc = setup_codes(c, scratch, &c->gem, offsetof(swi_person_t, gemeente),
                                  offsetof(pinfo_t, gem));
         if (rc == SWI_OK)
@@ -2016,9 +2021,9 @@ done:
 
 static void ctx_free(ctx_t *c)
 {
-        cats_t *all[] = {&c->coh, &c->dg,  &c->dg_asiel, &c->gesl, &c->lft,  &c->tri,
-                         &c->route, &c->lbt, &c->einde,   &c->ond,  &c->exn,  &c->vgr,
-                         &c->gem, &c->reg,   &c->vgem,   &c->vreg,  &c->sector};
+        cats_t *all[] = {&c->coh,   &c->dg,  &c->dg_asiel, &c->gesl, &c->lft,    &c->tri,
+                         &c->route, &c->lbt, &c->einde,    &c->ond,  &c->exn,    &c->vgr,
+                         &c->gem,   &c->reg, &c->vgem,     &c->vreg, &c->sector, &c->gsl};
         for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
                 cats_free(all[k]);
         free(c->pi);
@@ -2221,7 +2226,7 @@ static void sb_field(sbuf_t *s, const char *v, char sep)
 
 static void format_known_at(int64_t k, char *buf, size_t size)
 {
-        char d[16];
+        char d[SWI_DATE_BUF];
         int64_t day, ms;
 
         if (k == SWI_K_ALL) {
@@ -2234,7 +2239,7 @@ static void format_known_at(int64_t k, char *buf, size_t size)
                 ms += 86400000;
                 day--;
         }
-        swi_date_format((int32_t)day, d);
+        swi_date_format(day, d);
         snprintf(buf, size, "%s %02d:%02d:%02d.%03d+00", d, (int)(ms / 3600000),
                  (int)(ms / 60000 % 60), (int)(ms / 1000 % 60), (int)(ms % 1000));
 }
@@ -2242,7 +2247,7 @@ static void format_known_at(int64_t k, char *buf, size_t size)
 int swi_ind_row_copy_line(const swi_ind_row_t *row, int32_t peildatum, int64_t known_at,
                           char *buf, size_t size)
 {
-        char pd[16], ka[48], fam[8], val[32], reden[96];
+        char pd[SWI_DATE_BUF], ka[48], fam[8], val[32], reden[96];
         sbuf_t s = {buf, size, 0, false};
 
         assert(row != NULL);
@@ -2252,7 +2257,8 @@ int swi_ind_row_copy_line(const swi_ind_row_t *row, int32_t peildatum, int64_t k
         swi_date_format(peildatum, pd);
         format_known_at(known_at, ka, sizeof(ka));
         snprintf(fam, sizeof(fam), "%d", row->family);
-        if (!row->onderdrukt)
+        bool null = row->onderdrukt || row->undefined;
+        if (!null)
                 swi_format_fixed(row->value, row->decimals, val, sizeof(val));
         swi_ind_reasons_format(row->reden, reden, sizeof(reden));
         sb_field(&s, pd, '\t');
@@ -2268,7 +2274,7 @@ int swi_ind_row_copy_line(const swi_ind_row_t *row, int32_t peildatum, int64_t k
         }
         sb_field(&s, row->measure, '\t');
         sb_field(&s, row->unit, '\t');
-        sb_field(&s, row->onderdrukt ? NULL : val, '\t');
+        sb_field(&s, null ? NULL : val, '\t');
         sb_field(&s, row->onderdrukt ? "t" : "f", '\t');
         sb_field(&s, row->reden != 0 ? reden : NULL, '\t');
         sb_field(&s, row->noemer, '\n');

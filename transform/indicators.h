@@ -81,17 +81,18 @@ typedef struct swi_ind_row_s {
         /* Unrounded value for the researcher side: raw_num / raw_den exactly.
          * A count has raw_den = 1; a share is numerator / denominator count
          * (a percentage is 100 * raw_num / raw_den); a lead-time statistic is
-         * an exact rational in days. raw_den == 0: undefined (a share over 0
-         * persons, a statistic over n = 0) - such a value is always
-         * onderdrukt. */
+         * an exact rational in days. raw_den == 0: undefined - a share over 0
+         * persons (NULL but not onderdrukt: `undefined`, §6 settled points) or
+         * a statistic over n = 0 (onderdrukt, leadtime_n). */
         int64_t raw_num;
         int64_t raw_den;
         /* Published value: value / 10^decimals (count: decimals 0, rounded to
          * the base B; share: tenths of a percent; lead time: tenths of a day).
-         * 0 when onderdrukt. */
+         * 0 when onderdrukt or undefined. */
         int64_t value;
         int decimals;
         bool onderdrukt;
+        bool undefined;     /* a share over 0 persons: published as NULL, not onderdrukt */
         unsigned reden;     /* swi_dc_reason_t bits; 0 when published */
         const char *noemer; /* static: what the share / statistic is over; NULL for counts */
 } swi_ind_row_t;

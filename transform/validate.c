@@ -53,8 +53,8 @@ static const struct {
         const char *name;
         int64_t min, max;
 } int_rules[] = {
-        {"score", 0, 40},         {"afstand_km", 0, 1000}, {"uren", 0, 100000},
-        {"uren_per_week", 0, 168}, {"bedrag_eur", 0, 1000000},
+    {"score", 0, 40},          {"afstand_km", 0, 1000},    {"uren", 0, 100000},
+    {"uren_per_week", 0, 168}, {"bedrag_eur", 0, 1000000},
 };
 
 static const char *const gemeente_fields[] = {"gemeente", "locatie_gemeente", "naar_gemeente",
@@ -76,10 +76,21 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
                                 size_t detail_size)
 {
         static const int32_t y1900 = -25567; /* 1900-01-01 */
-        char d1[11];
+        char d1[SWI_DATE_BUF];
 
         if (f->kind == SWI_V_NULL)
                 return SWI_REASON_NONE;
+        /* A string the decoder could not keep whole (event.h): longer than
+         * the contract allows, or with a NUL byte, never cut at it. */
+        if (f->kind == SWI_V_STRING && f->wire_len >= SWI_FIELD_STR_MAX) {
+                snprintf(detail, detail_size, "%s is %lu bytes, over its contract maximum of %d",
+                         f->name, (unsigned long)f->wire_len, SWI_STR_CONTRACT_MAX);
+                return SWI_REASON_INVALID_VALUE;
+        }
+        if (f->kind == SWI_V_STRING && f->wire_len != 0) {
+                snprintf(detail, detail_size, "%s contains a NUL byte", f->name);
+                return SWI_REASON_INVALID_VALUE;
+        }
         for (size_t i = 0; i < COUNT(int_rules); i++) {
                 if (f->kind == SWI_V_INT && strcmp(f->name, int_rules[i].name) == 0 &&
                     (f->i < int_rules[i].min || f->i > int_rules[i].max)) {
@@ -96,8 +107,8 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
                                  "%s %s was dissolved before the event_date %s", f->name, f->s,
                                  swi_date_format(ev->event_date, d1));
                 else
-                        snprintf(detail, detail_size, "%s \"%.12s\" is not a known CBS gemeente code",
-                                 f->name, f->s);
+                        snprintf(detail, detail_size,
+                                 "%s \"%.12s\" is not a known CBS gemeente code", f->name, f->s);
                 return SWI_REASON_INVALID_VALUE;
         }
         if (f->kind == SWI_V_STRING && name_in(f->name, nonempty_fields, COUNT(nonempty_fields)) &&
@@ -135,13 +146,25 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
         return SWI_REASON_NONE;
 }
 
-/* Floor division of ms to days (registered_at may in theory precede 1970). */
-static int32_t utc_day(int64_t ms)
+/* Floor division of ms to days (registered_at may in theory precede 1970).
+ * 64 bits: an int64 timestamp's day does not fit an int32. */
+static int64_t utc_day(int64_t ms)
 {
         int64_t d = ms / 86400000;
         if (ms % 86400000 < 0)
                 d--;
-        return (int32_t)d;
+        return d;
+}
+
+/* The detail of an identifier that is not ndigits digits (never its value).
+ * wire_len as in event.h: a string the decoder could not keep whole. */
+static const char *id_defect(const char *s, uint32_t wire_len, size_t ndigits)
+{
+        if (wire_len >= SWI_ID_BUF || (wire_len == 0 && strlen(s) != ndigits))
+                return ndigits == 9 ? "does not have 9 characters" : "does not have 10 characters";
+        if (wire_len != 0)
+                return "contains a NUL byte";
+        return strspn(s, "0123456789") != ndigits ? "has a non-digit" : "fails the elfproef";
 }
 
 swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t *conf,
@@ -153,9 +176,8 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
         bool need_vnr = ev->source == SWI_SRC_IND || ev->source == SWI_SRC_COA;
         bool is_intrekking = ev->type == SWI_EV_IND_INTREKKING ||
                              ev->type == SWI_EV_COA_INTREKKING ||
-                             ev->type == SWI_EV_DUO_INTREKKING ||
-                             ev->type == SWI_EV_GEM_INTREKKING;
-        char d1[11], d2[11];
+                             ev->type == SWI_EV_DUO_INTREKKING || ev->type == SWI_EV_GEM_INTREKKING;
+        char d1[SWI_DATE_BUF], d2[SWI_DATE_BUF];
         swi_reason_t r;
 
         if (need_bsn && !ev->has_bsn) {
@@ -169,24 +191,36 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
                 return SWI_REASON_NO_IDENTITY;
         }
         /* Details name the defect, never the value: it is personal data. */
-        if (ev->has_bsn && !swi_bsn_valid(ev->bsn)) {
-                size_t n = strlen(ev->bsn);
-                snprintf(detail, detail_size, "bsn %s",
-                         n != 9 ? "does not have 9 characters"
-                         : strspn(ev->bsn, "0123456789") != 9 ? "has a non-digit"
-                                                               : "fails the elfproef");
+        if (ev->has_bsn && (ev->bsn_wire_len != 0 || !swi_bsn_valid(ev->bsn))) {
+                snprintf(detail, detail_size, "bsn %s", id_defect(ev->bsn, ev->bsn_wire_len, 9));
                 return SWI_REASON_INVALID_BSN;
         }
-        if (ev->has_vnr && !swi_vnummer_valid(ev->vnr)) {
+        if (ev->has_vnr && (ev->vnr_wire_len != 0 || !swi_vnummer_valid(ev->vnr))) {
                 snprintf(detail, detail_size, "v_nummer %s",
-                         strlen(ev->vnr) != 10 ? "does not have 10 characters" : "has a non-digit");
+                         id_defect(ev->vnr, ev->vnr_wire_len, 10));
                 return SWI_REASON_INVALID_VNUMMER;
         }
-        if (!swi_uuid_valid(ev->event_id)) {
+        /* events.md: IMPLAUSIBLE_DATE before INVALID_VALUE - an implausible
+         * event_date is the defect, whatever else it makes look wrong (a
+         * geboortedatum "after" an event_date of 1899). */
+        if (ev->event_date < y1900) {
+                snprintf(detail, detail_size, "event_date %s is before 1900",
+                         swi_date_format(ev->event_date, d1));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
+        }
+        int64_t reg_day = utc_day(ev->registered_at);
+        if (ev->event_date > reg_day + conf->date_tolerance_days) {
+                snprintf(detail, detail_size,
+                         "event_date %s is more than %d day(s) after registered_at's date %s",
+                         swi_date_format(ev->event_date, d1), conf->date_tolerance_days,
+                         swi_date_format(reg_day, d2));
+                return SWI_REASON_IMPLAUSIBLE_DATE;
+        }
+        if (ev->event_id_wire_len != 0 || !swi_uuid_valid(ev->event_id)) {
                 snprintf(detail, detail_size, "event_id is not a UUID");
                 return SWI_REASON_INVALID_VALUE;
         }
-        if (ev->has_corrects && !swi_uuid_valid(ev->corrects)) {
+        if (ev->has_corrects && (ev->corrects_wire_len != 0 || !swi_uuid_valid(ev->corrects))) {
                 snprintf(detail, detail_size, "corrects is not a UUID");
                 return SWI_REASON_INVALID_VALUE;
         }
@@ -199,7 +233,8 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
                         snprintf(detail, detail_size, "an Intrekking cannot be a correction");
                         return SWI_REASON_INVALID_VALUE;
                 }
-                if (!ev->has_retracts || !swi_uuid_valid(ev->retracts)) {
+                if (!ev->has_retracts || ev->retracts_wire_len != 0 ||
+                    !swi_uuid_valid(ev->retracts)) {
                         snprintf(detail, detail_size, "Intrekking without a valid retracts UUID");
                         return SWI_REASON_INVALID_VALUE;
                 }
@@ -212,19 +247,6 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
                 r = check_field(ev, &ev->fields[i], detail, detail_size);
                 if (r != SWI_REASON_NONE)
                         return r;
-        }
-        if (ev->event_date < y1900) {
-                snprintf(detail, detail_size, "event_date %s is before 1900",
-                         swi_date_format(ev->event_date, d1));
-                return SWI_REASON_IMPLAUSIBLE_DATE;
-        }
-        int32_t reg_day = utc_day(ev->registered_at);
-        if (ev->event_date > reg_day + conf->date_tolerance_days) {
-                snprintf(detail, detail_size,
-                         "event_date %s is more than %d day(s) after registered_at's date %s",
-                         swi_date_format(ev->event_date, d1), conf->date_tolerance_days,
-                         swi_date_format(reg_day, d2));
-                return SWI_REASON_IMPLAUSIBLE_DATE;
         }
         return SWI_REASON_NONE;
 }

@@ -27,7 +27,7 @@ bool swi_uuid_valid(const char *s);
 
 /* Checks a decoded event (raw identifiers still present). Returns
  * SWI_REASON_NONE or one of NO_IDENTITY, INVALID_BSN, INVALID_VNUMMER,
- * INVALID_VALUE, IMPLAUSIBLE_DATE (checked in that order) with a detail that
+ * IMPLAUSIBLE_DATE, INVALID_VALUE (checked in that order, events.md) with a detail that
  * names the field but never an identifier's value. */
 swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t *conf,
                                 char *detail, size_t detail_size);

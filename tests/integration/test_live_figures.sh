@@ -28,6 +28,16 @@ compare_with_scratch() { # label
     WHERE a.cell IS NULL OR s.cell IS NULL OR a.peildatum <> s.peildatum
        OR a.value IS DISTINCT FROM s.value OR a.onderdrukt <> s.onderdrukt
        OR a.reden IS DISTINCT FROM s.reden OR a.unit <> s.unit OR a.noemer IS DISTINCT FROM s.noemer")"
+  # the researchers' unrounded values (swi.indicator_raw) are kept in step by the
+  # live publisher too: one per published cell, equal to the from-scratch ones
+  check_eq "$1: a raw value per cell" "0" "$(q "
+    SELECT count(*) FROM swi_pub.indicator_values v FULL JOIN swi.indicator_raw r
+        ON r.publication = v.publication AND r.peildatum = v.peildatum AND r.cell = v.cell
+     WHERE v.cell IS NULL OR r.cell IS NULL")"
+  check_eq "$1: same raw values" "0" "$(q "
+    SELECT count(*) FROM (SELECT * FROM swi.indicator_raw WHERE publication = 'actueel') a
+    FULL JOIN (SELECT * FROM swi.indicator_raw WHERE publication = 'scratch') s USING (cell)
+    WHERE a.cell IS NULL OR s.cell IS NULL OR a.raw_num <> s.raw_num OR a.raw_den <> s.raw_den")"
 }
 
 # 1. one instance, small batches: the first round is a rebuild of an empty

@@ -88,6 +88,15 @@ q "INSERT INTO swi_pub.indicator_values ($cols) VALUES
    ('actueel', '2023-05-01', now(), 1, 'populatie_gemeente', '2023', '*', 'gemeente', 'GM0599', 'cohortgrootte', 'personen', 50, false, NULL, NULL),
    ('actueel', '2023-05-01', now(), 1, 'populatie_gemeente', '2023', '*', 'gemeente', 'ONBEKEND', 'cohortgrootte', 'personen', NULL, true, 'primary', NULL),
    ('actueel', '2023-05-01', now(), 1, 'populatie_gemeente', '2023', '*', 'gemeente', '*', 'cohortgrootte', 'personen', 155, false, NULL, NULL)"
+# the unrounded values behind them, as the writers keep them (swi.indicator_raw)
+raw_of() { # publication: one raw value per cell, the count itself unless set here
+  q "INSERT INTO swi.indicator_raw (publication, peildatum, cell, raw_num, raw_den)
+     SELECT publication, peildatum, cell,
+            CASE WHEN dim1_value = 'GM0363' THEN 103 WHEN dim1_value = 'ONBEKEND' THEN 4
+                 WHEN measure = 'aandeel_pip_vastgesteld' THEN 9700 ELSE coalesce(value, 7)::bigint END,
+            CASE WHEN measure = 'aandeel_pip_vastgesteld' THEN 25700 ELSE 1 END
+       FROM swi_pub.indicator_values WHERE publication = '$1'"; }
+raw_of actueel
 q "INSERT INTO swi_pub.publications (name, peildatum, known_at, description)
    VALUES ('SWI 2024', '2023-05-01', '2023-05-02 00:00+00', 'test publication')"
 q "INSERT INTO swi_pub.indicator_values ($cols) VALUES
@@ -96,6 +105,7 @@ q "INSERT INTO swi_pub.indicator_values ($cols) VALUES
    ('SWI 2024', '2023-05-01', '2023-05-02 00:00+00', 2, 'fase_plichtigen', '*', 'ASIEL', NULL, NULL, 'aandeel_pip_vastgesteld', 'procent', 37.7, false, NULL, 'plichtigen op P'),
    ('SWI 2024', '2023-05-01', '2023-05-02 00:00+00', 3, 'pip_termijn', '2022', 'OVERIG', 'pip_termijn', 'voor_termijn', 'personen', 'personen', NULL, true, 'primary', NULL),
    ('SWI 2024', '2023-05-01', '2023-05-02 00:00+00', 1, 'populatie_geslacht', '2022', 'OVERIG', 'geslacht', 'X', 'cohortgrootte', 'personen', 10, false, NULL, NULL)"
+raw_of "SWI 2024"
 q "UPDATE swi_pub.publications SET frozen = true WHERE name = 'SWI 2024'"
 q "INSERT INTO swi_pub.publications (name, peildatum, known_at) VALUES ('herberekening:SWI 2024', '2023-05-01', now())"
 q "INSERT INTO swi_pub.indicator_values ($cols) VALUES
@@ -136,6 +146,8 @@ denied "analyst: insert indicator_values" "$an" \
   "INSERT INTO swi_pub.indicator_values (peildatum, known_at, family, breakdown, cohort, doelgroep, measure, unit, value, onderdrukt)
    VALUES ('2023-05-01', now(), 1, 'x', '*', '*', 'x', 'personen', 0, false)"
 denied "analyst: update publications" "$an" "UPDATE swi_pub.publications SET description = 'x'"
+denied "analyst: swi.indicator_raw" "$an" "SELECT count(*) FROM swi.indicator_raw"
+denied "analyst: swi.indicator_values_raw" "$an" "SELECT count(*) FROM swi.indicator_values_raw"
 denied "analyst: create in public" "$an" "CREATE TABLE public.it_roles_x (x int)"
 
 # ---- researcher: microdata and swi_pub, read-only -----------------------------------------
@@ -144,6 +156,16 @@ check_eq "researcher reads swi.trajectories" "1" "$(as_role "$rs" "SELECT count(
 check_eq "researcher reads trajectories_as_of" "1" \
   "$(as_role "$rs" "SELECT count(*) FROM swi.trajectories_as_of(now())")"
 check_eq "researcher reads swi_pub" "16" "$(as_role "$rs" "SELECT count(*) FROM swi_pub.indicator_values")"
+check_eq "researcher reads the unrounded value of a published cell" "GM0363|100|103|103" \
+  "$(as_role "$rs" "SELECT dim1_value || '|' || value || '|' || raw_num || '|' || raw_value FROM swi.indicator_values_raw
+                     WHERE publication = 'actueel' AND dim1_value = 'GM0363'")"
+check_eq "researcher reads the value behind a suppressed cell" "true|4" \
+  "$(as_role "$rs" "SELECT onderdrukt || '|' || raw_num FROM swi.indicator_values_raw
+                     WHERE publication = 'actueel' AND dim1_value = 'ONBEKEND'")"
+check_eq "researcher: a share's raw value in percent" "37.74319066147860" \
+  "$(as_role "$rs" "SELECT round(raw_value, 14) FROM swi.indicator_values_raw
+                     WHERE publication = 'SWI 2024' AND measure = 'aandeel_pip_vastgesteld'")"
+denied "researcher: write swi.indicator_raw" "$rs" "UPDATE swi.indicator_raw SET raw_num = 0"
 denied "researcher: insert swi.events" "$rs" \
   "INSERT INTO swi.events (source, event_id, event_type, event_date, registered_at, schema_id, kafka_topic,
    kafka_partition, kafka_offset) VALUES ('duo', gen_random_uuid(), 'X', '2023-01-01', now(), 1, 't', 0, 99)"
@@ -174,6 +196,7 @@ check_eq "gemeente user: national rows" "2" \
   "$(as_role "$gm" "SELECT count(*) FROM swi_pub.fase WHERE breakdown = 'fase_plichtigen'")"
 check_eq "gemeente user: own mapping only" "GM0363" "$(as_role "$gm" "SELECT string_agg(gemeente, ',') FROM swi_pub.gemeente_users")"
 denied "gemeente user: swi.events" "$gm" "SELECT count(*) FROM swi.events"
+denied "gemeente user: swi.indicator_values_raw" "$gm" "SELECT count(*) FROM swi.indicator_values_raw"
 
 # ---- frozen publications ----------------------------------------------------------------
 frozen_msg='publication "SWI 2024" is frozen'
@@ -185,6 +208,9 @@ for who in "" "SET ROLE swi_writer;"; do
     ('SWI 2024', '2023-05-01', now(), 2, 'fase_plichtigen', '2023', 'ASIEL', NULL, NULL, 'plichtigen', 'personen', 5, false, NULL, NULL)" "$frozen_msg"
   refused "frozen: move rows into it$tag" "$who UPDATE swi_pub.indicator_values SET publication = 'SWI 2024', measure = 'x' WHERE publication = 'actueel' AND measure = 'plichtigen'" "$frozen_msg"
   refused "frozen: truncate$tag" "$who TRUNCATE swi_pub.indicator_values" "$frozen_msg"
+  refused "frozen: update raw values$tag" "$who UPDATE swi.indicator_raw SET raw_num = raw_num + 1 WHERE publication = 'SWI 2024'" "$frozen_msg"
+  refused "frozen: delete raw values$tag" "$who DELETE FROM swi.indicator_raw WHERE publication = 'SWI 2024'" "$frozen_msg"
+  refused "frozen: truncate raw values$tag" "$who TRUNCATE swi.indicator_raw" "$frozen_msg"
   refused "frozen: unfreeze$tag" "$who UPDATE swi_pub.publications SET frozen = false WHERE name = 'SWI 2024'" "cannot be unfrozen"
   refused "frozen: change peildatum$tag" "$who UPDATE swi_pub.publications SET peildatum = '2024-01-01' WHERE name = 'SWI 2024'" "only its description can change"
   refused "frozen: delete publication$tag" "$who DELETE FROM swi_pub.publications WHERE name = 'SWI 2024'" "cannot be deleted"

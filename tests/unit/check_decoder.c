@@ -13,9 +13,10 @@
 
 #include "ingest/decoder.h"
 #include "ingest/wire_format.h"
+#include "transform/validate.h"
 
 #define SCHEMA_DIR SWI_SOURCE_DIR "/schemas"
-#define MSG_MAX    1024
+#define MSG_MAX    8192
 
 #define UUID1 "5f0c7a52-4a8e-4bb1-9f55-0d7c8a1e2b01"
 #define UUID2 "5f0c7a52-4a8e-4bb1-9f55-0d7c8a1e2b02"
@@ -31,11 +32,13 @@ typedef struct fv_s {
 } fv_t;
 
 #define FS(n, v) ((fv_t){(n), 's', (v), 0})
-#define FI(n, v) ((fv_t){(n), 'i', NULL, (v)})
-#define FL(n, v) ((fv_t){(n), 'l', NULL, (v)})
-#define FB(n, v) ((fv_t){(n), 'b', NULL, (v)})
-#define FE(n, v) ((fv_t){(n), 'e', (v), 0})
-#define FN(n)    ((fv_t){(n), 'n', NULL, 0})
+/* A string of len bytes, which may contain NUL bytes. */
+#define FSL(n, v, len) ((fv_t){(n), 'S', (v), (len)})
+#define FI(n, v)       ((fv_t){(n), 'i', NULL, (v)})
+#define FL(n, v)       ((fv_t){(n), 'l', NULL, (v)})
+#define FB(n, v)       ((fv_t){(n), 'b', NULL, (v)})
+#define FE(n, v)       ((fv_t){(n), 'e', (v), 0})
+#define FN(n)          ((fv_t){(n), 'n', NULL, 0})
 
 #define DATE_2024_03_01 19783
 #define TS_2024_03_02   1709380800000LL
@@ -59,6 +62,7 @@ static avro_type_t want_type(char t)
         case 'n':
                 return AVRO_NULL;
         case 's':
+        case 'S':
                 return AVRO_STRING;
         case 'i':
                 return AVRO_INT32;
@@ -94,6 +98,9 @@ static void set_value(avro_value_t *v, const fv_t *f)
                 break;
         case 's':
                 ck_assert_int_eq(avro_value_set_string(v, f->s), 0);
+                break;
+        case 'S': /* the size includes a terminating NUL */
+                ck_assert_int_eq(avro_value_set_string_len(v, f->s, (size_t)f->i + 1), 0);
                 break;
         case 'i':
                 ck_assert_int_eq(avro_value_set_int(v, (int32_t)f->i), 0);
@@ -428,30 +435,120 @@ START_TEST(test_decoder_empty_identifier_is_absent)
 }
 END_TEST
 
-START_TEST(test_decoder_long_string_undecodable)
+/* Decodes m from the topic of src and validates it; returns the first reason. */
+static swi_reason_t judge(const msg_t *m, swi_source_t src)
 {
-        static const char long_code[] = "GM0363GM0363GM0363GM0363GM0363GM0363GM0363GM0363";
-        static const char long_bsn[] = "12345678901234567890";
+        static const swi_validate_conf_t vconf = {.date_tolerance_days = 1};
+        swi_reason_t r = decode_src(m, src);
+        if (r != SWI_REASON_NONE)
+                return r;
+        return swi_validate_event(&fx.ev, &vconf, fx.detail, sizeof(fx.detail));
+}
+
+/* Issue 10 item 5: a NUL inside an Avro string is the field's defect, never a
+ * truncation (a BSN "123456782\0X" passed with the pseudonym of "123456782"). */
+START_TEST(test_decoder_nul_in_string_is_the_fields_reason)
+{
         msg_t m;
 
-        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN, FS("gemeente", long_code));
-        ck_assert_int_eq(decode_src(&m, SWI_SRC_GEMEENTE), SWI_REASON_UNDECODABLE);
-        ck_assert_ptr_nonnull(strstr(fx.detail, "gemeente"));
-        ck_assert_ptr_null(strstr(fx.detail, "GM0363"));
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1),
+               FSL("bsn", BSN "\0X", 11), FN("v_nummer"), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_BSN);
+        ck_assert_ptr_null(strstr(fx.detail, "1234"));
+        /* a NUL at the ninth byte: nine bytes, still not a BSN */
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1),
+               FSL("bsn", "12345678\0", 9), FN("v_nummer"), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_BSN);
 
-        /* An over-long identifier: the detail names the field, never the value. */
-        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1), FS("bsn", long_bsn),
+        ENCODE(&m, "coa/OpvangInstroom.v1.avsc", 6, FS("event_id", UUID1), FN("bsn"),
+               FSL("v_nummer", VNR "\0", 11), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("locatie", "AZC-ASSEN"),
+               FS("locatie_gemeente", "GM0106"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_COA), SWI_REASON_INVALID_VNUMMER);
+
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN, FSL("gemeente", "GM0363\0xx", 9));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_msg(strstr(fx.detail, "gemeente") && strstr(fx.detail, "NUL"), "%s", fx.detail);
+
+        ENCODE(&m, "gemeente/AanbodGestart.v1.avsc", 29, ENV_BSN, FS("gemeente", "GM0363"),
+               FSL("aanbieder", "AANB0001\0", 9), FE("leerroute", "B1"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_msg(strstr(fx.detail, "aanbieder") && strstr(fx.detail, "NUL"), "%s", fx.detail);
+
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FSL("event_id", UUID1 "\0", 37),
+               FS("bsn", BSN), FN("v_nummer"), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_msg(strstr(fx.detail, "event_id") != NULL, "%s", fx.detail);
+
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1), FS("bsn", BSN),
+               FN("v_nummer"), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FSL("corrects", UUID2 "\0", 37),
+               FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_msg(strstr(fx.detail, "corrects") != NULL, "%s", fx.detail);
+
+        /* a NUL in the identifier still comes before an implausible date */
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1),
+               FSL("bsn", BSN "\0", 10), FN("v_nummer"), FI("event_date", -30000),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_BSN);
+}
+END_TEST
+
+/* Issue 10 item 6: no internal buffer size is a reason. A string is stored
+ * whole up to its contract maximum; longer, it is the field's reason
+ * (INVALID_BSN, INVALID_VNUMMER, INVALID_VALUE), never UNDECODABLE. */
+START_TEST(test_decoder_long_strings_judged_by_the_contract)
+{
+        static char s[4097];
+        msg_t m;
+
+        memset(s, 'A', sizeof(s) - 1);
+        /* the issue's case: a valid string of 40 bytes */
+        ENCODE(&m, "gemeente/AanbodGestart.v1.avsc", 29, ENV_BSN, FS("gemeente", "GM0363"),
+               FSL("aanbieder", s, 40), FE("leerroute", "B1"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_NONE);
+        ck_assert_uint_eq(strlen(field("aanbieder", SWI_V_STRING)->s), 40);
+        /* the contract maximum is stored whole */
+        ENCODE(&m, "gemeente/AanbodGestart.v1.avsc", 29, ENV_BSN, FS("gemeente", "GM0363"),
+               FSL("aanbieder", s, SWI_STR_CONTRACT_MAX), FE("leerroute", "B1"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_NONE);
+        ck_assert_uint_eq(strlen(field("aanbieder", SWI_V_STRING)->s), SWI_STR_CONTRACT_MAX);
+        /* one byte more, and far more: INVALID_VALUE naming the field and the limit */
+        ENCODE(&m, "gemeente/AanbodGestart.v1.avsc", 29, ENV_BSN, FS("gemeente", "GM0363"),
+               FSL("aanbieder", s, SWI_STR_CONTRACT_MAX + 1), FE("leerroute", "B1"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_str_eq(fx.detail, "aanbieder is 65 bytes, over its contract maximum of 64");
+        ENCODE(&m, "coa/OpvangInstroom.v1.avsc", 6, ENV_VNR, FSL("locatie", s, 4096),
+               FS("locatie_gemeente", "GM0106"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_COA), SWI_REASON_INVALID_VALUE);
+        ck_assert_str_eq(fx.detail, "locatie is 4096 bytes, over its contract maximum of 64");
+
+        /* a long code is not a code */
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN,
+               FS("gemeente", "GM0363GM0363GM0363GM0363GM0363GM0363GM0363GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_ptr_nonnull(strstr(fx.detail, "gemeente"));
+
+        /* over-long identifiers: the field's reason, the detail without the value */
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1),
+               FS("bsn", "12345678901234567890"), FN("v_nummer"), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_BSN);
+        ck_assert_ptr_null(strstr(fx.detail, "12345"));
+        ENCODE(&m, "coa/OpvangInstroom.v1.avsc", 6, FS("event_id", UUID1), FN("bsn"),
+               FSL("v_nummer", s, 4096), FI("event_date", DATE_2024_03_01),
+               FL("registered_at", TS_2024_03_02), FN("corrects"), FS("locatie", "AZC-ASSEN"),
+               FS("locatie_gemeente", "GM0106"));
+        ck_assert_int_eq(judge(&m, SWI_SRC_COA), SWI_REASON_INVALID_VNUMMER);
+        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, FS("event_id", UUID1 UUID2), FS("bsn", BSN),
                FN("v_nummer"), FI("event_date", DATE_2024_03_01),
                FL("registered_at", TS_2024_03_02), FN("corrects"), FS("gemeente", "GM0363"));
-        ck_assert_int_eq(decode_src(&m, SWI_SRC_GEMEENTE), SWI_REASON_UNDECODABLE);
-        ck_assert_ptr_nonnull(strstr(fx.detail, "bsn"));
-        ck_assert_ptr_null(strstr(fx.detail, "12345"));
-
-        /* The longest string that fits still decodes. */
-        ENCODE(&m, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN,
-               FS("gemeente", "123456789012345678901234567890123456789"));
-        ck_assert_int_eq(decode_src(&m, SWI_SRC_GEMEENTE), SWI_REASON_NONE);
-        ck_assert_uint_eq(strlen(field("gemeente", SWI_V_STRING)->s), SWI_FIELD_STR_MAX - 1);
+        ck_assert_int_eq(judge(&m, SWI_SRC_GEMEENTE), SWI_REASON_INVALID_VALUE);
+        ck_assert_str_eq(fx.detail, "event_id is not a UUID");
 }
 END_TEST
 
@@ -776,7 +873,8 @@ static Suite *decoder_suite(void)
         tcase_add_test(tc, test_decoder_roundtrip_gemeente);
         tcase_add_test(tc, test_decoder_enum_date_union_mapping);
         tcase_add_test(tc, test_decoder_empty_identifier_is_absent);
-        tcase_add_test(tc, test_decoder_long_string_undecodable);
+        tcase_add_test(tc, test_decoder_nul_in_string_is_the_fields_reason);
+        tcase_add_test(tc, test_decoder_long_strings_judged_by_the_contract);
         tcase_add_test(tc, test_decoder_unknown_schema);
         tcase_add_test(tc, test_decoder_truncated_body);
         tcase_add_test(tc, test_decoder_trailing_garbage);

@@ -140,8 +140,8 @@ START_TEST(test_disclosure_format_fixed)
 {
         char buf[32];
         char tiny[4];
-        swi_dc_value_t sup = {0, true, SWI_DC_R_PRIMARY};
-        swi_dc_value_t pub = {123, false, 0};
+        swi_dc_value_t sup = {0, true, SWI_DC_R_PRIMARY, false};
+        swi_dc_value_t pub = {123, false, 0, false};
 
         ck_assert_int_eq(swi_format_fixed(123, 1, buf, sizeof(buf)), 4);
         ck_assert_str_eq(buf, "12.3");
@@ -507,24 +507,27 @@ START_TEST(test_disclosure_secondary_2d_cascade)
 }
 END_TEST
 
-START_TEST(test_disclosure_margin_not_a_group_member)
+/* §6 settled point: a group with exactly one suppressed member and no other
+ * non-zero published member gives up its margin, which then counts as a
+ * suppressed member along the other dimensions. (Before: the margin stayed
+ * published and (r1,c1) = (r1,*) - (r1,c0) = 30 - 0 was recoverable.) */
+START_TEST(test_disclosure_margin_suppressed_when_no_candidate)
 {
         /*          c0   c1 |  *
          *   r0      3   20 | 23
          *   r1      0   30 | 30
          *   *       3   50 | 53
          * Primary: (r0,c0)=3 and the margin (*,c0)=3.
-         * Round 1: row r0: only (r0,c0) -> (r0,c1)=20. Row *: the margin row
-         *   is a group too (dimension 0 fixed at *): only (*,c0) -> (*,c1)=50.
-         *   Col c0: only (r0,c0); the other member (r1,c0) is 0 -> no candidate,
-         *   and the margin (*,c0) is not a member (it happens to be suppressed
-         *   anyway). Adds (r0,c1), (*,c1).
+         * Round 1: row r0: only (r0,c0) -> (r0,c1)=20. Row *: only (*,c0) ->
+         *   (*,c1)=50. Col c0: only (r0,c0), the other member is 0 -> its
+         *   margin (*,c0), already suppressed. Adds (r0,c1), (*,c1).
          * Round 2: col c1: only (r0,c1) -> (r1,c1)=30. Adds (r1,c1).
-         * Round 3: row r1: only (r1,c1), the other member is 0 -> no
-         *   candidate; the margin (r1,*) is not a member and stays published.
-         *   Nothing added; stop.
-         * NB: this is the literal reading, and it leaks: (r1,c1) =
-         * (r1,*) - (r1,c0) = 30 - 0. docs/disclosure.md reports it. */
+         * Round 3: row r1: only (r1,c1), the other member is 0 -> the margin
+         *   (r1,*)=30. Adds (r1,*).
+         * Round 4: col * (members (r0,*), (r1,*)): only (r1,*) -> (r0,*)=23.
+         * Round 5: every group has 0 or 2 suppressed members, or (col c0, row
+         *   r1) its margin suppressed too; nothing added. (*,*) is a member of
+         *   no group and is published. */
         static const int64_t g[] = {3, 20, 23, 0, 30, 30, 3, 50, 53};
         int ncats[2] = {2, 2};
         swi_dc_table_t *t = new_table(2, ncats, 1, 0, NULL, NULL);
@@ -536,10 +539,22 @@ START_TEST(test_disclosure_margin_not_a_group_member)
         ck_suppressed(count2(t, 0, 1, 0), SWI_DC_R_SECONDARY);
         ck_suppressed(count2(t, M, 1, 0), SWI_DC_R_SECONDARY);
         ck_suppressed(count2(t, 1, 1, 0), SWI_DC_R_SECONDARY);
+        ck_suppressed(count2(t, 1, M, 0), SWI_DC_R_SECONDARY);
+        ck_suppressed(count2(t, 0, M, 0), SWI_DC_R_SECONDARY);
         ck_published(count2(t, 1, 0, 0), 0);
-        ck_published(count2(t, 0, M, 0), 25); /* 23 -> 25 (4.6) */
-        ck_published(count2(t, 1, M, 0), 30);
         ck_published(count2(t, M, M, 0), 55); /* 53 -> 55 (10.6) */
+        swi_dc_table_destroy(t);
+
+        /* 1-D: [0, 4, 0] margin 4 is primary itself: nothing more to do; and
+         * [0, 0, 0] has nothing suppressed */
+        ncats[0] = 3;
+        t = new_table(1, ncats, 1, 0, NULL, NULL);
+        set1(t, 1, 0, 4);
+        set1(t, M, 0, 4);
+        apply(t, 5, 10);
+        ck_suppressed(count1(t, 1, 0), SWI_DC_R_PRIMARY);
+        ck_suppressed(count1(t, M, 0), SWI_DC_R_PRIMARY);
+        ck_published(count1(t, 0, 0), 0);
         swi_dc_table_destroy(t);
 }
 END_TEST
@@ -575,18 +590,23 @@ END_TEST
 
 START_TEST(test_disclosure_3d_groups_along_every_dimension)
 {
-        /* 2 x 2 x 2 categories, one count field. All cells 0 except:
-         *   (0,0,0) = 4, (0,0,1) = 20, (0,1,0) = 30, (1,0,0) = 25,
+        /* 2 x 2 x 2 categories, one count field. All category cells 0 except
+         *   A (0,0,0) = 4, B (0,0,1) = 20, C (0,1,0) = 30, D (1,0,0) = 25,
          * with the margins the caller computes (sums of the above).
-         * Round 1, groups through (0,0,0) only (the sole primary cell; all
-         * margins are >= 24):
-         *   along dim 2 at (0,0,*): members 4, 20 -> (0,0,1)
-         *   along dim 1 at (0,*,0): members 4, 30 -> (0,1,0)
-         *   along dim 0 at (*,0,0): members 4, 25 -> (1,0,0)
-         * Round 2: (0,0,1) alone in its dim-1 group (0,*,1) [20, 0] and dim-0
-         *   group (*,0,1) [20, 0]: others are 0 -> nothing. The same holds for
-         *   (0,1,0) and (1,0,0). Margins are untouched, e.g. (0,0,*) = 24 ->
-         *   25, (*,*,*) = 79 -> 80. */
+         * Round 1, groups through A (the sole primary cell; all margins >= 20):
+         *   along dim 2 at (0,0,*): A, B -> B; along dim 1 at (0,*,0): A, C ->
+         *   C; along dim 0 at (*,0,0): A, D -> D.
+         * Round 2: B is alone in its dim-1 group (0,*,1) [20, 0] and its dim-0
+         *   group (*,0,1) [20, 0], with no candidate: their margins go, and so
+         *   for C ((0,1,*), (*,1,0)) and D ((1,0,*), (1,*,0)).
+         * Round 3: each of those margins is a member along the other
+         *   dimensions: (0,*,1) alone in (0,*,*) [34, .] -> (0,*,0) and alone
+         *   in (*,*,1) [., 0] -> its margin (*,*,1); likewise (0,0,*), (*,0,0),
+         *   (*,1,*), (1,*,*).
+         * Round 4: (*,*,1) alone in (*,*,*) along dim 2 -> (*,*,0); (*,1,*) ->
+         *   (*,0,*); (1,*,*) -> (0,*,*).
+         * Round 5: nothing. Every non-zero value is suppressed but (*,*,*),
+         *   which is a member of no group: 79 -> 80. */
         int ncats[3] = {2, 2, 2};
         swi_dc_table_t *t = new_table(3, ncats, 1, 0, NULL, NULL);
         struct {
@@ -598,6 +618,7 @@ START_TEST(test_disclosure_3d_groups_along_every_dimension)
             {{0, 1, 0}, 30},
             {{1, 0, 0}, 25},
         };
+        int64_t sum[3][3][3];
         int i, a, b, c, x[3];
         swi_dc_value_t v;
 
@@ -605,46 +626,41 @@ START_TEST(test_disclosure_3d_groups_along_every_dimension)
         for (a = -1; a < 2; a++) {
                 for (b = -1; b < 2; b++) {
                         for (c = -1; c < 2; c++) {
-                                int64_t sum = 0;
+                                int64_t n = 0;
 
                                 for (i = 0; i < 4; i++) {
                                         if ((a < 0 || cells[i].c[0] == a) &&
                                             (b < 0 || cells[i].c[1] == b) &&
                                             (c < 0 || cells[i].c[2] == c))
-                                                sum += cells[i].v;
+                                                n += cells[i].v;
                                 }
                                 x[0] = a;
                                 x[1] = b;
                                 x[2] = c;
-                                ck_assert_int_eq(swi_dc_set_count(t, x, 0, sum), SWI_OK);
+                                sum[a + 1][b + 1][c + 1] = n;
+                                ck_assert_int_eq(swi_dc_set_count(t, x, 0, n), SWI_OK);
                         }
                 }
         }
         apply(t, 5, 10);
-        x[0] = 0;
-        x[1] = 0;
-        x[2] = 0;
-        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
-        ck_suppressed(v, SWI_DC_R_PRIMARY);
-        for (i = 1; i < 4; i++) {
-                ck_assert_int_eq(swi_dc_get_count(t, cells[i].c, 0, &v), SWI_OK);
-                ck_suppressed(v, SWI_DC_R_SECONDARY);
+        for (a = -1; a < 2; a++) {
+                for (b = -1; b < 2; b++) {
+                        for (c = -1; c < 2; c++) {
+                                x[0] = a;
+                                x[1] = b;
+                                x[2] = c;
+                                ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
+                                if (a == 0 && b == 0 && c == 0)
+                                        ck_suppressed(v, SWI_DC_R_PRIMARY);
+                                else if (a < 0 && b < 0 && c < 0)
+                                        ck_published(v, 80);
+                                else if (sum[a + 1][b + 1][c + 1] == 0)
+                                        ck_published(v, 0);
+                                else
+                                        ck_suppressed(v, SWI_DC_R_SECONDARY);
+                        }
+                }
         }
-        x[0] = 0;
-        x[1] = 0;
-        x[2] = M;
-        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
-        ck_published(v, 25);
-        x[0] = M;
-        x[1] = M;
-        x[2] = M;
-        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
-        ck_published(v, 80);
-        x[0] = 1;
-        x[1] = 1;
-        x[2] = 1;
-        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
-        ck_published(v, 0);
         swi_dc_table_destroy(t);
 }
 END_TEST
@@ -709,17 +725,14 @@ START_TEST(test_disclosure_share_small_denominator)
 {
         swi_dc_table_t *t;
 
-        /* den 9 < T; num 0 so den - num = 9 is in 1..9 as well */
+        /* den 9 < T; num 0 so den - num = 9 is in 1..9 as well: the numerator
+         * count is suppressed too (complement), although it is 0 (§6 settled
+         * points, read literally), and the share has a suppressed numerator */
         t = one_share(9, 0);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_DENOMINATOR | SWI_DC_R_COMPLEMENT);
+        ck_suppressed(share1(t, 0, 0),
+                      SWI_DC_R_DENOMINATOR | SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
         ck_suppressed(count1(t, 0, 0), SWI_DC_R_PRIMARY);
-        ck_published(count1(t, 0, 1), 0);
-        swi_dc_table_destroy(t);
-        /* den 0: "< T" has no lower bound for denominators, so it is suppressed
-         * (den - num = 0 is no complement) */
-        t = one_share(0, 0);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_DENOMINATOR);
-        ck_published(count1(t, 0, 0), 0);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
         swi_dc_table_destroy(t);
         /* den 10 = T, num 10: published 100.0 */
         t = one_share(10, 10);
@@ -728,23 +741,109 @@ START_TEST(test_disclosure_share_small_denominator)
 }
 END_TEST
 
+/* §6 settled point: a share over 0 is NULL but not suppressed, and no
+ * suppressed member of any group. (Before: suppressed, reason denominator,
+ * and the only suppressed member of its group, so the smallest other share
+ * with a non-zero numerator was suppressed too.) */
+START_TEST(test_disclosure_share_over_zero_is_null_not_suppressed)
+{
+        /* 1-D, 3 categories; den [0, 50, 40] margin 90, num [0, 20, 25]
+         * margin 45. No count is suppressed (0, 20, 25, 45; 50 - 20 = 30,
+         * 40 - 25 = 15, 90 - 45 = 45 are no complements). Shares: cat0 0/0
+         * undefined; cat1 40.0, cat2 62.5, margin 50.0 all published. */
+        static const int sn[1] = {1}, sd[1] = {0};
+        static const int64_t den[] = {0, 50, 40}, num[] = {0, 20, 25};
+        int ncats[1] = {3};
+        swi_dc_table_t *t = new_table(1, ncats, 2, 1, sn, sd);
+        swi_dc_value_t v;
+        char buf[16];
+
+        for (int i = 0; i < 3; i++) {
+                set1(t, i, 0, den[i]);
+                set1(t, i, 1, num[i]);
+        }
+        set1(t, M, 0, 90);
+        set1(t, M, 1, 45);
+        apply(t, 5, 10);
+        v = share1(t, 0, 0);
+        ck_assert(!v.suppressed && v.undefined && v.reasons == 0 && v.value == 0);
+        ck_assert_int_eq(swi_dc_format_share(&v, buf, sizeof(buf)), 3);
+        ck_published(share1(t, 1, 0), 400);
+        ck_published(share1(t, 2, 0), 625);
+        ck_published(share1(t, M, 0), 500);
+        ck_assert(!share1(t, 1, 0).undefined);
+        ck_published(count1(t, 0, 0), 0);
+        ck_published(count1(t, 0, 1), 0);
+        swi_dc_table_destroy(t);
+
+        /* one category: 0/0 with a zero margin, undefined there too */
+        t = one_share(0, 0);
+        v = share1(t, M, 0);
+        ck_assert(!v.suppressed && v.undefined && v.reasons == 0);
+        ck_published(count1(t, 0, 0), 0);
+        swi_dc_table_destroy(t);
+}
+END_TEST
+
 START_TEST(test_disclosure_share_small_complement)
 {
         swi_dc_table_t *t;
 
-        /* 45/50: den - num = 5 in 1..9 -> suppressed, though both counts are published */
+        /* 45/50: den - num = 5 in 1..9 -> suppressed, and so is its numerator
+         * count 45 (reason complement: 50 - 45 would give it back); in the
+         * margin cell as well, which has the same counts */
         t = one_share(50, 45);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT);
+        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
         ck_published(count1(t, 0, 0), 50);
-        ck_published(count1(t, 0, 1), 45);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
+        ck_suppressed(count1(t, M, 1), SWI_DC_R_COMPLEMENT);
         swi_dc_table_destroy(t);
         /* 41/50: den - num = 9 = T-1 -> suppressed */
         t = one_share(50, 41);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT);
+        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
         swi_dc_table_destroy(t);
-        /* 40/50: den - num = 10 = T -> published, 80.0 */
+        /* 40/50: den - num = 10 = T -> published, 80.0, counts too */
         t = one_share(50, 40);
         ck_published(share1(t, 0, 0), 800);
+        ck_published(count1(t, 0, 1), 40);
+        swi_dc_table_destroy(t);
+}
+END_TEST
+
+/* §6 settled point: the numerator of a share suppressed for its complement
+ * is suppressed too, and takes part in its count field's secondary rounds.
+ * (Before: the counts 45 and 50 were published side by side.) */
+START_TEST(test_disclosure_complement_suppresses_numerator)
+{
+        /* 1-D, 3 categories; den [50, 100, 80] margin 230, num [45, 30, 20]
+         * margin 95. num counts: cat0 starts suppressed (50 - 45 = 5,
+         * complement); the only one -> smallest other non-zero 20 (cat2)
+         * secondary. den counts: nothing. Shares: cat0 complement + numerator,
+         * cat2 numerator; two suppressed -> nothing more. cat1 30/100 = 30.0,
+         * margin 95/230 = 41.30% -> 41.3. */
+        static const int sn[1] = {1}, sd[1] = {0};
+        static const int64_t den[] = {50, 100, 80}, num[] = {45, 30, 20};
+        int ncats[1] = {3};
+        swi_dc_table_t *t = new_table(1, ncats, 2, 1, sn, sd);
+
+        for (int i = 0; i < 3; i++) {
+                set1(t, i, 0, den[i]);
+                set1(t, i, 1, num[i]);
+        }
+        set1(t, M, 0, 230);
+        set1(t, M, 1, 95);
+        apply(t, 5, 10);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
+        ck_published(count1(t, 1, 1), 30);
+        ck_suppressed(count1(t, 2, 1), SWI_DC_R_SECONDARY);
+        ck_published(count1(t, M, 1), 95);
+        for (int i = 0; i < 3; i++)
+                ck_published(count1(t, i, 0), den[i]);
+        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
+        ck_published(share1(t, 1, 0), 300);
+        ck_suppressed(share1(t, 2, 0), SWI_DC_R_NUMERATOR);
+        ck_published(share1(t, M, 0), 413);
         swi_dc_table_destroy(t);
 }
 END_TEST
@@ -786,12 +885,15 @@ END_TEST
 START_TEST(test_disclosure_share_secondary)
 {
         /* 1-D, 4 categories; den [40, 50, 60, 200] margin 350,
-         * num [35, 20, 12, 100] margin 167. No count is suppressed.
-         * Shares: cat0 35/40 has den - num = 5 -> COMPLEMENT; the only one in
-         * the group -> smallest other non-zero *numerator*: 12 (cat2) ->
-         * SECONDARY (cat2's share 20.0 is not what is compared). Round 2: two
-         * suppressed -> stop. cat1 20/50 = 40.0, cat3 100/200 = 50.0, margin
-         * 167/350 = 47.714% -> 47.7. */
+         * num [35, 20, 12, 100] margin 167. No count is primary.
+         * cat0 35/40 has den - num = 5: the share is COMPLEMENT, and so its
+         * numerator count starts suppressed (complement); the only one in the
+         * num group -> smallest other non-zero: 12 (cat2) SECONDARY. Shares
+         * start from the numerators' final state: cat0 complement + numerator,
+         * cat2 numerator; two suppressed -> nothing more. cat1 20/50 = 40.0,
+         * cat3 100/200 = 50.0, margin 167/350 = 47.714% -> 47.7. (Before the
+         * settled points the counts stayed published and the share rounds
+         * chose cat2's share.) */
         static const int sn[1] = {1}, sd[1] = {0};
         static const int64_t den[] = {40, 50, 60, 200}, num[] = {35, 20, 12, 100};
         int ncats[1] = {4};
@@ -805,13 +907,14 @@ START_TEST(test_disclosure_share_secondary)
         set1(t, M, 0, 350);
         set1(t, M, 1, 167);
         apply(t, 5, 10);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT);
+        ck_suppressed(share1(t, 0, 0), SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
         ck_published(share1(t, 1, 0), 400);
-        ck_suppressed(share1(t, 2, 0), SWI_DC_R_SECONDARY);
+        ck_suppressed(share1(t, 2, 0), SWI_DC_R_NUMERATOR);
         ck_published(share1(t, 3, 0), 500);
         ck_published(share1(t, M, 0), 477);
-        /* the share's secondary suppression does not touch the counts */
-        ck_published(count1(t, 2, 1), 10);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
+        ck_suppressed(count1(t, 2, 1), SWI_DC_R_SECONDARY);
+        ck_published(count1(t, M, 1), 165); /* 167 -> 165 (33.4) */
         ck_published(count1(t, 2, 0), 60);
         swi_dc_table_destroy(t);
 }
@@ -821,11 +924,12 @@ START_TEST(test_disclosure_secondary_denominator_keeps_share)
 {
         /* 1-D, 3 categories; den [3, 40, 50] margin 93, num [0, 20, 12] margin 32.
          * den counts: cat0 primary; smallest other non-zero is 40 -> cat1
-         * secondary. num counts: nothing suppressed.
-         * Shares: cat0 den 3 < T (and den - num = 3) -> suppressed; only one
-         * -> smallest other non-zero numerator: 12 (cat2) -> secondary.
-         * cat1: its denominator is secondarily suppressed, but that does not
-         * suppress the share: 20/40 = 50.0 published.
+         * secondary. num counts: cat0 (0) starts suppressed, reason
+         * complement (its share's den - num = 3); the only one -> smallest
+         * other non-zero 12 (cat2) secondary.
+         * Shares: cat0 denominator + complement + numerator; cat2 numerator;
+         * two -> nothing more. cat1: its denominator is secondarily
+         * suppressed, but that does not suppress the share: 20/40 = 50.0.
          * Margin share 32/93 = 34.41% -> 34.4; margins 93 -> 95, 32 -> 30. */
         static const int sn[1] = {1}, sd[1] = {0};
         int ncats[1] = {3};
@@ -844,12 +948,71 @@ START_TEST(test_disclosure_secondary_denominator_keeps_share)
         ck_suppressed(count1(t, 1, 0), SWI_DC_R_SECONDARY);
         ck_published(count1(t, 2, 0), 50);
         ck_published(count1(t, M, 0), 95);
+        ck_suppressed(count1(t, 0, 1), SWI_DC_R_COMPLEMENT);
         ck_published(count1(t, 1, 1), 20);
+        ck_suppressed(count1(t, 2, 1), SWI_DC_R_SECONDARY);
         ck_published(count1(t, M, 1), 30);
-        ck_suppressed(share1(t, 0, 0), SWI_DC_R_DENOMINATOR | SWI_DC_R_COMPLEMENT);
+        ck_suppressed(share1(t, 0, 0),
+                      SWI_DC_R_DENOMINATOR | SWI_DC_R_COMPLEMENT | SWI_DC_R_NUMERATOR);
         ck_published(share1(t, 1, 0), 500);
-        ck_suppressed(share1(t, 2, 0), SWI_DC_R_SECONDARY);
+        ck_suppressed(share1(t, 2, 0), SWI_DC_R_NUMERATOR);
         ck_published(share1(t, M, 0), 344);
+        swi_dc_table_destroy(t);
+}
+END_TEST
+
+/* §6 settled point: every group of every breakdown, whatever its number of
+ * dimensions. (Before: at most 4 dimensions, so the fifth of
+ * voortgang_examens was approximated outside the rounds.) */
+START_TEST(test_disclosure_five_dimensions)
+{
+        /* 2^5 categories; A (0,0,0,0,0) = 3, B (0,0,0,0,1) = 40,
+         * C (1,0,0,0,1) = 25, every other category cell 0; margins are sums.
+         * Round 1: along dim 4, (0,0,0,0,*) has A (primary) and B -> B. (A's
+         *   groups along dims 0..3 have only zeros besides A; their margins
+         *   are 3, primary already.)
+         * Round 2: along dim 0, (*,0,0,0,1) has B and C -> C: the fifth
+         *   dimension's choice cascades into the first.
+         * Later rounds go on through margins; a zero is never chosen, and
+         *   (*,*,*,*,*) = 68 is a member of no group: 68 -> 70. */
+        int ncats[5] = {2, 2, 2, 2, 2};
+        swi_dc_table_t *t = new_table(5, ncats, 1, 0, NULL, NULL);
+        static const int cells[3][5] = {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 1}, {1, 0, 0, 0, 1}};
+        static const int64_t val[3] = {3, 40, 25};
+        int x[5];
+        swi_dc_value_t v;
+
+        for (int idx = 0; idx < 243; idx++) {
+                int64_t n = 0;
+                for (int d = 0, r = idx; d < 5; d++, r /= 3)
+                        x[d] = r % 3 == 2 ? M : r % 3;
+                for (int k = 0; k < 3; k++) {
+                        bool in = true;
+                        for (int d = 0; d < 5; d++)
+                                in = in && (x[d] == M || x[d] == cells[k][d]);
+                        n += in ? val[k] : 0;
+                }
+                ck_assert_int_eq(swi_dc_set_count(t, x, 0, n), SWI_OK);
+        }
+        apply(t, 5, 10);
+        ck_assert_int_eq(swi_dc_get_count(t, cells[0], 0, &v), SWI_OK);
+        ck_suppressed(v, SWI_DC_R_PRIMARY);
+        ck_assert_int_eq(swi_dc_get_count(t, cells[1], 0, &v), SWI_OK);
+        ck_suppressed(v, SWI_DC_R_SECONDARY);
+        ck_assert_int_eq(swi_dc_get_count(t, cells[2], 0, &v), SWI_OK);
+        ck_suppressed(v, SWI_DC_R_SECONDARY);
+        for (int d = 0; d < 5; d++)
+                x[d] = M;
+        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
+        ck_published(v, 70);
+        for (int idx = 0; idx < 243; idx++) {
+                for (int d = 0, r = idx; d < 5; d++, r /= 3)
+                        x[d] = r % 3 == 2 ? M : r % 3;
+                if (swi_dc_raw_count(t, x, 0) == 0) {
+                        ck_assert_int_eq(swi_dc_get_count(t, x, 0, &v), SWI_OK);
+                        ck_published(v, 0);
+                }
+        }
         swi_dc_table_destroy(t);
 }
 END_TEST
@@ -895,7 +1058,7 @@ END_TEST
 START_TEST(test_disclosure_api_errors)
 {
         char err[128];
-        int ncats[5] = {2, 2, 2, 2, 2};
+        int ncats[SWI_DC_MAX_DIMS + 1] = {2, 2, 2, 2, 2, 2, 2, 2, 2};
         int zero[1] = {0};
         int sn[1] = {0}, sd[1] = {0}, sbad[1] = {2};
         int coord[1] = {0}, bad_coord[1] = {2}, low_coord[1] = {-2};
@@ -907,7 +1070,8 @@ START_TEST(test_disclosure_api_errors)
         err[0] = '\0';
         ck_assert_ptr_null(swi_dc_table_new(0, ncats, 1, 0, NULL, NULL, err, sizeof(err)));
         ck_assert(err[0] != '\0');
-        ck_assert_ptr_null(swi_dc_table_new(5, ncats, 1, 0, NULL, NULL, err, sizeof(err)));
+        ck_assert_ptr_null(
+            swi_dc_table_new(SWI_DC_MAX_DIMS + 1, ncats, 1, 0, NULL, NULL, err, sizeof(err)));
         ck_assert_ptr_null(swi_dc_table_new(1, zero, 1, 0, NULL, NULL, err, sizeof(err)));
         ck_assert_ptr_null(swi_dc_table_new(1, ncats, 0, 0, NULL, NULL, err, sizeof(err)));
         ck_assert_ptr_null(swi_dc_table_new(1, ncats, 2, 1, sn, sd, err, sizeof(err)));
@@ -988,15 +1152,18 @@ static Suite *disclosure_suite(void)
         tcase_add_test(tc, test_disclosure_secondary_by_unrounded_count);
         tcase_add_test(tc, test_disclosure_two_suppressed_need_nothing_more);
         tcase_add_test(tc, test_disclosure_secondary_2d_cascade);
-        tcase_add_test(tc, test_disclosure_margin_not_a_group_member);
+        tcase_add_test(tc, test_disclosure_margin_suppressed_when_no_candidate);
         tcase_add_test(tc, test_disclosure_count_fields_independent);
         tcase_add_test(tc, test_disclosure_3d_groups_along_every_dimension);
         tcase_add_test(tc, test_disclosure_share_one_decimal_from_unrounded);
         tcase_add_test(tc, test_disclosure_share_small_denominator);
+        tcase_add_test(tc, test_disclosure_share_over_zero_is_null_not_suppressed);
         tcase_add_test(tc, test_disclosure_share_small_complement);
+        tcase_add_test(tc, test_disclosure_complement_suppresses_numerator);
         tcase_add_test(tc, test_disclosure_share_suppressed_numerator);
         tcase_add_test(tc, test_disclosure_share_secondary);
         tcase_add_test(tc, test_disclosure_secondary_denominator_keeps_share);
+        tcase_add_test(tc, test_disclosure_five_dimensions);
         tcase_add_test(tc, test_disclosure_leadtime_suppressed_below_threshold);
         tcase_add_test(tc, test_disclosure_api_errors);
         tcase_add_test(tc, test_disclosure_reapply_is_deterministic);

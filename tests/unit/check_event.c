@@ -1,5 +1,6 @@
 /* check_event.c - event-type table, reason names and the date arithmetic of indicators.md §1. */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,33 @@ START_TEST(test_event_add_months_clamps_to_month_end)
 }
 END_TEST
 
+/* Issue 10 item 7: any year prints whole and with its sign (ISO 8601 expanded
+ * years, astronomical numbering: year 0 is 1 BC), for every int32 day. */
+START_TEST(test_event_date_format_any_year)
+{
+        char buf[32];
+        int y, m, d;
+
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(9999, 12, 31), buf), "9999-12-31");
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(10000, 1, 1), buf), "+10000-01-01");
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(12345, 6, 7), buf), "+12345-06-07");
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(0, 1, 1), buf), "0000-01-01");
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(-1, 12, 31), buf), "-0001-12-31");
+        ck_assert_str_eq(swi_date_format(swi_date_from_ymd(-12345, 1, 1), buf), "-12345-01-01");
+        /* the int32 extremes: no overflow, a whole date */
+        ck_assert_str_eq(swi_date_format(INT32_MAX, buf), "+5881580-07-11");
+        ck_assert_str_eq(swi_date_format(INT32_MIN, buf), "-5877641-06-23");
+        swi_date_to_ymd(INT32_MAX, &y, &m, &d);
+        ck_assert_int_eq(y, 5881580);
+        swi_date_to_ymd(INT32_MIN, &y, &m, &d);
+        ck_assert_int_eq(y, -5877641);
+        for (int64_t day = INT32_MIN; day <= INT32_MAX; day += 2147483) {
+                swi_date_to_ymd((int32_t)day, &y, &m, &d);
+                ck_assert_int_eq(swi_date_from_ymd(y, m, d), day);
+        }
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("event");
@@ -76,6 +104,7 @@ int main(void)
         tcase_add_test(tc, test_event_reason_names);
         tcase_add_test(tc, test_event_date_roundtrip);
         tcase_add_test(tc, test_event_add_months_clamps_to_month_end);
+        tcase_add_test(tc, test_event_date_format_any_year);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

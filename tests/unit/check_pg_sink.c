@@ -25,6 +25,7 @@
 
 #include "common/embedded.h"
 #include "common/log.h"
+#include "sinks/pg_cluster.h"
 #include "sinks/pg_live.h"
 #include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
@@ -226,6 +227,31 @@ START_TEST(test_pg_sink_migrate_twice_is_noop)
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.schema_migrations"), nfiles);
         free(before);
         free(after);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Migration 007: a share over 0 persons is NULL but not onderdrukt (§6);
+ * any other NULL value is a suppressed one, and a suppressed one is NULL. */
+START_TEST(test_pg_sink_share_over_zero_storable)
+{
+        swi_pg_sink_t *s = new_sink();
+        static const char ins[] =
+            "INSERT INTO swi_pub.indicator_values (peildatum, known_at, family, breakdown, "
+            "cohort, doelgroep, measure, unit, value, onderdrukt) VALUES ('2024-07-01', "
+            "'infinity', 2, 'fase_plichtigen', '*', '*', ";
+        const char *rows[3] = {"'aandeel_x', 'procent', NULL, false)",
+                               "'plichtigen', 'personen', NULL, false)",
+                               "'plichtigen', 'personen', 5, true)"};
+        char sql[512];
+
+        for (int i = 0; i < 3; i++) {
+                snprintf(sql, sizeof(sql), "%s%s", ins, rows[i]);
+                PGresult *r = PQexec(vconn, sql);
+                ck_assert_msg((PQresultStatus(r) == PGRES_COMMAND_OK) == (i == 0), "%s: %s",
+                              rows[i], PQerrorMessage(vconn));
+                PQclear(r);
+        }
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -539,6 +565,30 @@ START_TEST(test_pg_sink_reconnects_after_terminate_backend)
         ck_assert_msg(swi_pg_sink_migrate(s) == SWI_OK, "%s", swi_pg_sink_errstr(s));
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 2);
         swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Trajectory dates and timestamps go to PostgreSQL as pgc_date_text: every
+ * year PostgreSQL holds reads back as the same day (swi_date_format's
+ * "+10002-01-01" and "-0043-03-15" are not PostgreSQL input). */
+START_TEST(test_pg_sink_date_text_any_year)
+{
+        const int32_t days[] = {swi_date_from_ymd(2024, 2, 29), swi_date_from_ymd(1, 1, 1),
+                                swi_date_from_ymd(0, 12, 31),   swi_date_from_ymd(-43, 3, 15),
+                                swi_date_from_ymd(10002, 1, 1), swi_date_from_ymd(5874897, 12, 31)};
+        char text[PGC_DATE_BUF];
+
+        for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+                const char *vals[1] = {pgc_date_text(days[i], text)};
+                PGresult *r = PQexecParams(vconn, "SELECT $1::date - DATE '1970-01-01'", 1, NULL,
+                                           vals, NULL, NULL, 0);
+                ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", text,
+                              PQerrorMessage(vconn));
+                ck_assert_msg(atoll(PQgetvalue(r, 0, 0)) == days[i], "%s read as %s", text,
+                              PQgetvalue(r, 0, 0));
+                PQclear(r);
+        }
+        ck_assert_str_eq(pgc_date_text(swi_date_from_ymd(-43, 3, 15), text), "0044-03-15 BC");
 }
 END_TEST
 
@@ -1323,6 +1373,8 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_failed_batch_leaves_nothing_and_recovers);
         tcase_add_test(tc, test_pg_sink_reconnects_after_terminate_backend);
         tcase_add_test(tc, test_pg_sink_copy_escaping_roundtrips);
+        tcase_add_test(tc, test_pg_sink_date_text_any_year);
+        tcase_add_test(tc, test_pg_sink_share_over_zero_storable);
         tcase_add_test(tc, test_pg_sink_rejects_unusable_events_without_poisoning_batch);
         tcase_add_test(tc, test_pg_sink_large_batch_grows_buffers);
         tcase_add_test(tc, test_pg_sink_lookup_target_in_open_batch);

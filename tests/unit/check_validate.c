@@ -200,6 +200,70 @@ START_TEST(test_validate_implausible_date)
 }
 END_TEST
 
+/* events.md: IMPLAUSIBLE_DATE before INVALID_VALUE - an event_date of
+ * 1899-12-31 is an implausible date, whatever else it makes look wrong. */
+START_TEST(test_validate_implausible_date_before_invalid_value)
+{
+        char detail[256];
+        swi_event_t ev = exam();
+        ev.type = SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN;
+        ev.event_date = swi_date_from_ymd(1899, 12, 31);
+        /* born after the event_date: an INVALID_VALUE only because of the date */
+        add_field(&ev, "geboortedatum", SWI_V_DATE, swi_date_from_ymd(1990, 5, 1), NULL);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date 1899-12-31 is before 1900");
+
+        /* a field out of range and an event_date in the future: the date wins */
+        ev = exam();
+        add_field(&ev, "score", SWI_V_INT, 57, NULL);
+        ev.event_date += 30;
+        ck_assert_int_eq(check(&ev), SWI_REASON_IMPLAUSIBLE_DATE);
+        /* a non-UUID event_id too */
+        strcpy(ev.event_id, "not-a-uuid");
+        ck_assert_int_eq(check(&ev), SWI_REASON_IMPLAUSIBLE_DATE);
+        /* identity still comes first */
+        strcpy(ev.bsn, "123456789");
+        ck_assert_int_eq(check(&ev), SWI_REASON_INVALID_BSN);
+        /* and with a plausible date the value is judged */
+        ev = exam();
+        add_field(&ev, "score", SWI_V_INT, 57, NULL);
+        ck_assert_int_eq(check(&ev), SWI_REASON_INVALID_VALUE);
+}
+END_TEST
+
+/* Issue 10 item 7: IMPLAUSIBLE_DATE details print years of any size and sign
+ * (they were cut to 10 characters, and a day count near the int32 limits
+ * overflowed the date arithmetic). */
+START_TEST(test_validate_implausible_date_detail_any_year)
+{
+        char detail[256];
+        swi_event_t ev = exam();
+
+        ev.event_date = swi_date_from_ymd(12345, 1, 1);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date +12345-01-01 is more than 1 day(s) after "
+                                 "registered_at's date 2024-03-01");
+        ev.event_date = swi_date_from_ymd(-44, 3, 15);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date -0044-03-15 is before 1900");
+        ev.event_date = INT32_MIN;
+        swi_validate_event(&ev, &conf, detail, sizeof(detail));
+        ck_assert_str_eq(detail, "event_date -5877641-06-23 is before 1900");
+        /* registered_at far outside the int32 day range either way */
+        ev.event_date = INT32_MAX;
+        ev.registered_at = INT64_MIN;
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_IMPLAUSIBLE_DATE);
+        ck_assert_str_eq(detail, "event_date +5881580-07-11 is more than 1 day(s) after "
+                                 "registered_at's date -292275055-05-16");
+        ev.registered_at = INT64_MAX; /* year 292,278,994: every int32 day is before it */
+        ck_assert_int_eq(check(&ev), SWI_REASON_NONE);
+}
+END_TEST
+
 START_TEST(test_validate_intrekking_rules)
 {
         swi_event_t ev = exam();
@@ -240,6 +304,8 @@ int main(void)
         tcase_add_test(tc, test_validate_gemeente_list);
         tcase_add_test(tc, test_validate_gemeente_quoted_name);
         tcase_add_test(tc, test_validate_implausible_date);
+        tcase_add_test(tc, test_validate_implausible_date_before_invalid_value);
+        tcase_add_test(tc, test_validate_implausible_date_detail_any_year);
         tcase_add_test(tc, test_validate_intrekking_rules);
         tcase_add_test(tc, test_validate_uuid);
         suite_add_tcase(s, tc);

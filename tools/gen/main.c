@@ -425,9 +425,9 @@ int main(int argc, char **argv)
                           "persons=%llu seed=%llu until=%s duplicates=%g late=%g corrections=%g "
                           "retractions=%g bad=%g old_schema=%g bad_references=%llu rate=%g",
                           (unsigned long long)c.gen.persons, (unsigned long long)c.gen.seed,
-                          swi_date_format(c.gen.until, (char[11]){0}), c.gen.duplicates, c.gen.late,
-                          c.gen.corrections, c.gen.retractions, c.gen.bad, c.gen.old_schema,
-                          (unsigned long long)c.gen.bad_references, c.rate);
+                          swi_date_format(c.gen.until, (char[SWI_DATE_BUF]){0}), c.gen.duplicates,
+                          c.gen.late, c.gen.corrections, c.gen.retractions, c.gen.bad,
+                          c.gen.old_schema, (unsigned long long)c.gen.bad_references, c.rate);
         g = swi_gen_run(&c.gen, enc, errstr, sizeof(errstr));
         if (!g) {
                 SWI_LOG_E("gen", "generation failed", "error=\"%s\"", errstr);

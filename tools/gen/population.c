@@ -1759,7 +1759,7 @@ swi_err_t swi_gen_manifest_write(const swi_gen_t *g, FILE *f)
 {
         json_t *root = json_object(), *o;
         uint64_t total = 0, bad_total = 0;
-        char buf[64], date[11];
+        char buf[64], date[SWI_DATE_BUF];
         int rc;
 
         if (!root)
