@@ -1053,6 +1053,33 @@ void swi_api_destroy(swi_api_t *api)
         free(api);
 }
 
+void swi_api_warm(swi_api_t *api)
+{
+        swi_api_response_t r;
+        json_error_t e;
+        json_t *root, *pub;
+        size_t i;
+        int warmed = 0;
+
+        swi_api_handle(api, "/api/v1/publications", NULL, 0, &r);
+        root = r.status == 200 ? json_loadb(r.body, r.len, 0, &e) : NULL;
+        free(r.body);
+        json_array_foreach(json_object_get(root, "publications"), i, pub)
+        {
+                const char *name = json_string_value(json_object_get(pub, "name"));
+                if (!name || !json_is_string(json_object_get(pub, "recomputation")))
+                        continue;
+                /* the front end's request (web/src/js/pages/publicaties.js) */
+                swi_api_param_t p[2] = {{"publication", name}, {"limit", "100"}};
+                swi_api_handle(api, "/api/v1/revisions", p, 2, &r);
+                if (r.status == 200)
+                        warmed++;
+                free(r.body);
+        }
+        json_decref(root);
+        SWI_LOG_I("api", "revisions computed ahead", "publications=%d", warmed);
+}
+
 void swi_api_handle(swi_api_t *api, const char *path, const swi_api_param_t *params, int n,
                     swi_api_response_t *out)
 {

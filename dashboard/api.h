@@ -65,6 +65,12 @@ void swi_api_destroy(swi_api_t *api);
 void swi_api_handle(swi_api_t *api, const char *path, const swi_api_param_t *params, int n,
                     swi_api_response_t *out);
 
+/* Computes the revisions of every frozen publication that has a
+ * recomputation, as the dashboard asks for them, into the API's cache (the
+ * comparison joins two whole publications: seconds at national scale). Meant
+ * for a thread of its own at start-up; failures are only logged. */
+void swi_api_warm(swi_api_t *api);
+
 /* A JSON error body {"error": {"status": .., "message": .., "parameter": ..}}
  * into *out (parameter may be NULL). For the server's own errors (404, 405,
  * 414, 503). */

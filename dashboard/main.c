@@ -18,6 +18,12 @@
 #include "dashboard/db.h"
 #include "dashboard/server.h"
 
+static void *warm(void *api)
+{
+        swi_api_warm(api);
+        return NULL;
+}
+
 static void usage(FILE *out)
 {
         fprintf(out,
@@ -218,9 +224,15 @@ int main(int argc, char **argv)
                         SWI_LOG_W("dashboard", "cannot write the URL file", "file=\"%s\"",
                                   url_file);
         }
+        /* The revisions of frozen publications take seconds at national scale:
+         * computed once in the background, then answered from the cache. */
+        pthread_t warmer;
+        int warming = pthread_create(&warmer, NULL, warm, api) == 0;
         int sig = 0;
         sigwait(&stop, &sig);
         SWI_LOG_I("dashboard", "stopping", "signal=%d", sig);
+        if (warming)
+                pthread_join(warmer, NULL);
 quit:
         swi_server_destroy(srv);
         swi_api_destroy(api);
