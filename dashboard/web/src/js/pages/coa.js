@@ -13,7 +13,7 @@ export async function coa(ctx) {
     ? L('Alleen voor asielmigranten (met opvang door het COA).', 'Asylum migrants only (in COA reception).')
     : L('Asielmigranten met opvang door het COA.', 'Asylum migrants in COA reception.');
   const f6 = (more) => ({ cohort: ctx.cohort, doelgroep: asiel, ...more });
-  const national = ctx.area.kind === 'nl' ? null : `${t('national')}: ${t('national_only')}`;
+  const national = ctx.area.kind === 'nl' ? null : t('national_only');
   const waits = [];
 
   waits.push(kpis(ctx, [

@@ -52,7 +52,7 @@ export function areaChoice(ctx, byGemeente, byRegio, dimG, dimR) {
 
 export function areaNote(ctx, choice) {
   if (ctx.area.kind === 'nl') return null;
-  return choice ? t('area_note', { a: ctx.area.name }) : `${t('national')}: ${t('national_only')}`;
+  return choice ? t('area_note', { a: ctx.area.name }) : t('national_only');
 }
 
 export function section(ctx) {

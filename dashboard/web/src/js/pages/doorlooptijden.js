@@ -31,7 +31,7 @@ function statsHead(meta, first) {
 // One box per lead time (several breakdowns in one card).
 export function leadtimeCard(ctx, parent, { id, title, breakdowns, full }) {
   const { meta } = ctx;
-  const card = new Card(parent, { id, title, sub: ctx.area.kind === 'nl' ? '' : `${t('national')}: ${t('national_only')}`, full,
+  const card = new Card(parent, { id, title, sub: ctx.area.kind === 'nl' ? '' : t('national_only'), full,
     option: (ds) => charts.boxes(ds, BOXCOLS), notes: [t('box_note')], csvName: `${id}_${ctx.pub.name.replace(/[^A-Za-z0-9_-]+/g, '_')}` });
   const done = Promise.all(breakdowns.map((b) => api.table(ctx.pub.name, b, cd(ctx)))).then((answers) => {
     if (ctx.stale()) return;

@@ -6,7 +6,7 @@ import { L, cd, charts, tableCard } from './common.js';
 
 export async function examens(ctx) {
   const { meta } = ctx;
-  const national = ctx.area.kind === 'nl' ? null : `${t('national')}: ${t('national_only')}`;
+  const national = ctx.area.kind === 'nl' ? null : t('national_only');
   const waits = [];
   const add = (opts) => waits.push(tableCard(ctx, ctx.el, { extraNotes: [national], ...opts }).done);
 

@@ -9,7 +9,7 @@ import { leadtimeCard } from './doorlooptijden.js';
 
 export async function gemeente(ctx) {
   const { meta } = ctx;
-  const national = ctx.area.kind === 'nl' ? null : `${t('national')}: ${t('national_only')}`;
+  const national = ctx.area.kind === 'nl' ? null : t('national_only');
   const waits = [];
   const shareBars = (ds) => charts.bars(ds, { horizontal: true, columns: [1], percent: true, unit: '%', labels: true });
 

@@ -46,7 +46,7 @@ export async function populatie(ctx) {
       id, title: L(nl, en), sub: t('national'), breakdown: bd, filters: cd(ctx, { measure: M }), measures: M,
       full: dim === 'nationaliteit',
       option: (ds) => charts.bars(ds, { horizontal: dim === 'nationaliteit' }),
-      extraNotes: [ctx.area.kind !== 'nl' ? `${t('national')}: ${t('national_only')}` : null,
+      extraNotes: [ctx.area.kind !== 'nl' ? t('national_only') : null,
         dim === 'nationaliteit' ? L('De vijf meest voorkomende nationaliteiten per groep; de rest als Overig.', 'The five most frequent nationalities of each group; the rest as Other.') : null],
       build: (ans) => byCategory(meta, ans, { dimPos: 0, dim, cohort: ctx.cohort, doelgroep: ctx.dg, fixed: [null], measures: M }),
     }).done);
