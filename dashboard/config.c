@@ -21,8 +21,6 @@ static const swi_prop_t props[] = {
      "front of it then)"},
     {"http.port", SWI_PROP_INT, "8080", 0, 65535, OFF(http_port),
      "TCP port (0: any free port, printed at start-up)"},
-    {"http.threads", SWI_PROP_INT, "4", 1, 64, OFF(http_threads),
-     "threads answering requests (one event loop each)"},
     {"http.connections.max", SWI_PROP_INT, "512", 1, 100000, OFF(http_connections_max),
      "open connections at most; requests on connections beyond it are answered 503"},
     {"http.connections.per_ip", SWI_PROP_INT, "0", 0, 100000, OFF(http_connections_per_ip),

@@ -20,7 +20,6 @@ typedef struct swi_dash_conf_s {
         int64_t db_statement_timeout_ms;
         char *http_bind;
         int64_t http_port;
-        int64_t http_threads;
         int64_t http_connections_max;
         int64_t http_connections_per_ip;
         int64_t http_timeout_s;

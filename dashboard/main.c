@@ -200,7 +200,6 @@ int main(int argc, char **argv)
 
         swi_server_opts_t so = {.bind = conf.http_bind,
                                 .port = (int)conf.http_port,
-                                .threads = (int)conf.http_threads,
                                 .connections_max = (int)conf.http_connections_max,
                                 .connections_per_ip = (int)conf.http_connections_per_ip,
                                 .timeout_s = (int)conf.http_timeout_s,

@@ -220,7 +220,8 @@ swi_server_t *swi_server_new(const swi_server_opts_t *o, swi_api_t *api, const s
                              char *errstr, size_t errstr_size)
 {
         struct sockaddr_storage ss;
-        unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+        unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_POLL | MHD_USE_ERROR_LOG;
         swi_server_t *s;
 
         memset(&ss, 0, sizeof(ss));
@@ -251,10 +252,12 @@ swi_server_t *swi_server_new(const swi_server_opts_t *o, swi_api_t *api, const s
          * the limit gets a 503 instead of a closed socket. */
         s->d = MHD_start_daemon(
             flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)(o->connections_max + 64), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            (unsigned int)o->connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned int)o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->request_max_bytes,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o->connections_max + 64),
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->connections_per_ip,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->request_max_bytes,
+            /* a burst of connections waits in the kernel's queue, not refused */
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)(o->connections_max + 64),
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
             NULL, MHD_OPTION_END);
         if (!s->d) {

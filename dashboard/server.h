@@ -9,6 +9,12 @@
  * idle time of a connection, and sends security headers (CSP 'self' only,
  * nosniff, no framing, no referrer).
  *
+ * Threads: one per connection (libmicrohttpd's thread-per-connection mode).
+ * A request waiting for the database therefore holds only its own connection;
+ * with one event loop for many connections, a loop blocked in a query would
+ * leave the others unread until the idle timeout closed them unanswered.
+ * The connection limit bounds the threads.
+ *
  * Thread safety: requests run on the server's own threads; the api and assets
  * must outlive the server. */
 #ifndef SWI_DASH_SERVER_H
@@ -22,9 +28,8 @@
 typedef struct swi_server_s swi_server_t;
 
 typedef struct swi_server_opts_s {
-        const char *bind; /* IPv4 or IPv6 address */
-        int port;         /* 0: any free port */
-        int threads;
+        const char *bind;    /* IPv4 or IPv6 address */
+        int port;            /* 0: any free port */
         int connections_max; /* soft: requests beyond it are answered 503 */
         int connections_per_ip;
         int timeout_s; /* idle connection timeout */

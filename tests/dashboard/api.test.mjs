@@ -249,12 +249,15 @@ eq('serving after the big requests', 200, (await get('/api/v1/health')).status);
 
 // 500 concurrent connections, each one request: every one a 4xx/503 or served
 {
-  const paths = ['/api/v1/health', '/', '/api/v1/table?publication=actueel&breakdown=fase&cohort=*&doelgroep=*', '/api/v1/meta', '/js/main.js'];
-  const results = await Promise.all(Array.from({ length: 500 }, (_, i) => raw(`GET ${paths[i % paths.length]} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 60000 })));
+  // what the connections ask is cheap (queries are bounded by the database pool,
+  // tested above): this is about the connections
+  const paths = ['/api/v1/health', '/', '/api/v1/publications', '/api/v1/meta', '/js/main.js'];
+  const results = await Promise.all(Array.from({ length: 500 }, (_, i) => raw(`GET ${paths[i % paths.length]} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 120000 })));
   const st = results.map((r) => statusOf(r.data));
   const served = st.filter((s) => s === 200).length;
   const refused = st.filter((s) => s >= 400).length;
-  check(`500 concurrent: each served or refused with 4xx/503 (${served} served, ${refused} refused)`, served + refused === 500, st.filter((s) => s !== 200));
+  check(`500 concurrent: each served or refused with 4xx/503 (${served} served, ${refused} refused)`, served + refused === 500,
+    results.filter((r, i) => st[i] !== 200).map((r) => `${statusOf(r.data)}/${r.why}/${r.data.length}`).slice(0, 20));
   check('500 concurrent: most served', served >= 400, served);
 }
 eq('serving after 500 concurrent connections', 200, (await get('/api/v1/health')).status);

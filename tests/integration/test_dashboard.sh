@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11: what analysts and dashboard users see, on a small population
+# Issue 11: what analysts and dashboard users see, on a small population (600 persons)
 # loaded through the real pipeline (tests/integration/population.sh):
 #  - the code tables and typed views of migrations 010/011: the gemeenten equal
 #    the reference CSV, every published category, breakdown and measure has a
@@ -33,8 +33,8 @@ dash_cleanup() {
 }
 trap 'dash_cleanup; drop_extra_dbs; it_cleanup' EXIT
 
-it_log "loading a population (1000 persons) and its publications"
-load_population 1000 5
+it_log "loading a population (600 persons) and its publications"
+load_population 600 5
 maint "CREATE ROLE $an LOGIN IN ROLE analyst; CREATE ROLE $rs LOGIN IN ROLE researcher;
        CREATE ROLE $gm LOGIN IN ROLE gemeente_user"
 q "INSERT INTO swi_pub.gemeente_users VALUES ('$gm', 'GM0363')"
