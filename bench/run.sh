@@ -373,7 +373,7 @@ if [ "$do_fresh" = 1 ]; then
     # stored offsets must match the fresh broker's (swi-replay partitions
     # deterministically)
     read -r msgs dups < <(grep 'msg="stopped"' "$work/etl_live${r}b.log" | tail -1 \
-      | sed -E 's/.* messages=([0-9]+) .* duplicates=([0-9]+) .*/\1 \2/')
+      | sed -E 's/.* consumed=([0-9]+) .* duplicates=([0-9]+) .*/\1 \2/')
     [ -n "${msgs:-}" ] && [ "$msgs" -gt 0 ] && [ $((dups * 10)) -lt "$msgs" ] \
       || die "freshness e2 run $r: the live part read ${dups:-?} duplicates in ${msgs:-?} messages (expected a few percent)"
     read -r n p50 p99 mx < <(lag_stats "$ci" "WHERE committed_at >= '$t_live'")

@@ -9,6 +9,18 @@
  * The pseudonym key itself is never a property: only the path of the file
  * holding it, or the environment variable SWI_PSEUDONYM_KEY.
  *
+ * Secrets. Any value may be, or contain, ${file:PATH} (the file's content,
+ * trailing newlines removed) or ${env:NAME} (an environment variable), e.g.
+ * "host=db user=etl password=${file:/run/secrets/pg_password}", so that
+ * passwords and keys need not be in the configuration file; a secret file
+ * readable by group or others gets a warning. Secret-bearing values are
+ * masked wherever they are printed: secret properties and kafka.* keys that
+ * name a password, secret or private key print as [redacted] (or as their
+ * ${file:}/${env:} reference), pg.conninfo with its password masked (through
+ * the redactor main() installs, which uses libpq's parser), a URL with its
+ * password masked; swi_conf_register_secrets() also hands every secret value
+ * to the logger, which masks it in any line (library error texts included).
+ *
  * Thread safety: a swi_conf_t is built at start-up and read-only afterwards. */
 #ifndef SWI_CONFIG_H
 #define SWI_CONFIG_H
@@ -20,6 +32,8 @@
 #include "swi_err.h"
 
 #define SWI_CONF_MAX_PASSTHROUGH 64
+#define SWI_CONF_MAX_PROPS       96
+#define SWI_CONF_MAX_WARNINGS    16
 
 typedef struct swi_conf_s {
         char *pg_conninfo;
@@ -36,7 +50,20 @@ typedef struct swi_conf_s {
         int64_t date_tolerance_days;
         int64_t pending_wait_days;
         char *log_level;
+        char *log_format;
         int64_t metrics_port;
+        char *metrics_bind;
+        int64_t metrics_idle_timeout_s;
+        int64_t metrics_max_connections;
+        int64_t health_interval_ms;
+        int64_t liveness_timeout_s;
+        int64_t pg_retry_max_ms;
+        int64_t pg_startup_timeout_s;
+        int64_t shutdown_timeout_ms;
+        bool kafka_commit;
+        int64_t progress_interval_s;
+        char *registry_user_info;
+        char *registry_ca, *registry_cert, *registry_key, *registry_key_password;
         bool exit_at_end;
         bool trajectories;
         int64_t publish_interval_s;
@@ -47,6 +74,14 @@ typedef struct swi_conf_s {
         int n_kafka;
         char *kafka_keys[SWI_CONF_MAX_PASSTHROUGH];
         char *kafka_vals[SWI_CONF_MAX_PASSTHROUGH];
+        /* The ${file:}/${env:} reference a value was read from (NULL: given
+         * literally), per table row and per passthrough key. */
+        char *origin[SWI_CONF_MAX_PROPS];
+        char *kafka_origin[SWI_CONF_MAX_PASSTHROUGH];
+        /* Warnings found while loading (e.g. a secret file readable by
+         * others), for the caller to log once logging is set up. */
+        int nwarnings;
+        char *warnings[SWI_CONF_MAX_WARNINGS];
 } swi_conf_t;
 
 /* Fills conf with the defaults of the table. Release with swi_conf_free(). */
@@ -61,9 +96,32 @@ swi_err_t swi_conf_set(swi_conf_t *conf, const char *name, const char *value, ch
 /* Reads "name = value" lines ('#' starts a comment) from path. */
 swi_err_t swi_conf_load_file(swi_conf_t *conf, const char *path, char *errstr, size_t errstr_size);
 
+/* Checks the files named by key-file properties (pseudonym.key.file,
+ * kafka.ssl.key.location, schema.registry.ssl.key.location): one readable by
+ * group or others adds a warning. */
+void swi_conf_check_files(swi_conf_t *conf);
+
+/* Masks the password of a libpq conninfo: writes the redacted conninfo to
+ * out and the password itself (or "") to password. */
+typedef void (*swi_conf_conninfo_fn)(const char *conninfo, char *out, size_t out_size,
+                                     char *password, size_t password_size);
+/* Installs the conninfo redactor (process-wide; call before printing).
+ * Without one, pg.conninfo prints as [redacted] when it has "password". */
+void swi_conf_set_conninfo_redactor(swi_conf_conninfo_fn fn);
+
+/* True if a kafka.* key (without the prefix) carries a secret. */
+bool swi_conf_kafka_key_is_secret(const char *key);
+
+/* Writes url with the password of its userinfo masked (user:[redacted]@). */
+void swi_conf_redact_url(const char *url, char *out, size_t out_size);
+
+/* Hands every secret value of conf to the logger's mask (swi_log_add_secret). */
+void swi_conf_register_secrets(const swi_conf_t *conf);
+
 /* Writes the --help property list (name, type, default, range, description). */
 void swi_conf_print_help(FILE *out);
-/* Writes the effective configuration as "name = value" lines (loadable again). */
+/* Writes the effective configuration as "name = value" lines (loadable
+ * again, secrets masked as described above). */
 void swi_conf_print_effective(const swi_conf_t *conf, FILE *out);
 /* Writes the configuration reference as a Markdown table. */
 void swi_conf_print_reference_md(FILE *out);

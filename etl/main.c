@@ -20,6 +20,27 @@ static void on_signal(int sig)
                 swi_pipeline_stop(running);
 }
 
+/* The effective configuration, once, at start-up (secrets masked). */
+static void log_effective_config(const swi_conf_t *conf)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                return;
+        swi_conf_print_effective(conf, f);
+        fclose(f);
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char *eq = strstr(line, " = ");
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                SWI_LOG_I("config", "effective", "name=%s value=%s", line, eq + 3);
+        }
+        free(buf);
+}
+
 static void usage(FILE *out)
 {
         fprintf(out,
@@ -44,15 +65,15 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"set", required_argument, NULL, 'X'},
-                {"until-caught-up", no_argument, NULL, 'e'},
-                {"print-config", no_argument, NULL, 1},
-                {"dump-config-reference", no_argument, NULL, 2},
-                {"migrate-only", no_argument, NULL, 3},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, 'c'},
+            {"set", required_argument, NULL, 'X'},
+            {"until-caught-up", no_argument, NULL, 'e'},
+            {"print-config", no_argument, NULL, 1},
+            {"dump-config-reference", no_argument, NULL, 2},
+            {"migrate-only", no_argument, NULL, 3},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
         };
         char err[1024];
         swi_conf_t conf;
@@ -66,6 +87,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "swi-etl: out of memory\n");
                 return 1;
         }
+        /* pg.conninfo is printed (--print-config, the start-up log) with its
+         * password masked by libpq's own parser. */
+        swi_conf_set_conninfo_redactor(swi_pg_conninfo_redact);
         while ((opt = getopt_long(argc, argv, "c:X:ehV", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'c':
@@ -127,27 +151,26 @@ int main(int argc, char **argv)
                         conf.log_level);
                 return 2;
         }
+        if (swi_log_set_format(conf.log_format) != 0) {
+                fprintf(stderr, "swi-etl: log.format \"%s\" is not logfmt or json\n",
+                        conf.log_format);
+                return 2;
+        }
+        /* From here on every secret value is masked in every log line. */
+        swi_conf_register_secrets(&conf);
+        swi_conf_check_files(&conf);
+        for (int i = 0; i < conf.nwarnings; i++)
+                SWI_LOG_W("config", "insecure file permissions", "detail=%s", conf.warnings[i]);
         if (print_config) {
                 swi_conf_print_effective(&conf, stdout);
                 swi_conf_free(&conf);
                 return 0;
         }
-        /* The effective configuration, once, at start-up (secrets redacted). */
-        {
-                char *buf = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&buf, &len);
-                if (f) {
-                        swi_conf_print_effective(&conf, f);
-                        fclose(f);
-                        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-                                SWI_LOG_I("config", "effective", "%s", line);
-                        free(buf);
-                }
-        }
+        log_effective_config(&conf);
         if (migrate_only) {
-                swi_pg_sink_t *sink = swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err,
-                                                      sizeof(err));
+                swi_pg_sink_t *sink =
+                    swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err, sizeof(err));
+                /* no retries here: a deploy job should fail and say why */
                 if (!sink || swi_pg_sink_migrate(sink) != SWI_OK) {
                         SWI_LOG_E("etl", "migrations failed", "error=\"%s\"",
                                   sink ? swi_pg_sink_errstr(sink) : err);
@@ -169,13 +192,22 @@ int main(int argc, char **argv)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         if (conf.metrics_port > 0) {
-                ms = swi_metrics_server_new(swi_pipeline_metrics(running), (int)conf.metrics_port,
-                                            err, sizeof(err));
-                if (!ms)
-                        SWI_LOG_W("metrics", "metrics endpoint not started", "error=\"%s\"", err);
-                else
-                        SWI_LOG_I("metrics", "serving", "url=http://127.0.0.1:%d/metrics",
-                                  (int)conf.metrics_port);
+                /* Before connecting anywhere: /livez and /readyz answer while
+                 * swi-etl waits for PostgreSQL. */
+                swi_http_opts_t ho = {.bind = conf.metrics_bind,
+                                      .port = (int)conf.metrics_port,
+                                      .idle_timeout_s = (int)conf.metrics_idle_timeout_s,
+                                      .max_connections = (int)conf.metrics_max_connections};
+                ms = swi_metrics_server_new(swi_pipeline_metrics(running), &ho, err, sizeof(err));
+                if (!ms) {
+                        SWI_LOG_E("metrics", "cannot serve the HTTP endpoints", "error=%s", err);
+                        swi_pipeline_destroy(running);
+                        running = NULL;
+                        swi_conf_free(&conf);
+                        return 1;
+                }
+                SWI_LOG_I("metrics", "serving", "bind=%s port=%d endpoints=%s", conf.metrics_bind,
+                          (int)conf.metrics_port, "/metrics,/livez,/readyz,/healthz");
         }
         if (swi_pipeline_run(running) != SWI_OK)
                 exit_code = 1;

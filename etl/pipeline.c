@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct swi_pipeline_s {
         int64_t batch_limit;
         int commit_failures_in_row;
         int batch_dead_letters;
+        uint64_t batch_rejected[SWI_REASON__CNT]; /* dead letters of the open batch */
         /* newest registered_at per source in the open batch, for freshness */
         int64_t batch_max_registered[SWI_SRC__CNT];
         swi_metrics_t metrics;
@@ -46,12 +48,256 @@ struct swi_pipeline_s {
         pthread_t publisher;
         bool publisher_started;
         atomic_int pub_stop;
+
+        /* Operations (health, lag, progress, bounded shutdown): see the
+         * "operations" helpers below. */
+        uint64_t pg_ok_ms, reg_ok_ms; /* last time each was proven up */
+        uint64_t health_ms, lag_ms;   /* last health check, lag snapshot */
+        uint64_t progress_ms, progress_committed;
+        bool was_caught_up;
+        uint64_t stop_deadline_ms; /* set when a stop is first seen */
+        swi_kafka_lag_t *lags;
+        swi_metrics_part_t *mparts;
+        int lags_cap;
+        int64_t lag_total;
+        double lag_seconds_max;
+        long kill_after_commits; /* test hook: SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT */
 };
 
 static void sleep_ms(int ms)
 {
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+}
+
+/* ---- operations: stopping, health, lag, progress ------------------------------- */
+
+/* Milliseconds left before a stop must be done (shutdown.timeout.ms from
+ * when it was first seen); the full budget while not stopping. */
+static int stop_budget_ms(swi_pipeline_t *p)
+{
+        uint64_t now = swi_now_ms();
+
+        if (!p->stop)
+                return (int)p->conf->shutdown_timeout_ms;
+        if (p->stop_deadline_ms == 0)
+                p->stop_deadline_ms = now + (uint64_t)p->conf->shutdown_timeout_ms;
+        return now >= p->stop_deadline_ms ? 0 : (int)(p->stop_deadline_ms - now);
+}
+
+/* Sleeps ms in short slices, keeping /livez informed; returns early on stop. */
+static void sleep_interruptible(swi_pipeline_t *p, int ms)
+{
+        while (ms > 0 && !p->stop) {
+                int slice = ms < 100 ? ms : 100;
+                sleep_ms(slice);
+                ms -= slice;
+                p->metrics.heartbeat_ms = swi_now_ms();
+        }
+}
+
+/* The back-off after n consecutive PostgreSQL failures: 100 ms doubling,
+ * capped by pg.retry.backoff.max.ms. */
+static int pg_backoff_ms(const swi_pipeline_t *p, int n)
+{
+        int64_t ms = 100;
+        for (int i = 1; i < n && ms < p->conf->pg_retry_max_ms; i++)
+                ms *= 2;
+        return (int)(ms < p->conf->pg_retry_max_ms ? ms : p->conf->pg_retry_max_ms);
+}
+
+static void pg_state(swi_pipeline_t *p, const char *err)
+{
+        if (!err)
+                p->pg_ok_ms = swi_now_ms();
+        swi_metrics_set_state(&p->metrics, SWI_COMP_POSTGRES, err);
+}
+
+/* Connects the sink and applies the migrations, retrying with back-off while
+ * PostgreSQL is unreachable (or the migration fails), as after a failed
+ * batch: a stack starting in any order comes up. Gives up after
+ * pg.startup.timeout.s (0: never) or on stop. */
+static swi_err_t connect_postgres(swi_pipeline_t *p, char *errstr, size_t errstr_size)
+{
+        const uint64_t t0 = swi_now_ms();
+        int attempt = 0;
+
+        for (;;) {
+                char err[1024] = "";
+                p->metrics.heartbeat_ms = swi_now_ms();
+                p->sink =
+                    swi_pg_sink_new(p->conf->pg_conninfo, p->conf->group_id, err, sizeof(err));
+                if (p->sink) {
+                        swi_pg_sink_set_trajectories(p->sink, p->conf->trajectories);
+                        if (swi_pg_sink_migrate(p->sink) == SWI_OK)
+                                break;
+                        snprintf(err, sizeof(err), "migrations failed: %s",
+                                 swi_pg_sink_errstr(p->sink));
+                        swi_pg_sink_destroy(p->sink);
+                        p->sink = NULL;
+                }
+                attempt++;
+                pg_state(p, err);
+                if (p->stop) {
+                        snprintf(errstr, errstr_size, "stopped while waiting for PostgreSQL");
+                        return SWI_ERR_STOPPED;
+                }
+                if (p->conf->pg_startup_timeout_s > 0 &&
+                    swi_now_ms() - t0 >= (uint64_t)p->conf->pg_startup_timeout_s * 1000) {
+                        snprintf(errstr, errstr_size,
+                                 "PostgreSQL not usable after %lld s (pg.startup.timeout.s): %s",
+                                 (long long)p->conf->pg_startup_timeout_s, err);
+                        return SWI_ERR_PG;
+                }
+                SWI_LOG_W("pg", "PostgreSQL not usable at start-up; retrying",
+                          "attempt=%d backoff_ms=%d error=%s", attempt, pg_backoff_ms(p, attempt),
+                          err);
+                sleep_interruptible(p, pg_backoff_ms(p, attempt));
+        }
+        if (attempt > 0)
+                SWI_LOG_I("pg", "PostgreSQL reachable; migrations applied", "attempts=%d",
+                          attempt + 1);
+        pg_state(p, NULL);
+        return SWI_OK;
+}
+
+/* Probes what no work has proven up within health.check.interval.ms, and
+ * takes the consumer's broker and group state. */
+static void health_tick(swi_pipeline_t *p, uint64_t now)
+{
+        const uint64_t interval = (uint64_t)p->conf->health_interval_ms;
+        swi_kafka_health_t h;
+
+        if (now - p->health_ms < interval)
+                return;
+        p->health_ms = now;
+        if (now - p->pg_ok_ms >= interval) {
+                if (swi_pg_sink_ping(p->sink) == SWI_OK) {
+                        if (p->metrics.pg_down)
+                                SWI_LOG_I("pg", "PostgreSQL reachable again", "%s", "");
+                        pg_state(p, NULL);
+                } else {
+                        if (!p->metrics.pg_down)
+                                SWI_LOG_W("pg", "PostgreSQL health check failed", "error=%s",
+                                          swi_pg_sink_errstr(p->sink));
+                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                }
+        }
+        if (*p->conf->registry_url && now - p->reg_ok_ms >= interval) {
+                if (swi_registry_ping(p->registry) == SWI_OK) {
+                        p->reg_ok_ms = now;
+                        swi_metrics_set_state(&p->metrics, SWI_COMP_REGISTRY, NULL);
+                } else {
+                        if (!p->metrics.registry_down)
+                                SWI_LOG_W("registry", "schema registry health check failed",
+                                          "url=%s", swi_registry_url(p->registry));
+                        swi_metrics_set_state(&p->metrics, SWI_COMP_REGISTRY,
+                                              "the schema registry does not answer");
+                }
+        }
+        swi_kafka_consumer_health(p->consumer, &h);
+        if (h.up != !p->metrics.kafka_down)
+                SWI_LOG_I("kafka",
+                          h.up ? "a broker connection is up" : "no broker connection is up",
+                          "brokers_up=%d brokers=%d", h.brokers_up, h.brokers);
+        swi_metrics_set_state(&p->metrics, SWI_COMP_KAFKA,
+                              h.up      ? NULL
+                              : h.fatal ? "fatal Kafka client error (see the log)"
+                                        : "no broker connection is up");
+        swi_metrics_set_group_state(&p->metrics, h.group_state);
+        p->metrics.kafka_brokers_up = h.brokers_up;
+        p->metrics.kafka_commit_failures = h.commit_failures;
+        p->metrics.offset_refusals = h.refusals;
+        p->metrics.refused_partitions = h.refused;
+}
+
+/* Copies the consumer's per-partition lag into the metrics (once a second). */
+static void lag_tick(swi_pipeline_t *p, uint64_t now)
+{
+        int n = swi_kafka_consumer_assignment_count(p->consumer);
+
+        p->metrics.assigned_partitions = n;
+        if (now - p->lag_ms < 1000)
+                return;
+        p->lag_ms = now;
+        if (n > p->lags_cap) {
+                swi_kafka_lag_t *l = realloc(p->lags, (size_t)n * sizeof(*l));
+                swi_metrics_part_t *mp = realloc(p->mparts, (size_t)n * sizeof(*mp));
+                if (l)
+                        p->lags = l;
+                if (mp)
+                        p->mparts = mp;
+                if (!l || !mp)
+                        return;
+                p->lags_cap = n;
+        }
+        n = swi_kafka_consumer_lag(p->consumer, p->lags, n);
+        p->lag_total = 0;
+        p->lag_seconds_max = 0;
+        for (int i = 0; i < n; i++) {
+                const swi_kafka_lag_t *l = &p->lags[i];
+                swi_metrics_part_t *mp = &p->mparts[i];
+                snprintf(mp->topic, sizeof(mp->topic), "%s", l->topic);
+                mp->partition = l->partition;
+                mp->committed = l->committed;
+                mp->end = l->end;
+                mp->lag = l->lag;
+                mp->lag_seconds = l->lag_seconds;
+                mp->refused = l->refused;
+                mp->lost = l->lost;
+                if (l->lag > 0)
+                        p->lag_total += l->lag;
+                if (l->lag_seconds > p->lag_seconds_max)
+                        p->lag_seconds_max = l->lag_seconds;
+        }
+        swi_metrics_set_partitions(&p->metrics, p->mparts, n);
+}
+
+/* While catching up: a line with the rate of committed messages, the lag
+ * and the time it would take at that rate; once when caught up. */
+static void progress_tick(swi_pipeline_t *p, uint64_t now, bool caught_up)
+{
+        const uint64_t every = (uint64_t)p->conf->progress_interval_s * 1000;
+        uint64_t committed = p->metrics.messages_committed;
+
+        if (caught_up && !p->was_caught_up) {
+                SWI_LOG_I("etl", "caught up",
+                          "committed=%llu events=%llu duplicates=%llu batches=%llu "
+                          "partitions=%d",
+                          (unsigned long long)committed, (unsigned long long)p->metrics.events,
+                          (unsigned long long)p->metrics.duplicates,
+                          (unsigned long long)p->metrics.batches,
+                          (int)p->metrics.assigned_partitions);
+                p->progress_ms = now;
+                p->progress_committed = committed;
+        }
+        p->was_caught_up = caught_up;
+        if (every == 0 || caught_up)
+                return;
+        if (p->progress_ms == 0) {
+                p->progress_ms = now;
+                p->progress_committed = committed;
+                return;
+        }
+        if (now - p->progress_ms < every)
+                return;
+        double secs = (double)(now - p->progress_ms) / 1000.0;
+        double rate = (double)(committed - p->progress_committed) / secs;
+        if (rate > 0)
+                SWI_LOG_I("etl", "catching up",
+                          "rate_msg_s=%.0f committed=%llu lag_messages=%lld lag_seconds=%.1f "
+                          "eta_s=%.0f partitions=%d",
+                          rate, (unsigned long long)committed, (long long)p->lag_total,
+                          p->lag_seconds_max, (double)p->lag_total / rate,
+                          (int)p->metrics.assigned_partitions);
+        else
+                SWI_LOG_I("etl", "catching up",
+                          "rate_msg_s=0 committed=%llu lag_messages=%lld lag_seconds=%.1f "
+                          "eta_s=unknown partitions=%d",
+                          (unsigned long long)committed, (long long)p->lag_total,
+                          p->lag_seconds_max, (int)p->metrics.assigned_partitions);
+        p->progress_ms = now;
+        p->progress_committed = committed;
 }
 
 /* One live round (flush: only wait for the write in flight); logs and
@@ -89,9 +335,8 @@ static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_
                           "rows_changed=%lld seconds=%.3f load_s=%.3f compute_s=%.3f write_s=%.3f "
                           "lag_max_s=%.3f",
                           (long long)st->batches, (long long)st->handed, (long long)st->clusters,
-                          (long long)st->persons,
-                          (long long)st->rows_written, st->seconds, st->seconds_load,
-                          st->seconds_compute, st->seconds_write, lag_max);
+                          (long long)st->persons, (long long)st->rows_written, st->seconds,
+                          st->seconds_load, st->seconds_compute, st->seconds_write, lag_max);
         return SWI_OK;
 }
 
@@ -166,13 +411,44 @@ static swi_source_t topic_source(const swi_pipeline_t *p, const char *topic)
 static void abandon_batch(swi_pipeline_t *p)
 {
         p->metrics.commit_failures++;
-        p->metrics.pg_down = 1;
+        pg_state(p, swi_pg_sink_errstr(p->sink));
         swi_pg_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
+        memset(p->batch_rejected, 0, sizeof(p->batch_rejected));
         p->batch_dead_letters = 0;
-        sleep_ms(500);
+        if (p->consumer)
+                swi_kafka_consumer_discard(p->consumer);
+        if (p->stop)
+                return; /* the next owner re-reads it; no re-seek, no wait */
+        sleep_interruptible(p, pg_backoff_ms(p, p->commit_failures_in_row));
         if (p->consumer)
                 swi_kafka_consumer_reseek(p->consumer);
+}
+
+/* Adds a committed batch to the result counters. */
+static void count_committed(swi_pipeline_t *p, const swi_batch_stats_t *st, int64_t messages)
+{
+        p->metrics.messages_committed += (uint64_t)messages;
+        p->metrics.events += (uint64_t)st->events_inserted;
+        p->metrics.duplicates += (uint64_t)st->duplicates;
+        p->metrics.batches++;
+        for (int r = 0; r < SWI_REASON__CNT; r++)
+                p->metrics.dead_letters[r] += p->batch_rejected[r];
+        memset(p->batch_rejected, 0, sizeof(p->batch_rejected));
+}
+
+/* After a batch committed in PostgreSQL: the consumer's committed offsets
+ * move, and the same offsets go to Kafka for monitoring. A crash between the
+ * two leaves Kafka behind PostgreSQL, which changes nothing: the consumer
+ * always seeks to PostgreSQL's offsets (tested). */
+static void offsets_committed(swi_pipeline_t *p)
+{
+        if (p->kill_after_commits > 0 && --p->kill_after_commits == 0) {
+                SWI_LOG_W("etl", "test hook: killed between the PostgreSQL and the Kafka commit",
+                          "%s", "");
+                raise(SIGKILL);
+        }
+        swi_kafka_consumer_committed(p->consumer);
 }
 
 /* Commits the open batch; on failure it is abandoned (abandon_batch). */
@@ -182,16 +458,20 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         uint64_t t0 = swi_now_ms();
         swi_err_t rc;
 
-        if (swi_pg_sink_batch_count(p->sink) == 0)
+        int64_t messages = swi_pg_sink_batch_count(p->sink);
+
+        if (messages == 0)
                 return SWI_OK;
         if (p->dlq && p->batch_dead_letters > 0) {
                 /* The raw message must be in the dead-letter topic before its
-                 * offset is committed (at-least-once there; see docs). */
-                rc = swi_kafka_producer_flush(p->dlq, 30000);
+                 * offset is committed (at-least-once there; see docs). When
+                 * stopping, only what is left of shutdown.timeout.ms. */
+                int budget = p->stop ? stop_budget_ms(p) : 30000;
+                rc = swi_kafka_producer_flush(p->dlq, budget);
                 if (rc != SWI_OK) {
                         p->metrics.dlq_produce_failures++;
-                        SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried", "%s",
-                                  "");
+                        SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried",
+                                  "timeout_ms=%d stopping=%s", budget, p->stop ? "true" : "false");
                         goto failed;
                 }
         }
@@ -201,16 +481,15 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                           "error=\"%s\"", swi_pg_sink_errstr(p->sink));
                 goto failed;
         }
-        p->metrics.pg_down = 0;
+        pg_state(p, NULL);
+        offsets_committed(p);
         p->commit_failures_in_row = 0;
         if (p->batch_limit < p->conf->batch_size) {
                 p->batch_limit *= 2;
                 if (p->batch_limit > p->conf->batch_size)
                         p->batch_limit = p->conf->batch_size;
         }
-        p->metrics.events += (uint64_t)st.events_inserted;
-        p->metrics.duplicates += (uint64_t)st.duplicates;
-        p->metrics.batches++;
+        count_committed(p, &st, messages);
         uint64_t now = swi_now_ms();
         p->metrics.last_commit_ms = now;
         p->metrics.last_commit_duration_us = (now - t0) * 1000;
@@ -219,7 +498,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                         if ((uint64_t)p->batch_max_registered[s] >
                             p->metrics.source_max_registered_ms[s])
                                 p->metrics.source_max_registered_ms[s] =
-                                        (uint64_t)p->batch_max_registered[s];
+                                    (uint64_t)p->batch_max_registered[s];
                         p->metrics.source_last_commit_ms[s] = now;
                 }
         }
@@ -250,17 +529,22 @@ static swi_err_t on_assign(void *opaque, int n, const char *const *topics,
                            const int32_t *partitions, int64_t *offsets)
 {
         swi_pipeline_t *p = opaque;
+
+        p->metrics.heartbeat_ms = swi_now_ms();
+        if (p->stop)
+                return SWI_ERR_STOPPED; /* shutting down: do not wait for PostgreSQL */
         for (int i = 0; i < n; i++) {
-                swi_err_t rc = swi_pg_sink_load_offset(p->sink, topics[i], partitions[i],
-                                                       &offsets[i]);
+                swi_err_t rc =
+                    swi_pg_sink_load_offset(p->sink, topics[i], partitions[i], &offsets[i]);
                 if (rc != SWI_OK) {
-                        SWI_LOG_E("pg", "cannot load stored offsets", "topic=%s partition=%d error=\"%s\"",
-                                  topics[i], partitions[i], swi_pg_sink_errstr(p->sink));
-                        p->metrics.pg_down = 1;
+                        SWI_LOG_E("pg", "cannot load stored offsets",
+                                  "topic=%s partition=%d error=\"%s\"", topics[i], partitions[i],
+                                  swi_pg_sink_errstr(p->sink));
+                        pg_state(p, swi_pg_sink_errstr(p->sink));
                         return rc;
                 }
         }
-        p->metrics.assigned_partitions += n;
+        pg_state(p, NULL);
         SWI_LOG_I("kafka", "partitions assigned", "count=%d", n);
         return SWI_OK;
 }
@@ -270,7 +554,6 @@ static void on_revoke(void *opaque, int n, const char *const *topics, const int3
         swi_pipeline_t *p = opaque;
         /* Commit what was read so far; if that fails the new owner re-reads it. */
         commit_batch(p);
-        p->metrics.assigned_partitions -= n;
         SWI_LOG_I("kafka", "partitions revoked", "count=%d", n);
 }
 
@@ -279,15 +562,15 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
                              swi_evtype_t type)
 {
         swi_dead_letter_t dl = {
-                .reason = reason,
-                .detail = detail,
-                .source = src,
-                .type = type,
-                .schema_id = schema_id,
-                .topic = m->topic,
-                .partition = m->partition,
-                .offset = m->offset,
-                .kafka_timestamp_ms = m->timestamp_ms,
+            .reason = reason,
+            .detail = detail,
+            .source = src,
+            .type = type,
+            .schema_id = schema_id,
+            .topic = m->topic,
+            .partition = m->partition,
+            .offset = m->offset,
+            .kafka_timestamp_ms = m->timestamp_ms,
         };
         char part[16], off[24];
         const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic", "swi.source.partition",
@@ -296,7 +579,7 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
 
         snprintf(part, sizeof(part), "%d", (int)m->partition);
         snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-        p->metrics.dead_letters[reason]++;
+        p->batch_rejected[reason]++;
         SWI_LOG_D("validate", "message rejected", "reason=%s topic=%s partition=%d offset=%lld",
                   swi_reason2str(reason), m->topic, (int)m->partition, (long long)m->offset);
         if (p->dlq) {
@@ -419,58 +702,48 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
 swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t errstr_size)
 {
         swi_pipeline_t *p = calloc(1, sizeof(*p));
-        const char *keys[SWI_CONF_MAX_PASSTHROUGH], *vals[SWI_CONF_MAX_PASSTHROUGH];
-        swi_err_t rc;
+        const char *kill;
 
         if (!p) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         p->conf = conf;
-        p->metrics.started_ms = swi_now_ms();
+        swi_metrics_init(&p->metrics);
+        p->metrics.liveness_timeout_ms = (uint64_t)conf->liveness_timeout_s * 1000;
+        p->metrics.registry_http = *conf->registry_url ? 1 : 0;
         p->vconf.date_tolerance_days = (int)conf->date_tolerance_days;
         p->topics[SWI_SRC_IND] = conf->topic_ind;
         p->topics[SWI_SRC_COA] = conf->topic_coa;
         p->topics[SWI_SRC_DUO] = conf->topic_duo;
         p->topics[SWI_SRC_GEMEENTE] = conf->topic_gemeente;
-        for (int i = 0; i < conf->n_kafka; i++) {
-                keys[i] = conf->kafka_keys[i];
-                vals[i] = conf->kafka_vals[i];
-        }
+        kill = getenv("SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT");
+        p->kill_after_commits = kill ? strtol(kill, NULL, 10) : 0;
 
+        /* Local files only: what is wrong here is a configuration error and
+         * fails at once. Nothing is contacted before swi_pipeline_run. */
         p->pseudonym = swi_pseudonym_new_from(conf->pseudonym_key_file, errstr, errstr_size);
         if (!p->pseudonym)
                 goto fail;
-        if (*conf->registry_url)
-                p->registry = swi_registry_new_http(conf->registry_url,
-                                                    conf->registry_retry_max_ms, errstr,
-                                                    errstr_size);
-        else
+        if (*conf->registry_url) {
+                p->registry = swi_registry_new_http(conf->registry_url, conf->registry_retry_max_ms,
+                                                    errstr, errstr_size);
+                if (p->registry &&
+                    (swi_registry_set_auth(p->registry, conf->registry_user_info) != SWI_OK ||
+                     swi_registry_set_tls(p->registry, conf->registry_ca, conf->registry_cert,
+                                          conf->registry_key,
+                                          conf->registry_key_password) != SWI_OK)) {
+                        snprintf(errstr, errstr_size,
+                                 "schema.registry.basic.auth.user.info must be USER:PASSWORD");
+                        goto fail;
+                }
+        } else {
                 p->registry = swi_registry_new_local(conf->schema_dir, errstr, errstr_size);
+        }
         if (!p->registry)
                 goto fail;
         p->decoder = swi_decoder_new(p->registry, conf->schema_dir, errstr, errstr_size);
         if (!p->decoder)
-                goto fail;
-        p->sink = swi_pg_sink_new(conf->pg_conninfo, conf->group_id, errstr, errstr_size);
-        if (!p->sink)
-                goto fail;
-        swi_pg_sink_set_trajectories(p->sink, conf->trajectories);
-        rc = swi_pg_sink_migrate(p->sink);
-        if (rc != SWI_OK) {
-                snprintf(errstr, errstr_size, "migrations failed: %s",
-                         swi_pg_sink_errstr(p->sink));
-                goto fail;
-        }
-        if (conf->dlq_topic_enabled) {
-                p->dlq = swi_kafka_producer_new(keys, vals, conf->n_kafka, errstr, errstr_size);
-                if (!p->dlq)
-                        goto fail;
-        }
-        p->consumer = swi_kafka_consumer_new(keys, vals, conf->n_kafka, conf->group_id,
-                                             p->topics, SWI_SRC__CNT, on_assign, on_revoke, p,
-                                             errstr, errstr_size);
-        if (!p->consumer)
                 goto fail;
         return p;
 fail:
@@ -478,19 +751,58 @@ fail:
         return NULL;
 }
 
+/* PostgreSQL (with retries), then the Kafka clients (which connect in the
+ * background). */
+static swi_err_t pipeline_connect(swi_pipeline_t *p)
+{
+        const swi_conf_t *conf = p->conf;
+        const char *keys[SWI_CONF_MAX_PASSTHROUGH], *vals[SWI_CONF_MAX_PASSTHROUGH];
+        char errstr[1024];
+        swi_err_t rc;
+
+        for (int i = 0; i < conf->n_kafka; i++) {
+                keys[i] = conf->kafka_keys[i];
+                vals[i] = conf->kafka_vals[i];
+        }
+        rc = connect_postgres(p, errstr, sizeof(errstr));
+        if (rc != SWI_OK) {
+                if (rc != SWI_ERR_STOPPED)
+                        SWI_LOG_E("etl", "start-up failed", "error=%s", errstr);
+                return rc;
+        }
+        if (conf->dlq_topic_enabled) {
+                p->dlq = swi_kafka_producer_new(keys, vals, conf->n_kafka, errstr, sizeof(errstr));
+                if (!p->dlq)
+                        goto fail;
+        }
+        p->consumer =
+            swi_kafka_consumer_new(keys, vals, conf->n_kafka, conf->group_id, p->topics,
+                                   SWI_SRC__CNT, on_assign, on_revoke, p, errstr, sizeof(errstr));
+        if (!p->consumer)
+                goto fail;
+        swi_kafka_consumer_mirror_offsets(p->consumer, conf->kafka_commit);
+        return SWI_OK;
+fail:
+        SWI_LOG_E("etl", "start-up failed", "error=%s", errstr);
+        return SWI_ERR_CONFIG;
+}
+
 swi_err_t swi_pipeline_run(swi_pipeline_t *p)
 {
         p->batch_limit = p->conf->batch_size;
         const uint64_t latency = (uint64_t)p->conf->batch_latency_ms;
         int registry_backoff = 100;
-        uint64_t last_progress_log = swi_now_ms();
         swi_err_t rc = SWI_OK;
 
+        rc = pipeline_connect(p);
+        if (rc != SWI_OK)
+                return rc == SWI_ERR_STOPPED ? SWI_OK : rc;
         if (p->conf->publish_interval_s > 0 && p->conf->trajectories) {
                 atomic_store(&p->pub_stop, 0);
                 if (pthread_create(&p->publisher, NULL, publisher_main, p) == 0)
                         p->publisher_started = true;
         }
+        p->metrics.phase = SWI_PHASE_RUNNING;
         SWI_LOG_I("etl", "running", "group=%s batch_size=%lld latency_ms=%llu exit_at_end=%s",
                   p->conf->group_id, (long long)p->batch_limit, (unsigned long long)latency,
                   p->conf->exit_at_end ? "true" : "false");
@@ -501,6 +813,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 uint64_t now = swi_now_ms();
                 int timeout = 100;
 
+                p->metrics.heartbeat_ms = now;
                 if (pending > 0) {
                         uint64_t age = now - p->batch_started_ms;
                         timeout = age >= latency ? 0 : (int)(latency - age);
@@ -513,7 +826,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 if (got) {
                         if (swi_pg_sink_batch_count(p->sink) == 0)
                                 p->batch_started_ms = swi_now_ms();
-                        p->metrics.messages++;
+                        p->metrics.messages_consumed++;
                         rc = process(p, &m);
                         if (rc == SWI_ERR_REGISTRY_DOWN) {
                                 /* An outage is not bad data: commit what came before,
@@ -521,28 +834,34 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                                 swi_kafka_msg_release(&m);
                                 p->metrics.registry_outages++;
                                 if (!p->metrics.registry_down)
-                                        SWI_LOG_W("registry", "schema registry unreachable; retrying",
+                                        SWI_LOG_W("registry",
+                                                  "schema registry unreachable; retrying",
                                                   "backoff_ms=%d", registry_backoff);
-                                p->metrics.registry_down = 1;
+                                swi_metrics_set_state(
+                                    &p->metrics, SWI_COMP_REGISTRY,
+                                    "a schema lookup found the registry unreachable");
                                 commit_batch(p);
                                 swi_kafka_consumer_reseek(p->consumer);
-                                sleep_ms(registry_backoff);
+                                sleep_interruptible(p, registry_backoff);
                                 if (registry_backoff < 5000)
                                         registry_backoff *= 2;
                                 continue;
                         }
-                        if (p->metrics.registry_down)
+                        if (p->metrics.registry_down) {
                                 SWI_LOG_I("registry", "schema registry reachable again", "%s", "");
-                        p->metrics.registry_down = 0;
+                                swi_metrics_set_state(&p->metrics, SWI_COMP_REGISTRY, NULL);
+                        }
                         registry_backoff = 100;
                         if (rc == SWI_ERR_PG) {
                                 /* A target lookup failed, so this message cannot be
                                  * judged: as after a failed commit, nothing of the
                                  * batch is committed and all of it is re-read. */
-                                SWI_LOG_E("pg", "target lookup failed; batch dropped, "
+                                SWI_LOG_E("pg",
+                                          "target lookup failed; batch dropped, "
                                           "re-reading from stored offsets",
                                           "error=\"%s\"", swi_pg_sink_errstr(p->sink));
                                 swi_kafka_msg_release(&m);
+                                p->commit_failures_in_row++;
                                 abandon_batch(p);
                                 rc = SWI_OK;
                                 continue;
@@ -550,6 +869,8 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         if (rc == SWI_OK)
                                 rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
                                                             m.offset + 1);
+                        if (rc == SWI_OK)
+                                swi_kafka_consumer_stage(p->consumer, &m);
                         swi_kafka_msg_release(&m);
                         if (rc != SWI_OK) {
                                 SWI_LOG_E("etl", "message processing failed", "error=\"%s\"",
@@ -563,17 +884,24 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 if (pending >= p->batch_limit ||
                     (pending > 0 && (swi_now_ms() - p->batch_started_ms >= latency || caught_up)))
                         commit_batch(p);
-                if (swi_now_ms() - last_progress_log >= 10000) {
-                        last_progress_log = swi_now_ms();
-                        SWI_LOG_I("etl", "progress", "messages=%llu events=%llu duplicates=%llu batches=%llu",
-                                  (unsigned long long)p->metrics.messages,
-                                  (unsigned long long)p->metrics.events,
-                                  (unsigned long long)p->metrics.duplicates,
-                                  (unsigned long long)p->metrics.batches);
+                now = swi_now_ms();
+                lag_tick(p, now);
+                health_tick(p, now);
+                progress_tick(p, now, caught_up && swi_pg_sink_batch_count(p->sink) == 0);
+                if (p->conf->exit_at_end && p->metrics.refused_partitions > 0) {
+                        SWI_LOG_E("etl",
+                                  "not caught up: partitions refused (stored offsets beyond "
+                                  "the end)",
+                                  "refused=%d", (int)p->metrics.refused_partitions);
+                        rc = SWI_ERR_KAFKA;
+                        break;
                 }
                 if (p->conf->exit_at_end && caught_up && swi_pg_sink_batch_count(p->sink) == 0)
                         break;
         }
+        p->metrics.phase = SWI_PHASE_STOPPING;
+        if (p->stop)
+                SWI_LOG_I("etl", "stopping", "timeout_ms=%d", stop_budget_ms(p));
         if (rc == SWI_OK)
                 rc = commit_batch(p);
         if (p->publisher_started) {
@@ -586,11 +914,13 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         uint64_t dl = 0;
         for (int r = 1; r < SWI_REASON__CNT; r++)
                 dl += p->metrics.dead_letters[r];
-        SWI_LOG_I("etl", "stopped", "messages=%llu events=%llu duplicates=%llu dead_letters=%llu "
+        SWI_LOG_I("etl", "stopped",
+                  "consumed=%llu committed=%llu events=%llu duplicates=%llu dead_letters=%llu "
                   "batches=%llu commit_failures=%llu",
-                  (unsigned long long)p->metrics.messages, (unsigned long long)p->metrics.events,
-                  (unsigned long long)p->metrics.duplicates, (unsigned long long)dl,
-                  (unsigned long long)p->metrics.batches,
+                  (unsigned long long)p->metrics.messages_consumed,
+                  (unsigned long long)p->metrics.messages_committed,
+                  (unsigned long long)p->metrics.events, (unsigned long long)p->metrics.duplicates,
+                  (unsigned long long)dl, (unsigned long long)p->metrics.batches,
                   (unsigned long long)p->metrics.commit_failures);
         return rc;
 }
@@ -609,14 +939,17 @@ void swi_pipeline_destroy(swi_pipeline_t *p)
 {
         if (!p)
                 return;
-        /* The consumer leaves the group first: its revoke callback commits. */
-        swi_kafka_consumer_destroy(p->consumer);
-        if (p->dlq)
-                swi_kafka_producer_flush(p->dlq, 10000);
-        swi_kafka_producer_destroy(p->dlq);
+        /* The consumer leaves the group first (its revoke callback commits),
+         * then the dead letters are flushed: both within what is left of
+         * shutdown.timeout.ms once a stop was seen. */
+        swi_kafka_consumer_close(p->consumer, stop_budget_ms(p));
+        swi_kafka_producer_close(p->dlq, stop_budget_ms(p));
         swi_pg_sink_destroy(p->sink);
         swi_decoder_destroy(p->decoder);
         swi_registry_destroy(p->registry);
         swi_pseudonym_destroy(p->pseudonym);
+        free(p->lags);
+        free(p->mparts);
+        swi_metrics_fini(&p->metrics);
         free(p);
 }

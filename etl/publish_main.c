@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "etl/metrics.h"
 #include "sinks/pg_publish.h"
+#include "sinks/pg_sink.h"
 #include "transform/event.h"
 
 static void usage(FILE *out)
@@ -53,11 +54,15 @@ static int parse_k(const char *s, int64_t *out)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'X'},
-                {"name", required_argument, NULL, 'n'},   {"peildatum", required_argument, NULL, 'p'},
-                {"known-at", required_argument, NULL, 'k'}, {"freeze", no_argument, NULL, 1},
-                {"revise", no_argument, NULL, 2},         {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, 'c'},
+            {"set", required_argument, NULL, 'X'},
+            {"name", required_argument, NULL, 'n'},
+            {"peildatum", required_argument, NULL, 'p'},
+            {"known-at", required_argument, NULL, 'k'},
+            {"freeze", no_argument, NULL, 1},
+            {"revise", no_argument, NULL, 2},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         swi_conf_t conf;
         char err[1024];
@@ -89,39 +94,62 @@ int main(int argc, char **argv)
                         }
                         break;
                 }
-                case 'n': name = optarg; break;
+                case 'n':
+                        name = optarg;
+                        break;
                 case 'p':
                         if (swi_date_parse(optarg, &P) != 0) {
-                                fprintf(stderr, "swi-publish: --peildatum %s is not YYYY-MM-DD\n", optarg);
+                                fprintf(stderr, "swi-publish: --peildatum %s is not YYYY-MM-DD\n",
+                                        optarg);
                                 return 2;
                         }
                         break;
                 case 'k':
                         if (parse_k(optarg, &K) != 0) {
-                                fprintf(stderr, "swi-publish: --known-at %s is not a time\n", optarg);
+                                fprintf(stderr, "swi-publish: --known-at %s is not a time\n",
+                                        optarg);
                                 return 2;
                         }
                         break;
-                case 1: freeze = 1; break;
-                case 2: revise = 1; break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                case 1:
+                        freeze = 1;
+                        break;
+                case 2:
+                        revise = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
                 }
         }
+        swi_conf_set_conninfo_redactor(swi_pg_conninfo_redact);
+        if (swi_log_set_level(conf.log_level) != 0 || swi_log_set_format(conf.log_format) != 0) {
+                fprintf(stderr, "swi-publish: log.level or log.format is not valid\n");
+                return 2;
+        }
+        swi_conf_register_secrets(&conf);
         swi_publish_opts_t o = {
-                .name = name, .peildatum = P, .known_at = K,
-                .rounding_base = conf.publish_rounding_base, .threshold = conf.publish_threshold,
-                .freeze = freeze != 0,
+            .name = name,
+            .peildatum = P,
+            .known_at = K,
+            .rounding_base = conf.publish_rounding_base,
+            .threshold = conf.publish_threshold,
+            .freeze = freeze != 0,
         };
         swi_publish_stats_t st;
         int rc = 0;
         if (!revise) {
                 if (swi_pg_publish(conf.pg_conninfo, &o, &st, err, sizeof(err)) != SWI_OK) {
-                        SWI_LOG_E("publish", "publication failed", "name=\"%s\" error=\"%s\"", name, err);
+                        SWI_LOG_E("publish", "publication failed", "name=\"%s\" error=\"%s\"", name,
+                                  err);
                         rc = 1;
                         goto done;
                 }
-                SWI_LOG_I("publish", "published", "name=\"%s\" events=%lld persons=%lld rows=%lld seconds=%.2f "
+                SWI_LOG_I("publish", "published",
+                          "name=\"%s\" events=%lld persons=%lld rows=%lld seconds=%.2f "
                           "load_s=%.2f compute_s=%.2f write_s=%.2f",
                           name, (long long)st.events, (long long)st.persons, (long long)st.rows,
                           st.seconds, st.seconds_load, st.seconds_compute, st.seconds_write);
@@ -134,7 +162,8 @@ int main(int argc, char **argv)
                 h.freeze = false;
                 h.known_at = (int64_t)swi_now_ms();
                 if (swi_pg_publish(conf.pg_conninfo, &h, &st, err, sizeof(err)) != SWI_OK) {
-                        SWI_LOG_E("publish", "recomputation failed", "name=\"%s\" error=\"%s\"", hname, err);
+                        SWI_LOG_E("publish", "recomputation failed", "name=\"%s\" error=\"%s\"",
+                                  hname, err);
                         rc = 1;
                         goto done;
                 }

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <sys/time.h>
 
 #include "../common/log.h"
 
@@ -30,19 +32,17 @@
 #define REQUEST_TIMEOUT_MS 10000
 /* Delivery reports are served every this many produce calls (and on flush). */
 #define PRODUCE_POLL_EVERY 256
+/* Default statistics interval of the consumer: its broker and group state
+ * feed the health endpoints (kafka.statistics.interval.ms overrides it). */
+#define STATS_INTERVAL_MS "5000"
 
 /* ---- shared helpers -------------------------------------------------------- */
 
-/* Copies src into dst for a quoted log value: '"' and newlines become '\''. */
-static const char *log_quote(char *dst, size_t dst_size, const char *src)
+static uint64_t wall_ms(void)
 {
-        size_t i;
-
-        assert(dst_size > 0);
-        for (i = 0; src && src[i] && i < dst_size - 1; i++)
-                dst[i] = (src[i] == '"' || src[i] == '\n' || src[i] == '\r') ? '\'' : src[i];
-        dst[i] = '\0';
-        return dst;
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
 static void sleep_ms(int ms)
@@ -57,7 +57,6 @@ static void sleep_ms(int ms)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
         swi_log_level_t lvl;
-        char q[1024];
 
         if (level <= 3)
                 lvl = SWI_LOG_ERROR;
@@ -68,26 +67,25 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         else
                 lvl = SWI_LOG_DEBUG;
         swi_log(lvl, SUB, "librdkafka", "client=%s fac=%s detail=\"%s\"", rd_kafka_name(rk), fac,
-                log_quote(q, sizeof(q), buf));
+                buf);
 }
 
 /* Logs a generic client error (broker down, all brokers down, fatal
  * idempotence error); sets *fatal (if given) when the client is unusable. */
 static void error_log(rd_kafka_t *rk, int err, const char *reason, bool *fatal)
 {
-        char q[512];
         char fq[512];
 
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fq, sizeof(fq));
                 SWI_LOG_E(SUB, "fatal client error", "client=%s err=%s detail=\"%s\"",
-                          rd_kafka_name(rk), rd_kafka_err2name(ferr), log_quote(q, sizeof(q), fq));
+                          rd_kafka_name(rk), rd_kafka_err2name(ferr), fq);
                 if (fatal)
                         *fatal = true;
                 return;
         }
         SWI_LOG_W(SUB, "client error", "client=%s err=%s detail=\"%s\"", rd_kafka_name(rk),
-                  rd_kafka_err2name((rd_kafka_resp_err_t)err), log_quote(q, sizeof(q), reason));
+                  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* error_cb of the short-lived and mock handles (opaque unused). */
@@ -121,11 +119,22 @@ static rd_kafka_conf_t *conf_base(void)
 
 /* ---- consumer -------------------------------------------------------------- */
 
-/* One assigned partition. at_eof: partition EOF seen, no message since. */
+/* One assigned partition. at_eof: partition EOF seen, no message since.
+ * committed moves only when the caller says its batch committed
+ * (swi_kafka_consumer_committed); staged is the next offset after the last
+ * message the caller put into its open batch. */
 typedef struct swi_kafka_part_s {
         char *topic;
         int32_t partition;
         bool at_eof;
+        bool refused;         /* its stored offset lies beyond the end: paused */
+        int64_t committed;    /* next offset committed, or SWI_KAFKA_OFFSET_BEGINNING */
+        int64_t staged;       /* next offset after the open batch (== committed if none) */
+        int64_t next_ts;      /* timestamp of the message at committed; -1 unknown */
+        int64_t staged_ts;    /* timestamp of the last staged message; -1 none */
+        int64_t committed_ts; /* timestamp of the last committed message; -1 none */
+        uint64_t lag_since;   /* wall clock when a lag was first seen; 0 none */
+        int64_t lost;         /* messages dropped by retention before they were read */
 } swi_kafka_part_t;
 
 /* Used from the one thread that polls; librdkafka serves the rebalance, error
@@ -141,6 +150,15 @@ struct swi_kafka_consumer_s {
         int cap;
         int n_eof; /* parts with at_eof */
         bool fatal;
+        bool cooperative; /* the group's rebalance protocol, as last known */
+        /* health, from the statistics callback and the error callback */
+        bool all_brokers_down;
+        int brokers_up, brokers;
+        char group_state[32];
+        uint64_t stats_at; /* wall clock of the last statistics */
+        uint64_t commits_failed;
+        bool mirror; /* also commit the caller's offsets to Kafka */
+        uint64_t refusals;
 };
 
 static int part_find(const swi_kafka_consumer_t *c, const char *topic, int32_t partition)
@@ -153,12 +171,27 @@ static int part_find(const swi_kafka_consumer_t *c, const char *topic, int32_t p
         return -1;
 }
 
-static swi_err_t part_add(swi_kafka_consumer_t *c, const char *topic, int32_t partition)
+/* Where reading of a partition (re)starts: nothing staged, nothing refused. */
+static void part_position(swi_kafka_part_t *pt, int64_t offset)
+{
+        if (pt->committed != offset)
+                pt->next_ts = -1;
+        pt->committed = offset;
+        pt->staged = offset;
+        pt->staged_ts = -1;
+        pt->refused = false;
+}
+
+static swi_err_t part_add(swi_kafka_consumer_t *c, const char *topic, int32_t partition,
+                          int64_t offset)
 {
         swi_kafka_part_t *np;
+        int i = part_find(c, topic, partition);
 
-        if (part_find(c, topic, partition) >= 0)
+        if (i >= 0) {
+                part_position(&c->parts[i], offset);
                 return SWI_OK;
+        }
         if (c->nparts == c->cap) {
                 int ncap = c->cap ? c->cap * 2 : 16;
                 np = realloc(c->parts, (size_t)ncap * sizeof(*np));
@@ -172,6 +205,12 @@ static swi_err_t part_add(swi_kafka_consumer_t *c, const char *topic, int32_t pa
                 return SWI_ERR_NOMEM;
         c->parts[c->nparts].partition = partition;
         c->parts[c->nparts].at_eof = false;
+        c->parts[c->nparts].committed = SWI_KAFKA_OFFSET_BEGINNING;
+        c->parts[c->nparts].next_ts = -1;
+        c->parts[c->nparts].committed_ts = -1;
+        c->parts[c->nparts].lag_since = 0;
+        c->parts[c->nparts].lost = 0;
+        part_position(&c->parts[c->nparts], offset);
         c->nparts++;
         return SWI_OK;
 }
@@ -294,6 +333,29 @@ done:
         free(partitions);
 }
 
+/* Commits list's offsets (those >= 0) to Kafka, asynchronously. */
+static void mirror_commit(swi_kafka_consumer_t *c, const rd_kafka_topic_partition_list_t *list)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(list->cnt);
+        rd_kafka_resp_err_t err;
+
+        for (int i = 0; i < list->cnt; i++)
+                if (list->elems[i].offset >= 0)
+                        rd_kafka_topic_partition_list_add(l, list->elems[i].topic,
+                                                          list->elems[i].partition)
+                            ->offset = list->elems[i].offset;
+        if (l->cnt > 0) {
+                /* the result arrives in offset_commit_cb on a later poll */
+                err = rd_kafka_commit(c->rk, l, 1);
+                if (err) {
+                        c->commits_failed++;
+                        SWI_LOG_D(SUB, "offset commit to Kafka not sent", "err=%s partitions=%d",
+                                  rd_kafka_err2name(err), l->cnt);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void on_assign(swi_kafka_consumer_t *c, rd_kafka_t *rk,
                       rd_kafka_topic_partition_list_t *list, bool cooperative)
 {
@@ -327,9 +389,17 @@ static void on_assign(swi_kafka_consumer_t *c, rd_kafka_t *rk,
                 return;
         }
         for (int i = 0; i < list->cnt; i++) {
-                if (part_add(c, list->elems[i].topic, list->elems[i].partition) != SWI_OK)
+                if (part_add(c, list->elems[i].topic, list->elems[i].partition,
+                             list->elems[i].offset) != SWI_OK)
                         SWI_LOG_E(SUB, "out of memory tracking the assignment", "%s", "");
         }
+        /* A partition refused before (and paused) is read again when it is
+         * assigned again: its stored offset may have been corrected. */
+        rd_kafka_resume_partitions(rk, list);
+        /* Kafka's view of the group starts from the offsets that count, also
+         * when nothing is read (someone may have moved it meanwhile). */
+        if (c->mirror)
+                mirror_commit(c, list);
         SWI_LOG_I(SUB, "partitions assigned", "added=%d assigned=%d protocol=%s", list->cnt,
                   c->nparts, cooperative ? "cooperative" : "eager");
 }
@@ -361,11 +431,24 @@ static void on_revoke(swi_kafka_consumer_t *c, rd_kafka_t *rk,
                   rd_kafka_assignment_lost(rk));
 }
 
+/* The group's rebalance protocol. librdkafka answers NULL once it cannot
+ * tell any more - a rebalance that completed while the consumer was no longer
+ * polled is served by rd_kafka_consumer_close() after the group handler has
+ * gone - so the protocol last seen stands (a group does not change it). */
+static bool rebalance_cooperative(swi_kafka_consumer_t *c, rd_kafka_t *rk)
+{
+        const char *proto = rd_kafka_rebalance_protocol(rk);
+
+        if (proto)
+                c->cooperative = strcmp(proto, "COOPERATIVE") == 0;
+        return c->cooperative;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *list, void *opaque)
 {
         swi_kafka_consumer_t *c = opaque;
-        bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        bool cooperative = rebalance_cooperative(c, rk);
 
         switch (err) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -386,7 +469,57 @@ static void consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 {
         swi_kafka_consumer_t *c = opaque;
 
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+                c->all_brokers_down = true;
         error_log(rk, err, reason, &c->fatal);
+}
+
+/* Statistics (every statistics.interval.ms, on the polling thread): the
+ * brokers' connection states and the group's state, for health. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+        swi_kafka_consumer_t *c = opaque;
+        json_t *root = json_loadb(json, json_len, 0, NULL), *b;
+        const char *name, *st;
+        int up = 0, n = 0;
+
+        if (!root)
+                return 0;
+        json_object_foreach(json_object_get(root, "brokers"), name, b)
+        {
+                /* bootstrap placeholders have nodeid -1 */
+                if (json_integer_value(json_object_get(b, "nodeid")) < 0)
+                        continue;
+                n++;
+                st = json_string_value(json_object_get(b, "state"));
+                if (st && strcmp(st, "UP") == 0)
+                        up++;
+        }
+        c->brokers = n;
+        c->brokers_up = up;
+        if (up > 0)
+                c->all_brokers_down = false;
+        st = json_string_value(json_object_get(json_object_get(root, "cgrp"), "state"));
+        snprintf(c->group_state, sizeof(c->group_state), "%s", st ? st : "none");
+        c->stats_at = wall_ms();
+        json_decref(root);
+        return 0; /* librdkafka frees json */
+}
+
+/* Result of an asynchronous offset commit (monitoring only: a failure costs
+ * nothing but a stale view of the group in Kafka). */
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+        swi_kafka_consumer_t *c = opaque;
+
+        if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+                return;
+        if (err) {
+                c->commits_failed++;
+                SWI_LOG_D(SUB, "offset commit to Kafka failed", "err=%s partitions=%d",
+                          rd_kafka_err2name(err), offsets ? offsets->cnt : 0);
+        }
 }
 
 swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char *const *vals,
@@ -396,9 +529,14 @@ swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char
                                              swi_kafka_revoke_cb_t revoke_cb, void *opaque,
                                              char *errstr, size_t errstr_size)
 {
+        /* auto.offset.reset=error: an offset out of range (a stored offset
+         * beyond a partition's end, or below its start after retention) is an
+         * error the consumer decides about (consumer_error), never a silent
+         * jump to the beginning and thousands of re-read messages. */
         static const char *const dkeys[] = {"enable.auto.commit", "enable.auto.offset.store",
-                                            "enable.partition.eof", "auto.offset.reset"};
-        static const char *const dvals[] = {"false", "false", "true", "earliest"};
+                                            "enable.partition.eof", "auto.offset.reset",
+                                            "statistics.interval.ms"};
+        static const char *const dvals[] = {"false", "false", "true", "error", STATS_INTERVAL_MS};
         swi_kafka_consumer_t *c = NULL;
         rd_kafka_conf_t *conf = NULL;
         rd_kafka_topic_partition_list_t *subs = NULL;
@@ -418,7 +556,7 @@ swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char
         c->opaque = opaque;
 
         conf = conf_base();
-        if (!conf_set_all(conf, dkeys, dvals, 4, errstr, errstr_size) ||
+        if (!conf_set_all(conf, dkeys, dvals, 5, errstr, errstr_size) ||
             !conf_set_all(conf, keys, vals, nkv, errstr, errstr_size) ||
             !conf_set_all(conf, (const char *const[]){"group.id"}, &group_id, 1, errstr,
                           errstr_size))
@@ -426,6 +564,9 @@ swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char
         rd_kafka_conf_set_opaque(conf, c);
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
         rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
+        rd_kafka_conf_set_stats_cb(conf, stats_cb);
+        rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
+        snprintf(c->group_state, sizeof(c->group_state), "init");
 
         c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
         if (!c->rk)
@@ -455,10 +596,90 @@ fail:
         return NULL;
 }
 
+/* Seeks one partition to offset; logs a failure. */
+static void seek_one(swi_kafka_consumer_t *c, const char *topic, int32_t partition, int64_t offset)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_error_t *e;
+
+        rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+        e = rd_kafka_seek_partitions(c->rk, l, REQUEST_TIMEOUT_MS);
+        if (e) {
+                SWI_LOG_E(SUB, "seek failed", "topic=%s partition=%" PRId32 " err=%s", topic,
+                          partition, rd_kafka_error_name(e));
+                rd_kafka_error_destroy(e);
+        } else if (l->elems[0].err) {
+                SWI_LOG_E(SUB, "seek failed", "topic=%s partition=%" PRId32 " err=%s", topic,
+                          partition, rd_kafka_err2name(l->elems[0].err));
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The broker said offset is out of range (auto.offset.reset=error).
+ *  - Beyond the end: the topic was recreated or truncated, or the stored
+ *    offsets belong to another cluster. Reading from 0 would count every
+ *    message again as a duplicate and hide the mistake, so the partition is
+ *    refused: paused, reported, never read, until an operator decides
+ *    (docs/operations.md).
+ *  - Below the start: retention deleted messages before they were read.
+ *    Nothing can bring them back; reading goes on from the first message
+ *    kept, and the loss is reported and counted.
+ *  - In range after all (a leader change): read again from offset. */
+static void out_of_range(swi_kafka_consumer_t *c, const char *topic, int32_t partition,
+                         int64_t offset, const char *why)
+{
+        int i = part_find(c, topic, partition);
+        int64_t lo = -1, hi = -1;
+        rd_kafka_resp_err_t err;
+        rd_kafka_topic_partition_list_t *l;
+
+        if (i < 0)
+                return;
+        err =
+            rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, REQUEST_TIMEOUT_MS);
+        if (err) {
+                /* Cannot tell which side: retry from the same offset. */
+                SWI_LOG_W(SUB, "offset out of range, watermarks unknown; retrying",
+                          "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=%s", topic,
+                          partition, offset, rd_kafka_err2name(err));
+                seek_one(c, topic, partition, offset);
+                return;
+        }
+        if (offset > hi) {
+                c->parts[i].refused = true;
+                c->refusals++;
+                l = rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(l, topic, partition);
+                rd_kafka_pause_partitions(c->rk, l);
+                rd_kafka_topic_partition_list_destroy(l);
+                SWI_LOG_E(SUB,
+                          "stored offset is beyond the end of the partition; refusing to read it",
+                          "topic=%s partition=%" PRId32 " stored_offset=%" PRId64
+                          " end_offset=%" PRId64 " start_offset=%" PRId64 " detail=%s hint=%s",
+                          topic, partition, offset, hi, lo, why,
+                          "the topic was recreated or truncated, or the offsets belong to another "
+                          "cluster: see docs/operations.md, 'Stored offsets beyond the end'");
+                return;
+        }
+        if (offset >= 0 && offset < lo) {
+                c->parts[i].lost += lo - offset;
+                SWI_LOG_E(SUB, "messages were deleted by retention before they were read",
+                          "topic=%s partition=%" PRId32 " stored_offset=%" PRId64
+                          " start_offset=%" PRId64 " lost=%" PRId64,
+                          topic, partition, offset, lo, lo - offset);
+                seek_one(c, topic, partition, lo);
+                return;
+        }
+        SWI_LOG_W(SUB, "offset out of range but within the partition now; reading on",
+                  "topic=%s partition=%" PRId32 " offset=%" PRId64 " start_offset=%" PRId64
+                  " end_offset=%" PRId64,
+                  topic, partition, offset, lo, hi);
+        seek_one(c, topic, partition, offset);
+}
+
 /* Handles a message that carries an error instead of data. */
 static swi_err_t consumer_error(swi_kafka_consumer_t *c, rd_kafka_message_t *rkm)
 {
-        char q[512];
         char fq[512];
         const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-";
 
@@ -472,17 +693,21 @@ static swi_err_t consumer_error(swi_kafka_consumer_t *c, rd_kafka_message_t *rkm
                           topic, rkm->partition, rkm->offset);
                 return SWI_OK;
         }
+        if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+                out_of_range(c, topic, rkm->partition, rkm->offset, rd_kafka_message_errstr(rkm));
+                return SWI_OK;
+        }
         if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
                 rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(c->rk, fq, sizeof(fq));
                 SWI_LOG_E(SUB, "fatal consumer error", "err=%s detail=\"%s\"",
-                          rd_kafka_err2name(ferr), log_quote(q, sizeof(q), fq));
+                          rd_kafka_err2name(ferr), fq);
                 c->fatal = true;
                 return SWI_ERR_KAFKA;
         }
         SWI_LOG_W(SUB, "consumer error",
                   "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=%s detail=\"%s\"", topic,
                   rkm->partition, rkm->offset, rd_kafka_err2name(rkm->err),
-                  log_quote(q, sizeof(q), rd_kafka_message_errstr(rkm)));
+                  rd_kafka_message_errstr(rkm));
         return SWI_OK;
 }
 
@@ -524,6 +749,9 @@ swi_err_t swi_kafka_consumer_poll(swi_kafka_consumer_t *c, int timeout_ms, swi_k
                 c->parts[i].at_eof = false;
                 c->n_eof--;
         }
+        if (i >= 0 && c->parts[i].next_ts < 0 &&
+            (out->offset == c->parts[i].committed || c->parts[i].committed < 0))
+                c->parts[i].next_ts = out->timestamp_ms;
         *got = 1;
         return SWI_OK;
 }
@@ -571,8 +799,14 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c)
         if (c->nparts == 0)
                 return SWI_OK;
         list = rd_kafka_topic_partition_list_new(c->nparts);
+        /* A refused partition stays paused: re-seeking it would only be
+         * refused again. */
         for (int i = 0; i < c->nparts; i++)
-                rd_kafka_topic_partition_list_add(list, c->parts[i].topic, c->parts[i].partition);
+                if (!c->parts[i].refused)
+                        rd_kafka_topic_partition_list_add(list, c->parts[i].topic,
+                                                          c->parts[i].partition);
+        if (list->cnt == 0)
+                goto done;
         rc = ask_offsets(c, list, "reseek");
         if (rc != SWI_OK)
                 goto done;
@@ -591,28 +825,186 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c)
                         rc = SWI_ERR_KAFKA;
                 }
         }
-        /* Whatever EOF was seen belongs to the old position. */
+        /* Whatever EOF was seen belongs to the old position; the open batch
+         * is gone. */
         parts_reset_eof(c);
+        for (int i = 0; i < list->cnt; i++) {
+                int k = part_find(c, list->elems[i].topic, list->elems[i].partition);
+                if (k >= 0)
+                        part_position(&c->parts[k], list->elems[i].offset);
+        }
         SWI_LOG_I(SUB, "partitions re-seeked", "partitions=%d", list->cnt);
 done:
         rd_kafka_topic_partition_list_destroy(list);
         return rc;
 }
 
-void swi_kafka_consumer_destroy(swi_kafka_consumer_t *c)
+void swi_kafka_consumer_stage(swi_kafka_consumer_t *c, const swi_kafka_msg_t *m)
 {
-        rd_kafka_resp_err_t err;
+        int i;
+
+        assert(c && m);
+        i = part_find(c, m->topic, m->partition);
+        if (i < 0)
+                return;
+        c->parts[i].staged = m->offset + 1;
+        c->parts[i].staged_ts = m->timestamp_ms;
+}
+
+void swi_kafka_consumer_discard(swi_kafka_consumer_t *c)
+{
+        assert(c);
+        for (int i = 0; i < c->nparts; i++) {
+                c->parts[i].staged = c->parts[i].committed;
+                c->parts[i].staged_ts = -1;
+        }
+}
+
+void swi_kafka_consumer_mirror_offsets(swi_kafka_consumer_t *c, bool on)
+{
+        assert(c);
+        c->mirror = on;
+}
+
+int swi_kafka_consumer_committed(swi_kafka_consumer_t *c)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+        int n = 0;
+
+        assert(c);
+        for (int i = 0; i < c->nparts; i++) {
+                swi_kafka_part_t *pt = &c->parts[i];
+                if (pt->staged < 0 || pt->staged == pt->committed)
+                        continue;
+                pt->committed = pt->staged;
+                pt->committed_ts = pt->staged_ts;
+                pt->next_ts = -1; /* the message at the new position is not read yet */
+                pt->staged_ts = -1;
+                if (!c->mirror)
+                        continue;
+                if (!list)
+                        list = rd_kafka_topic_partition_list_new(c->nparts);
+                rd_kafka_topic_partition_list_add(list, pt->topic, pt->partition)->offset =
+                    pt->committed;
+                n++;
+        }
+        if (!list)
+                return 0;
+        mirror_commit(c, list);
+        rd_kafka_topic_partition_list_destroy(list);
+        return n;
+}
+
+int swi_kafka_consumer_lag(swi_kafka_consumer_t *c, swi_kafka_lag_t *out, int max)
+{
+        uint64_t now = wall_ms();
+        int n = 0;
+
+        assert(c && (out || max == 0));
+        for (int i = 0; i < c->nparts && n < max; i++) {
+                swi_kafka_part_t *pt = &c->parts[i];
+                swi_kafka_lag_t *l = &out[n++];
+                int64_t lo = RD_KAFKA_OFFSET_INVALID, hi = RD_KAFKA_OFFSET_INVALID;
+                int64_t from;
+
+                memset(l, 0, sizeof(*l));
+                l->topic = pt->topic;
+                l->partition = pt->partition;
+                l->committed = pt->committed;
+                l->refused = pt->refused;
+                l->lost = pt->lost;
+                l->end = -1;
+                l->lag = -1;
+                l->lag_seconds = -1;
+                /* cached from fetch responses: no request to the broker */
+                if (rd_kafka_get_watermark_offsets(c->rk, pt->topic, pt->partition, &lo, &hi) !=
+                        RD_KAFKA_RESP_ERR_NO_ERROR ||
+                    hi < 0)
+                        continue;
+                l->end = hi;
+                from = pt->committed >= 0 ? pt->committed : lo >= 0 ? lo : 0;
+                l->lag = hi > from ? hi - from : 0;
+                if (l->lag == 0) {
+                        pt->lag_since = 0;
+                        l->lag_seconds = 0;
+                        continue;
+                }
+                if (pt->lag_since == 0)
+                        pt->lag_since = now;
+                if (pt->next_ts > 0) {
+                        /* the oldest message not committed has waited this long */
+                        l->lag_seconds = (double)((int64_t)now - pt->next_ts) / 1000.0;
+                } else {
+                        /* not read yet: at least since the lag was first seen, at
+                         * most since the last committed message was produced */
+                        uint64_t since = pt->lag_since;
+                        if (pt->committed_ts > 0 && (uint64_t)pt->committed_ts > since)
+                                since = (uint64_t)pt->committed_ts;
+                        l->lag_seconds = (double)(now - since) / 1000.0;
+                }
+                if (l->lag_seconds < 0)
+                        l->lag_seconds = 0;
+        }
+        return n;
+}
+
+void swi_kafka_consumer_health(const swi_kafka_consumer_t *c, swi_kafka_health_t *h)
+{
+        assert(c && h);
+        memset(h, 0, sizeof(*h));
+        h->brokers = c->brokers;
+        h->brokers_up = c->brokers_up;
+        h->up = !c->fatal && !c->all_brokers_down && (c->stats_at == 0 || c->brokers_up > 0);
+        h->stats_age_ms = c->stats_at ? (int64_t)(wall_ms() - c->stats_at) : -1;
+        snprintf(h->group_state, sizeof(h->group_state), "%s", c->group_state);
+        h->commit_failures = c->commits_failed;
+        h->refusals = c->refusals;
+        for (int i = 0; i < c->nparts; i++)
+                if (c->parts[i].refused)
+                        h->refused++;
+        h->fatal = c->fatal;
+}
+
+void swi_kafka_consumer_close(swi_kafka_consumer_t *c, int timeout_ms)
+{
+        rd_kafka_error_t *e;
+        uint64_t deadline;
+        bool closed = false;
 
         if (!c)
                 return;
-        /* Serves the final revoke through rebalance_cb, then leaves the group. */
-        err = rd_kafka_consumer_close(c->rk);
-        if (err)
-                SWI_LOG_W(SUB, "consumer close failed", "err=%s", rd_kafka_err2name(err));
-        rd_kafka_destroy(c->rk);
+        deadline = wall_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+        /* Closes in the background; polling the consumer queue serves the
+         * final revoke through rebalance_cb. With the brokers down, leaving
+         * the group would take up to session.timeout.ms: the deadline cuts
+         * it short (the group coordinator then expires the member). */
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+        e = rd_kafka_consumer_close_queue(c->rk, q);
+        if (e) {
+                SWI_LOG_W(SUB, "consumer close failed", "err=%s", rd_kafka_error_name(e));
+                rd_kafka_error_destroy(e);
+        } else {
+                while (!(closed = rd_kafka_consumer_closed(c->rk)) && wall_ms() < deadline) {
+                        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, 100);
+                        if (rkm)
+                                rd_kafka_message_destroy(rkm);
+                }
+        }
+        rd_kafka_queue_destroy(q);
+        if (!closed)
+                SWI_LOG_W(SUB, "consumer not closed within the shutdown timeout; leaving anyway",
+                          "timeout_ms=%d", timeout_ms);
+        rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         parts_clear(c);
         free(c->parts);
         free(c);
+}
+
+void swi_kafka_consumer_destroy(swi_kafka_consumer_t *c)
+{
+        /* Unbounded in practice: leaving the group may take up to
+         * session.timeout.ms with the brokers down. */
+        swi_kafka_consumer_close(c, 3600 * 1000);
 }
 
 /* ---- producer -------------------------------------------------------------- */
@@ -752,15 +1144,24 @@ swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms)
         return rc;
 }
 
-void swi_kafka_producer_destroy(swi_kafka_producer_t *p)
+void swi_kafka_producer_close(swi_kafka_producer_t *p, int timeout_ms)
 {
         if (!p)
                 return;
-        if (swi_kafka_producer_flush(p, REQUEST_TIMEOUT_MS) != SWI_OK)
+        if (swi_kafka_producer_flush(p, timeout_ms) != SWI_OK) {
                 SWI_LOG_W(SUB, "producer destroyed with undelivered messages", "in_queue=%d",
                           rd_kafka_outq_len(p->rk));
+                /* Fail what is left at once instead of waiting for it. */
+                rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+                rd_kafka_poll(p->rk, 0);
+        }
         rd_kafka_destroy(p->rk);
         free(p);
+}
+
+void swi_kafka_producer_destroy(swi_kafka_producer_t *p)
+{
+        swi_kafka_producer_close(p, REQUEST_TIMEOUT_MS);
 }
 
 /* ---- end offsets ----------------------------------------------------------- */

@@ -89,13 +89,18 @@ swi_kafka_consumer_t *swi_kafka_consumer_new(const char *const *keys, const char
                                              char *errstr, size_t errstr_size);
 
 /* Polls for one message. Returns SWI_OK and *got = 1 with out filled, or
- * *got = 0 on timeout / partition EOF / transient error (logged). */
+ * *got = 0 on timeout / partition EOF / transient error (logged). An offset
+ * out of range is handled here: beyond the partition's end the partition is
+ * refused (paused, never read, an error logged, swi_kafka_consumer_health
+ * counts it); below its start (retention) reading goes on from the start
+ * and the loss is logged and counted (swi_kafka_lag_t.lost). */
 swi_err_t swi_kafka_consumer_poll(swi_kafka_consumer_t *c, int timeout_ms, swi_kafka_msg_t *out,
                                   int *got);
 void swi_kafka_msg_release(swi_kafka_msg_t *m);
 
 /* True when at least one partition is assigned and every assigned partition
- * has reached its end (partition EOF seen with no message after it). */
+ * has reached its end (partition EOF seen with no message after it); a
+ * refused partition never has. */
 bool swi_kafka_consumer_caught_up(const swi_kafka_consumer_t *c);
 
 /* Re-seeks every assigned partition to the offsets the assign callback gives
@@ -108,7 +113,64 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c);
 /* Number of currently assigned partitions. */
 int swi_kafka_consumer_assignment_count(const swi_kafka_consumer_t *c);
 
-/* Leaves the group (revoke callback runs) and frees. NULL is a no-op. */
+/* The caller's batch and the consumer's view of it. The consumer keeps, per
+ * assigned partition, the offset committed by the caller (PostgreSQL) and
+ * the offset after the last message the caller put into its open batch:
+ *  - stage: m is in the open batch (call after it was added);
+ *  - committed: the open batch committed; the staged offsets become the
+ *    committed ones and, when mirroring is on, are also committed to Kafka
+ *    (asynchronously, for monitoring: Burrow, kafka-consumer-groups and
+ *    kafka-lag-exporter see the group's position; the consumer never reads
+ *    them back: assignments and re-seeks always ask the assign callback).
+ *    Returns the number of partitions committed to Kafka;
+ *  - discard: the open batch was dropped (a re-seek does this too).
+ * Assignment and re-seek set the committed offsets to what the assign
+ * callback returned (and, when mirroring, commit them to Kafka on
+ * assignment, so that Kafka's view is right even before anything is read).
+ * Mirroring is off by default: swi_kafka_consumer_mirror_offsets. */
+void swi_kafka_consumer_mirror_offsets(swi_kafka_consumer_t *c, bool on);
+void swi_kafka_consumer_stage(swi_kafka_consumer_t *c, const swi_kafka_msg_t *m);
+int swi_kafka_consumer_committed(swi_kafka_consumer_t *c);
+void swi_kafka_consumer_discard(swi_kafka_consumer_t *c);
+
+/* Lag of one assigned partition. topic is valid until the next poll. */
+typedef struct swi_kafka_lag_s {
+        const char *topic;
+        int32_t partition;
+        int64_t committed;  /* next offset committed, or SWI_KAFKA_OFFSET_BEGINNING */
+        int64_t end;        /* high watermark (-1: not known yet) */
+        int64_t lag;        /* end - committed (from the log start if nothing is
+                               committed); -1 when end is not known */
+        double lag_seconds; /* age of the oldest message not committed (-1: unknown) */
+        bool refused;       /* stored offset beyond the end: not read */
+        int64_t lost;       /* messages retention deleted before they were read */
+} swi_kafka_lag_t;
+/* Fills up to max entries (one per assigned partition) from cached
+ * watermarks (no broker request); returns how many. lag_seconds is the age
+ * of the message at the committed offset when it has been read; before
+ * that, the time since the lag was first seen (or since the last committed
+ * message was produced, whichever is later). */
+int swi_kafka_consumer_lag(swi_kafka_consumer_t *c, swi_kafka_lag_t *out, int max);
+
+typedef struct swi_kafka_health_s {
+        bool up;    /* a broker connection is up (or not known to be down yet) */
+        bool fatal; /* the client raised a fatal error */
+        int brokers, brokers_up;
+        char group_state[32];     /* librdkafka's cgrp state: "up", "wait-join", ... */
+        int64_t stats_age_ms;     /* age of that information; -1 none yet */
+        uint64_t commit_failures; /* offset commits to Kafka that failed */
+        int refused;              /* partitions refused now (stored offset beyond the end) */
+        uint64_t refusals;        /* times a partition was refused */
+} swi_kafka_health_t;
+/* Connection and group state from librdkafka's statistics (every
+ * statistics.interval.ms, default 5 s) and its error callback. */
+void swi_kafka_consumer_health(const swi_kafka_consumer_t *c, swi_kafka_health_t *h);
+
+/* Leaves the group (the revoke callback runs) and frees, taking at most
+ * about timeout_ms: with the brokers down the group is not left cleanly (its
+ * coordinator expires the member). NULL is a no-op. */
+void swi_kafka_consumer_close(swi_kafka_consumer_t *c, int timeout_ms);
+/* swi_kafka_consumer_close without a practical time limit. */
 void swi_kafka_consumer_destroy(swi_kafka_consumer_t *c);
 
 /* Producer: idempotent, lz4 compression by default (override with keys/vals). */
@@ -123,6 +185,9 @@ swi_err_t swi_kafka_produce(swi_kafka_producer_t *p, const char *topic, int32_t 
 /* Waits until every produced message is acknowledged (or timeout). Returns
  * SWI_ERR_KAFKA if any delivery failed since the last flush. */
 swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms);
+/* Flushes for at most timeout_ms, fails what is still queued, and frees. */
+void swi_kafka_producer_close(swi_kafka_producer_t *p, int timeout_ms);
+/* swi_kafka_producer_close with a 10 s flush. */
 void swi_kafka_producer_destroy(swi_kafka_producer_t *p);
 
 /* End offsets (high watermarks) of every partition of topic. Fills up to max

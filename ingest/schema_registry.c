@@ -25,6 +25,7 @@
 #define SWI_REG_RESPONSE_MAX    (1024 * 1024) /* a schema larger than this is not ours */
 #define SWI_REG_CONNECT_TIMEOUT 2000L
 #define SWI_REG_TIMEOUT         5000L
+#define SWI_REG_PING_TIMEOUT    2000L
 
 typedef enum swi_registry_kind_e {
         SWI_REGISTRY_LOCAL,
@@ -43,8 +44,9 @@ struct swi_registry_s {
         uint64_t outages;
 
         /* HTTP back end only. */
-        char *base_url; /* without trailing '/' */
-        CURL *curl;     /* reused: keeps the connection alive */
+        char *base_url;  /* without trailing '/' and without credentials */
+        char *user_info; /* "user:password" for basic auth, or NULL */
+        CURL *curl;      /* reused: keeps the connection alive */
         char curl_err[CURL_ERROR_SIZE];
         char *resp; /* response buffer, reused */
         size_t resp_len, resp_cap;
@@ -254,6 +256,48 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
         return n;
 }
 
+/* Moves user:password out of r->base_url into r->user_info (curl's URL
+ * parser, so that escapes and IPv6 hosts are handled). */
+static swi_err_t take_credentials(swi_registry_t *r, char *errstr, size_t errstr_size)
+{
+        CURLU *u = curl_url();
+        char *user = NULL, *pass = NULL, *clean = NULL;
+        swi_err_t rc = SWI_OK;
+
+        if (!u)
+                return SWI_ERR_NOMEM;
+        if (curl_url_set(u, CURLUPART_URL, r->base_url, 0) != CURLUE_OK) {
+                snprintf(errstr, errstr_size, "schema registry URL is not a valid URL");
+                rc = SWI_ERR_CONFIG;
+                goto done;
+        }
+        curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+        curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+        if (!user && !pass)
+                goto done;
+        free(r->user_info);
+        r->user_info = malloc(strlen(user ? user : "") + strlen(pass ? pass : "") + 2);
+        if (!r->user_info) {
+                rc = SWI_ERR_NOMEM;
+                goto done;
+        }
+        sprintf(r->user_info, "%s:%s", user ? user : "", pass ? pass : "");
+        curl_url_set(u, CURLUPART_USER, NULL, 0);
+        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+        if (curl_url_get(u, CURLUPART_URL, &clean, 0) == CURLUE_OK) {
+                free(r->base_url);
+                r->base_url = strdup(clean);
+                if (!r->base_url)
+                        rc = SWI_ERR_NOMEM;
+        }
+done:
+        curl_free(user);
+        curl_free(pass);
+        curl_free(clean);
+        curl_url_cleanup(u);
+        return rc;
+}
+
 swi_registry_t *swi_registry_new_http(const char *base_url, int64_t retry_max_ms, char *errstr,
                                       size_t errstr_size)
 {
@@ -288,6 +332,8 @@ swi_registry_t *swi_registry_new_http(const char *base_url, int64_t retry_max_ms
                 snprintf(errstr, errstr_size, "out of memory");
                 goto done;
         }
+        if (take_credentials(r, errstr, errstr_size) != SWI_OK)
+                goto done;
         len = strlen(r->base_url);
         while (len > 0 && r->base_url[len - 1] == '/')
                 r->base_url[--len] = '\0';
@@ -303,6 +349,10 @@ swi_registry_t *swi_registry_new_http(const char *base_url, int64_t retry_max_ms
         curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, r);
         curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "swi-stream/" SWI_VERSION);
+        if (r->user_info) {
+                curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                curl_easy_setopt(r->curl, CURLOPT_USERPWD, r->user_info);
+        }
         ok = 1;
 done:
         if (!ok) {
@@ -366,6 +416,9 @@ done:
         return out;
 }
 
+static CURLcode perform(swi_registry_t *r, const char *method, const char *url, const char *body,
+                        long timeout_ms, long *status);
+
 static swi_err_t http_lookup(swi_registry_t *r, int32_t id, const char **schema_json)
 {
         char url[2048];
@@ -379,10 +432,7 @@ static swi_err_t http_lookup(swi_registry_t *r, int32_t id, const char **schema_
                 goto done; /* still backing off: no request */
 
         snprintf(url, sizeof(url), "%s/schemas/ids/%d", r->base_url, (int)id);
-        r->resp_len = 0;
-        r->curl_err[0] = '\0';
-        curl_easy_setopt(r->curl, CURLOPT_URL, url);
-        cc = curl_easy_perform(r->curl);
+        cc = perform(r, "GET", url, NULL, SWI_REG_TIMEOUT, &status);
         if (cc != CURLE_OK) {
                 backoff_fail(r);
                 SWI_LOG_W("registry", "schema registry unreachable",
@@ -391,7 +441,6 @@ static swi_err_t http_lookup(swi_registry_t *r, int32_t id, const char **schema_
                           (long long)r->backoff_ms);
                 goto done;
         }
-        curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
         if (status == 404) {
                 backoff_ok(r);
                 err = SWI_ERR_NOT_FOUND;
@@ -427,6 +476,132 @@ done:
         if (err == SWI_ERR_REGISTRY_DOWN)
                 r->outages++;
         return err;
+}
+
+swi_err_t swi_registry_set_auth(swi_registry_t *r, const char *user_info)
+{
+        assert(r);
+        if (r->kind != SWI_REGISTRY_HTTP || !user_info || !*user_info)
+                return SWI_OK;
+        if (!strchr(user_info, ':'))
+                return SWI_ERR_CONFIG;
+        if (r->user_info) {
+                memset(r->user_info, 0, strlen(r->user_info));
+                free(r->user_info);
+        }
+        r->user_info = strdup(user_info);
+        if (!r->user_info)
+                return SWI_ERR_NOMEM;
+        curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(r->curl, CURLOPT_USERPWD, r->user_info);
+        return SWI_OK;
+}
+
+swi_err_t swi_registry_set_tls(swi_registry_t *r, const char *ca_file, const char *cert_file,
+                               const char *key_file, const char *key_password)
+{
+        assert(r);
+        if (r->kind != SWI_REGISTRY_HTTP)
+                return SWI_OK;
+        /* libcurl copies string options. */
+        if (ca_file && *ca_file)
+                curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca_file);
+        if (cert_file && *cert_file)
+                curl_easy_setopt(r->curl, CURLOPT_SSLCERT, cert_file);
+        if (key_file && *key_file)
+                curl_easy_setopt(r->curl, CURLOPT_SSLKEY, key_file);
+        if (key_password && *key_password)
+                curl_easy_setopt(r->curl, CURLOPT_KEYPASSWD, key_password);
+        return SWI_OK;
+}
+
+const char *swi_registry_url(const swi_registry_t *r)
+{
+        assert(r);
+        return r->kind == SWI_REGISTRY_HTTP ? r->base_url : "(local)";
+}
+
+/* One request on the reused handle; the body goes to r->resp. */
+static CURLcode perform(swi_registry_t *r, const char *method, const char *url, const char *body,
+                        long timeout_ms, long *status)
+{
+        struct curl_slist *hdrs = NULL;
+        CURLcode cc;
+
+        r->resp_len = 0;
+        if (r->resp)
+                r->resp[0] = '\0';
+        r->curl_err[0] = '\0';
+        curl_easy_setopt(r->curl, CURLOPT_URL, url);
+        curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                         timeout_ms < SWI_REG_CONNECT_TIMEOUT ? timeout_ms
+                                                              : SWI_REG_CONNECT_TIMEOUT);
+        if (body) {
+                hdrs =
+                    curl_slist_append(hdrs, "Content-Type: application/vnd.schemaregistry.v1+json");
+                curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        } else {
+                curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
+        }
+        if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+                curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, hdrs);
+        cc = curl_easy_perform(r->curl);
+        curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
+        curl_slist_free_all(hdrs);
+        *status = 0;
+        if (cc == CURLE_OK)
+                curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
+        return cc;
+}
+
+swi_err_t swi_registry_ping(swi_registry_t *r)
+{
+        char url[2048];
+        long status = 0;
+        CURLcode cc;
+
+        assert(r);
+        if (r->kind == SWI_REGISTRY_LOCAL)
+                return SWI_OK;
+        snprintf(url, sizeof(url), "%s/", r->base_url);
+        cc = perform(r, "GET", url, NULL, SWI_REG_PING_TIMEOUT, &status);
+        if (cc != CURLE_OK || status < 200 || status > 299) {
+                SWI_LOG_D("registry", "health check failed", "url=%s status=%ld error=%s",
+                          r->base_url, status,
+                          cc != CURLE_OK ? (r->curl_err[0] ? r->curl_err : curl_easy_strerror(cc))
+                                         : "");
+                return SWI_ERR_REGISTRY_DOWN;
+        }
+        backoff_ok(r);
+        return SWI_OK;
+}
+
+swi_err_t swi_registry_request(swi_registry_t *r, const char *method, const char *path,
+                               const char *body, long *status, const char **response, char *errstr,
+                               size_t errstr_size)
+{
+        char url[4096];
+        CURLcode cc;
+
+        assert(r && method && path && status && response);
+        if (r->kind != SWI_REGISTRY_HTTP) {
+                snprintf(errstr, errstr_size, "not an HTTP registry");
+                return SWI_ERR_INVALID_ARG;
+        }
+        snprintf(url, sizeof(url), "%s%s", r->base_url, path);
+        cc = perform(r, method, url, body, SWI_REG_TIMEOUT, status);
+        if (cc != CURLE_OK) {
+                snprintf(errstr, errstr_size, "%s %s: %s", method, path,
+                         r->curl_err[0] ? r->curl_err : curl_easy_strerror(cc));
+                return SWI_ERR_REGISTRY_DOWN;
+        }
+        *response = r->resp ? r->resp : "";
+        return SWI_OK;
 }
 
 /* ---- common --------------------------------------------------------------- */
@@ -465,5 +640,9 @@ void swi_registry_destroy(swi_registry_t *r)
                 curl_easy_cleanup(r->curl);
         free(r->resp);
         free(r->base_url);
+        if (r->user_info) {
+                memset(r->user_info, 0, strlen(r->user_info));
+                free(r->user_info);
+        }
         free(r);
 }

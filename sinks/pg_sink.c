@@ -685,8 +685,8 @@ static void rollback_quietly(swi_pg_sink_t *s)
 
 /* COPY ... FROM STDIN of a buffer; with rows, only the rows not dropped are
  * sent. On failure *sqlstate (if given) gets the error's SQLSTATE. */
-static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose, const sink_buf_t *b,
-                         const ev_row_t *rows, size_t nrows, char sqlstate[6])
+static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose,
+                         const sink_buf_t *b, const ev_row_t *rows, size_t nrows, char sqlstate[6])
 {
         swi_err_t rc = SWI_OK;
         PGresult *res = NULL;
@@ -838,6 +838,60 @@ void swi_pg_sink_destroy(swi_pg_sink_t *s)
         }
         free(s->topics);
         free(s);
+}
+
+swi_err_t swi_pg_sink_ping(swi_pg_sink_t *s)
+{
+        swi_err_t rc = ensure_conn(s);
+        if (rc != SWI_OK)
+                return rc;
+        return exec_simple(s, "SELECT 1", "health check");
+}
+
+/* Appends keyword=value to out, quoting value as libpq's parser reads it. */
+static void conninfo_append(char *out, size_t out_size, size_t *n, const char *key, const char *val)
+{
+        bool quote = !*val || strpbrk(val, " \t\n'\\") != NULL;
+        int w = snprintf(out + *n, out_size - *n, "%s%s=%s", *n ? " " : "", key, quote ? "'" : "");
+        if (w > 0)
+                *n = *n + (size_t)w < out_size ? *n + (size_t)w : out_size - 1;
+        for (const char *p = val; *p && *n + 2 < out_size; p++) {
+                if (quote && (*p == '\'' || *p == '\\'))
+                        out[(*n)++] = '\\';
+                out[(*n)++] = *p;
+        }
+        if (quote && *n + 1 < out_size)
+                out[(*n)++] = '\'';
+        out[*n] = '\0';
+}
+
+void swi_pg_conninfo_redact(const char *conninfo, char *out, size_t out_size, char *password,
+                            size_t password_size)
+{
+        char *err = NULL;
+        PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+        size_t n = 0;
+
+        assert(out_size > 0 && password_size > 0);
+        out[0] = '\0';
+        password[0] = '\0';
+        if (!opts) {
+                /* Unparseable: show nothing of it (it may hold a password). */
+                snprintf(out, out_size, "[redacted: not a valid conninfo]");
+                PQfreemem(err);
+                return;
+        }
+        for (PQconninfoOption *o = opts; o->keyword; o++) {
+                bool secret;
+                if (!o->val)
+                        continue;
+                secret =
+                    strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0;
+                if (strcmp(o->keyword, "password") == 0)
+                        snprintf(password, password_size, "%s", o->val);
+                conninfo_append(out, out_size, &n, o->keyword, secret ? "[redacted]" : o->val);
+        }
+        PQconninfoFree(opts);
 }
 
 const char *swi_pg_sink_errstr(const swi_pg_sink_t *s)
@@ -1408,8 +1462,8 @@ static swi_err_t lookup_stored(swi_pg_sink_t *s, const char *const params[2], PG
         return SWI_OK;
 }
 
-swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
-                                    const char *target_event_id, swi_pg_target_t *out)
+swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src, const char *target_event_id,
+                                    swi_pg_target_t *out)
 {
         swi_err_t rc = SWI_OK;
         PGresult *res = NULL;
@@ -1446,8 +1500,7 @@ swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
                 goto done;
         len = PQgetlength(res, 0, 0);
         if (PQnfields(res) != 3 || PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
-            len >= (int)sizeof(name) ||
-            !target_pseudonym(res, 1, &out->has_bsn_ps, out->bsn_ps) ||
+            len >= (int)sizeof(name) || !target_pseudonym(res, 1, &out->has_bsn_ps, out->bsn_ps) ||
             !target_pseudonym(res, 2, &out->has_vnr_ps, out->vnr_ps)) {
                 set_err(s, "look up target", "unexpected result shape");
                 memset(out, 0, sizeof(*out));
@@ -1470,8 +1523,8 @@ void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)
         s->trajectories = enable;
 }
 
-void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
-                                  int64_t *events_loaded, int64_t *versions)
+void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters, int64_t *events_loaded,
+                                  int64_t *versions)
 {
         *clusters = s->traj_stats.clusters;
         *events_loaded = s->traj_stats.events_loaded;

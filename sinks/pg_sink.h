@@ -98,6 +98,16 @@ void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable);
 void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
                                   int64_t *events_loaded, int64_t *versions);
 
+/* Runs SELECT 1 (reconnecting first when the connection is broken): the
+ * health check while no batch proves PostgreSQL up. SWI_OK or SWI_ERR_PG. */
+swi_err_t swi_pg_sink_ping(swi_pg_sink_t *s);
+
+/* A conninfo (keyword=value or URI) as it may be printed: parsed with libpq,
+ * written back as keyword=value with password and sslpassword masked; the
+ * password itself goes to password ("" if none). Fits swi_conf_conninfo_fn. */
+void swi_pg_conninfo_redact(const char *conninfo, char *out, size_t out_size, char *password,
+                            size_t password_size);
+
 /* Last error text (PQerrorMessage plus the statement's purpose). */
 const char *swi_pg_sink_errstr(const swi_pg_sink_t *s);
 

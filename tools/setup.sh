@@ -10,7 +10,11 @@ shift || true
 pkgs=(build-essential cmake pkg-config git librdkafka-dev libavro-dev libpq-dev check
       libsubunit-dev libjansson-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
       postgresql postgresql-client kcat openssl procps jq curl
-      zlib1g-dev nodejs)
+      prometheus python3 python3-yaml nodejs systemd zlib1g-dev)
+# prometheus: promtool (tests lint /metrics and the alert rules); python3: the
+# tests' log and compose checks; nodejs: kafkajs, the independent Kafka client
+# of the offset tests and the dashboard's build and tests; systemd:
+# systemd-analyze verify of deploy/systemd; zlib1g-dev: swi-dashboard gzips its front end.
 # the test suite also drives the dashboard in a headless browser (tools/test.sh sets this)
 if [ "${SWI_SETUP_TESTS:-0}" = 1 ]; then pkgs+=(chromium); fi
 missing=()

@@ -53,7 +53,8 @@ write_conf() { # file [extra lines...]
     echo "publish.interval.s = 0"
     for l in "$@"; do echo "$l"; done
   } > "$f"
-  [ -s "$work/key" ] || printf 'integration-test-key-0123456789abcdef' > "$work/key"
+  [ -s "$work/key" ] || { printf 'integration-test-key-0123456789abcdef' > "$work/key"
+                          chmod 600 "$work/key"; }
 }
 
 # End offset (high watermark) of every partition of a topic, summed, via kcat.
@@ -115,4 +116,69 @@ dump_trajectories() { # conninfo
     -c "COPY (SELECT * FROM swi.trajectory_versions ORDER BY person_kind, person_ps, valid_from) TO STDOUT" \
     -c "COPY (SELECT person_kind, person_ps, kind, event_id, event_date FROM swi_ops.findings
               ORDER BY 1, 2, 3, 4, 5) TO STDOUT"
+}
+
+# ---- operations helpers (issue 13) ------------------------------------------
+
+# A free TCP port on 127.0.0.1 (the kernel's choice; released again at once).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Evaluates the shell text $2 every 0.2 s until it succeeds or $1 seconds
+# passed; returns its status. Quote it, so that $(...) in it runs each time.
+wait_for() { # seconds 'condition'
+  local t=$1; shift
+  local end=$((SECONDS + t))
+  until eval "$*" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.2
+  done
+}
+
+# HTTP status of a GET (or METHOD) to the metrics port: http_status PORT PATH [METHOD]
+http_status() {
+  curl -s -o /dev/null -w '%{http_code}' -X "${3:-GET}" "http://127.0.0.1:$1$2" 2>/dev/null || true
+}
+
+# Value of one sample in a /metrics scrape: metric PORT 'name{labels}' (empty if absent).
+metric() {
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k {print $2; exit}'
+}
+
+# Sum of every sample of a family: metric_sum PORT name
+metric_sum() {
+  curl -s "http://127.0.0.1:$1/metrics" |
+    awk -v k="$2" 'index($1, k "{") == 1 || $1 == k {s += $2} END {printf "%d\n", s}'
+}
+
+# kafkajs (npm), an independent client: group-offsets.js, installed once into
+# the build directory from the lock file (npm ci), under a lock.
+kafkajs_probe() { # get|set BROKERS GROUP ...
+  local dir="$SWI_BIN/kafkajs-probe"
+  (
+    flock 9
+    if [ ! -d "$dir/node_modules/kafkajs" ]; then
+      mkdir -p "$dir"
+      cp "$SWI_SRC/tests/integration/kafkajs/package.json" \
+         "$SWI_SRC/tests/integration/kafkajs/package-lock.json" "$dir/"
+      (cd "$dir" && npm ci --no-audit --no-fund --silent) >&2
+    fi
+    cp "$SWI_SRC/tests/integration/kafkajs/group-offsets.js" "$dir/"
+  ) 9>"$SWI_BIN/kafkajs-probe.lock"
+  node "$dir/group-offsets.js" "$@"
+}
+
+# The offsets stored in PostgreSQL for a group, as kafkajs_probe get prints them
+# (every partition of the topics; -1 where none is stored).
+pg_offsets() { # group topic...
+  local g=$1; shift
+  local t n p
+  for t in "$@"; do
+    n=$(kcat -b "$bootstrap" -L -t "$t" -J 2>/dev/null | jq '.topics[0].partitions | length')
+    for p in $(seq 0 $((n - 1))); do
+      echo "$t:$p=$(q "SELECT coalesce((SELECT next_offset FROM swi_ops.kafka_offsets
+               WHERE group_id = '$g' AND topic = '$t' AND partition = $p), -1)")"
+    done
+  done | sort
 }

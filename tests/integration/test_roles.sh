@@ -10,10 +10,10 @@
 # and stay.
 source "$(dirname "$0")/lib.sh"
 
-an="it_roles_an_$$" rs="it_roles_rs_$$" gm="it_roles_gm_$$" nobody="it_roles_no_$$"
+an="it_roles_an_$$" rs="it_roles_rs_$$" gm="it_roles_gm_$$" nobody="it_roles_no_$$" mon="it_roles_mon_$$"
 maint() { psql "$SWI_TEST_PG" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 roles_cleanup() {
-  for r in "$an" "$rs" "$gm" "$nobody"; do maint "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true; done
+  for r in "$an" "$rs" "$gm" "$nobody" "$mon"; do maint "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true; done
 }
 trap 'it_cleanup; roles_cleanup' EXIT
 
@@ -38,6 +38,9 @@ check_eq "migrations applied" "1,2,3" \
 # ---- login roles of this run ---------------------------------------------------------
 maint "CREATE ROLE $an LOGIN IN ROLE analyst; CREATE ROLE $rs LOGIN IN ROLE researcher;
        CREATE ROLE $gm LOGIN IN ROLE gemeente_user; CREATE ROLE $nobody LOGIN"
+if [ "$(q "SELECT count(*) FROM pg_roles WHERE rolname = 'swi_monitor'")" = 1 ]; then
+  maint "CREATE ROLE $mon LOGIN IN ROLE swi_monitor"
+fi
 q "INSERT INTO swi_pub.gemeente_users VALUES ('$gm', 'GM0363')"
 
 # as_role ROLE SQL: runs SQL connected as ROLE; output (and error) on stdout, psql's status
@@ -276,6 +279,31 @@ check_eq "no revisions without a recomputation" "0" \
 check_eq "unknown targets older than 7 days" "UNKNOWN_TARGET|duo|correction|00000000-0000-4000-8000-0000000000ff" \
   "$(q "SELECT finding || '|' || source || '|' || kind || '|' || target_event_id FROM swi_ops.unknown_targets")"
 check_eq "unknown targets older than 0 days" "2" "$(q "SELECT count(*) FROM swi_ops.unknown_targets_after(interval '0')")"
+
+# ---- swi_monitor (013): the pipeline's state, no microdata ----------------------------------
+q "INSERT INTO swi_ops.findings (person_kind, person_ps, kind, event_id, event_date)
+   VALUES ('BSN', $ps1, 'NO_PLICHT', NULL, '2023-01-10')"
+check_eq "monitor reads kafka_offsets" "12" "$(as_role "$mon" "SELECT sum(next_offset) FROM swi_ops.kafka_offsets")"
+check_eq "monitor reads dead_letters" "UNDECODABLE|test" "$(as_role "$mon" "SELECT reason || '|' || detail FROM swi_ops.dead_letters")"
+check_eq "monitor reads duplicate_events" "0" "$(as_role "$mon" "SELECT count(*) FROM swi_ops.duplicate_events")"
+check_eq "monitor reads schema_migrations" "1" "$(as_role "$mon" "SELECT count(*) FROM swi_ops.schema_migrations WHERE version = 13")"
+check_eq "monitor reads publish_lag" "0" "$(as_role "$mon" "SELECT count(*) FROM swi_ops.publish_lag")"
+check_eq "monitor reads freshness" "4" "$(as_role "$mon" "SELECT count(*) FROM swi_pub.freshness")"
+check_eq "monitor reads publish_freshness" "1" "$(as_role "$mon" "SELECT count(*) FROM swi_pub.publish_freshness")"
+check_eq "monitor reads unknown_targets" "1" "$(as_role "$mon" "SELECT count(*) FROM swi_ops.unknown_targets")"
+check_eq "monitor reads unknown_targets_after" "2" "$(as_role "$mon" "SELECT count(*) FROM swi_ops.unknown_targets_after(interval '0')")"
+check_eq "monitor reads findings without pseudonyms" "NO_PLICHT|BSN" \
+  "$(as_role "$mon" "SELECT kind || '|' || person_kind FROM swi_ops.findings")"
+check_eq "monitor reads finding_counts" "NO_PLICHT|1" "$(as_role "$mon" "SELECT kind || '|' || findings FROM swi_ops.finding_counts")"
+denied "monitor: findings.person_ps" "$mon" "SELECT person_ps FROM swi_ops.findings"
+denied "monitor: SELECT * FROM findings" "$mon" "SELECT * FROM swi_ops.findings"
+denied "monitor: swi.events" "$mon" "SELECT count(*) FROM swi.events"
+denied "monitor: swi.trajectories" "$mon" "SELECT count(*) FROM swi.trajectories"
+denied "monitor: publish_queue" "$mon" "SELECT count(*) FROM swi_ops.publish_queue"
+denied "monitor: indicator_values" "$mon" "SELECT count(*) FROM swi_pub.indicator_values"
+denied "monitor: write dead_letters" "$mon" "DELETE FROM swi_ops.dead_letters"
+denied "monitor: write kafka_offsets" "$mon" "UPDATE swi_ops.kafka_offsets SET next_offset = 0"
+q "DELETE FROM swi_ops.findings"
 
 # ---- default privileges: new swi_pub tables are readable by analysts ------------------------
 q "SET ROLE swi_writer; CREATE TABLE swi_pub.it_roles_new_w (x int); RESET ROLE;

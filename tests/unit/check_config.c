@@ -5,8 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "common/config.h"
 #include "common/fileio.h"
+#include "common/log.h"
 
 START_TEST(test_config_defaults)
 {
@@ -131,6 +134,165 @@ START_TEST(test_config_help_lists_every_property)
 }
 END_TEST
 
+static char *effective(const swi_conf_t *c)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        swi_conf_print_effective(c, f);
+        fclose(f);
+        return buf;
+}
+
+/* A stand-in for libpq's parser: masks "password=X" only. */
+static void fake_redactor(const char *ci, char *out, size_t size, char *pw, size_t pwsize)
+{
+        const char *p = strstr(ci, "password=");
+        snprintf(pw, pwsize, "%s", p ? p + 9 : "");
+        if (p)
+                snprintf(out, size, "%.*spassword=[redacted]", (int)(p - ci), ci);
+        else
+                snprintf(out, size, "%s", ci);
+}
+
+START_TEST(test_config_references_file_and_env)
+{
+        char err[512], path[] = "/tmp/swi_secretXXXXXX", ref[600];
+        swi_conf_t c;
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "alice:pw-from-file\n\n", 20), 20);
+        close(fd);
+        chmod(path, 0600);
+        setenv("SWI_TEST_SASL_PW", "pw-from-env", 1);
+        swi_conf_init(&c);
+        snprintf(ref, sizeof(ref), "${file:%s}", path);
+        ck_assert_int_eq(
+            swi_conf_set(&c, "schema.registry.basic.auth.user.info", ref, err, sizeof(err)),
+            SWI_OK);
+        ck_assert_str_eq(c.registry_user_info, "alice:pw-from-file"); /* newlines trimmed */
+        ck_assert_int_eq(
+            swi_conf_set(&c, "kafka.sasl.password", "${env:SWI_TEST_SASL_PW}", err, sizeof(err)),
+            SWI_OK);
+        ck_assert_str_eq(c.kafka_vals[0], "pw-from-env");
+        ck_assert_int_eq(c.nwarnings, 0); /* 0600: no warning */
+        /* printed as the reference: loadable, and no secret */
+        char *eff = effective(&c);
+        ck_assert_ptr_nonnull(strstr(eff, ref));
+        ck_assert_ptr_nonnull(strstr(eff, "kafka.sasl.password = ${env:SWI_TEST_SASL_PW}"));
+        ck_assert_ptr_null(strstr(eff, "pw-from"));
+        free(eff);
+        /* inside a value, e.g. a conninfo */
+        char ci[700];
+        snprintf(ci, sizeof(ci), "host=db password=${env:SWI_TEST_SASL_PW} x=${other}");
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", ci, err, sizeof(err)), SWI_OK);
+        ck_assert_str_eq(c.group_id, "host=db password=pw-from-env x=${other}");
+        /* nested: a file named through the environment (systemd credentials) */
+        char dirpart[600], *slash;
+        snprintf(dirpart, sizeof(dirpart), "%s", path);
+        slash = strrchr(dirpart, '/');
+        *slash = '\0';
+        setenv("SWI_TEST_CRED_DIR", dirpart, 1);
+        snprintf(ci, sizeof(ci), "user=x password=${file:${env:SWI_TEST_CRED_DIR}/%s}", slash + 1);
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", ci, err, sizeof(err)), SWI_OK);
+        ck_assert_str_eq(c.group_id, "user=x password=alice:pw-from-file");
+        unsetenv("SWI_TEST_CRED_DIR");
+        /* errors name the reference, not a value */
+        ck_assert_int_eq(
+            swi_conf_set(&c, "kafka.sasl.password", "${env:SWI_NO_SUCH_VAR_X}", err, sizeof(err)),
+            SWI_ERR_CONFIG);
+        ck_assert_ptr_nonnull(strstr(err, "SWI_NO_SUCH_VAR_X"));
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", "${file:/nonexistent/x}", err, sizeof(err)),
+                         SWI_ERR_CONFIG);
+        ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x"));
+        ck_assert_int_eq(swi_conf_set(&c, "group.id", "${vault:x}", err, sizeof(err)),
+                         SWI_ERR_CONFIG);
+        /* a secret file others can read: a warning naming the file */
+        chmod(path, 0644);
+        ck_assert_int_eq(
+            swi_conf_set(&c, "schema.registry.basic.auth.user.info", ref, err, sizeof(err)),
+            SWI_OK);
+        ck_assert_int_eq(c.nwarnings, 1);
+        ck_assert_ptr_nonnull(strstr(c.warnings[0], path));
+        ck_assert_ptr_nonnull(strstr(c.warnings[0], "0644"));
+        swi_conf_free(&c);
+        unlink(path);
+        unsetenv("SWI_TEST_SASL_PW");
+}
+END_TEST
+
+START_TEST(test_config_masks_every_secret_it_prints)
+{
+        char err[512], out[256];
+        swi_conf_t c;
+        swi_conf_init(&c);
+        swi_conf_set_conninfo_redactor(fake_redactor);
+        swi_conf_set(&c, "pg.conninfo", "host=db user=etl password=pg-secret-1", err, sizeof(err));
+        swi_conf_set(&c, "schema.registry.url", "https://bob:url-secret-2@sr.example:8081/x", err,
+                     sizeof(err));
+        swi_conf_set(&c, "schema.registry.basic.auth.user.info", "carol:auth-secret-3", err,
+                     sizeof(err));
+        swi_conf_set(&c, "schema.registry.ssl.key.password", "keypw-secret-4", err, sizeof(err));
+        swi_conf_set(&c, "kafka.ssl.key.pem", "-----BEGIN PRIVATE KEY-----pem-secret-5", err,
+                     sizeof(err));
+        swi_conf_set(&c, "kafka.sasl.oauthbearer.config", "clientSecret=oauth-secret-6", err,
+                     sizeof(err));
+        swi_conf_set(&c, "kafka.ssl.keystore.password", "ks-secret-7", err, sizeof(err));
+        swi_conf_set(&c, "kafka.bootstrap.servers", "b1:9092", err, sizeof(err));
+        char *eff = effective(&c);
+        for (int i = 1; i <= 7; i++) {
+                char needle[16];
+                snprintf(needle, sizeof(needle), "secret-%d", i);
+                ck_assert_msg(strstr(eff, needle) == NULL, "%s printed:\n%s", needle, eff);
+        }
+        ck_assert_ptr_nonnull(strstr(eff, "pg.conninfo = host=db user=etl password=[redacted]"));
+        ck_assert_ptr_nonnull(strstr(eff, "https://bob:[redacted]@sr.example:8081/x"));
+        ck_assert_ptr_nonnull(strstr(eff, "kafka.bootstrap.servers = b1:9092"));
+        free(eff);
+
+        /* the logger masks the same values wherever they turn up */
+        swi_conf_register_secrets(&c);
+        char line[1024];
+        swi_log_format_line(line, sizeof(line), SWI_LOG_LOGFMT, SWI_LOG_ERROR, "t", "m",
+                            "error=%s other=%s", "auth failed for pg-secret-1 and url-secret-2",
+                            "auth-secret-3 keypw-secret-4 clientSecret=oauth-secret-6");
+        ck_assert_ptr_null(strstr(line, "secret-"));
+        ck_assert_ptr_nonnull(strstr(line, "[redacted]"));
+        char text[64] = "x ks-secret-7 y";
+        swi_log_mask(text, sizeof(text));
+        ck_assert_str_eq(text, "x [redacted] y");
+
+        swi_conf_redact_url("http://127.0.0.1:8081", out, sizeof(out));
+        ck_assert_str_eq(out, "http://127.0.0.1:8081");
+        swi_conf_redact_url("http://tok@h/p?a=b@c", out, sizeof(out));
+        ck_assert_str_eq(out, "http://[redacted]@h/p?a=b@c");
+        swi_conf_set_conninfo_redactor(NULL);
+        swi_conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_warns_on_readable_key_files)
+{
+        char err[512], path[] = "/tmp/swi_keyXXXXXX";
+        swi_conf_t c;
+        int fd = mkstemp(path);
+        close(fd);
+        swi_conf_init(&c);
+        swi_conf_set(&c, "pseudonym.key.file", path, err, sizeof(err));
+        chmod(path, 0600);
+        swi_conf_check_files(&c);
+        ck_assert_int_eq(c.nwarnings, 0);
+        chmod(path, 0640);
+        swi_conf_check_files(&c);
+        ck_assert_int_eq(c.nwarnings, 1);
+        ck_assert_ptr_nonnull(strstr(c.warnings[0], "pseudonym.key.file"));
+        swi_conf_check_files(&c); /* once per file */
+        ck_assert_int_eq(c.nwarnings, 1);
+        swi_conf_free(&c);
+        unlink(path);
+}
+END_TEST
+
 /* docs/config-reference.md says it is generated from the table: it must hold
  * exactly what --dump-config-reference prints. */
 START_TEST(test_config_reference_is_current)
@@ -159,6 +321,9 @@ int main(void)
         tcase_add_test(tc, test_config_defaults);
         tcase_add_test(tc, test_config_types_and_ranges);
         tcase_add_test(tc, test_config_kafka_passthrough);
+        tcase_add_test(tc, test_config_references_file_and_env);
+        tcase_add_test(tc, test_config_masks_every_secret_it_prints);
+        tcase_add_test(tc, test_config_warns_on_readable_key_files);
         tcase_add_test(tc, test_config_file_roundtrip);
         tcase_add_test(tc, test_config_help_lists_every_property);
         tcase_add_test(tc, test_config_reference_is_current);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "ingest/kafka.h"
@@ -339,6 +340,58 @@ START_TEST(test_kafka_group_members_split_partitions)
 }
 END_TEST
 
+/* A consumer closed while its group rebalances - partitions revoked, its
+ * rejoin pending - gets a last rebalance callback in which librdkafka can no
+ * longer say which protocol the group uses (rd_kafka_rebalance_protocol()
+ * returns NULL): the assignment that completed while it was no longer
+ * polled. That must not crash (the chaos test caught a strcmp on NULL at
+ * swi-etl's shutdown after another instance had left). */
+START_TEST(test_kafka_close_during_rebalance)
+{
+        swi_kafka_mock_t *m = start_mock();
+        swi_kafka_consumer_t *a, *b;
+        test_ctx_t xa, xb;
+        time_t deadline;
+        int revokes;
+
+        produce_all(m);
+        ctx_init(&xa);
+        ctx_init(&xb);
+        a = new_consumer(m, "g-close", &xa);
+        poll_until_caught_up(&a, (test_ctx_t *[]){&xa}, 1);
+        revokes = xa.revoke_calls;
+        /* a second member joins: the first is revoked and must rejoin */
+        b = new_consumer(m, "g-close", &xb);
+        deadline = time(NULL) + DEADLINE_S;
+        while (xa.revoke_calls == revokes && time(NULL) < deadline) {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(b, 20, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+                ck_assert_int_eq(swi_kafka_consumer_poll(a, 20, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+        }
+        ck_assert_int_gt(xa.revoke_calls, revokes);
+        ck_assert_int_eq(swi_kafka_consumer_assignment_count(a), 0);
+        /* the rebalance completes while the first is no longer polled (as
+         * when swi-etl stops): its new assignment waits in its queue */
+        while (swi_kafka_consumer_assignment_count(b) == 0 && time(NULL) < deadline) {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(b, 50, &msg, &got), SWI_OK);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+        }
+        ck_assert_int_gt(swi_kafka_consumer_assignment_count(b), 0);
+        sleep(3);                      /* as swi-etl's stop waits for its publisher */
+        swi_kafka_consumer_destroy(a); /* serves the queued assignment while closing */
+        swi_kafka_consumer_destroy(b);
+        swi_kafka_mock_destroy(m);
+}
+END_TEST
+
 START_TEST(test_kafka_end_offsets_match_produced)
 {
         swi_kafka_mock_t *m = start_mock();
@@ -443,6 +496,159 @@ START_TEST(test_kafka_mock_drops_oldest_batches_beyond_5mib)
 }
 END_TEST
 
+/* Sum of the lag over the assignment; -1 if some end is not known yet. */
+static int64_t total_lag(swi_kafka_consumer_t *c, int *refused)
+{
+        swi_kafka_lag_t l[NPART];
+        int n = swi_kafka_consumer_lag(c, l, NPART);
+        int64_t sum = 0;
+
+        *refused = 0;
+        for (int i = 0; i < n; i++) {
+                if (l[i].refused)
+                        (*refused)++;
+                if (l[i].lag < 0)
+                        return -1;
+                sum += l[i].lag;
+        }
+        return sum;
+}
+
+/* A stored offset beyond the partition's end (the topic came back shorter)
+ * is refused: nothing of that partition is read again from 0, the others are
+ * read, and health and the lag report it. With auto.offset.reset=earliest
+ * the partition was silently re-read from offset 0. */
+START_TEST(test_kafka_offset_beyond_end_is_refused)
+{
+        swi_kafka_mock_t *m = start_mock();
+        swi_kafka_consumer_t *c;
+        swi_kafka_health_t h;
+        test_ctx_t x;
+        time_t deadline;
+        int refused = 0;
+
+        produce_all(m);
+        ctx_init(&x);
+        x.start[0] = 1000; /* partition 0 holds 50 messages */
+        c = new_consumer(m, "g-beyond", &x);
+        deadline = time(NULL) + DEADLINE_S;
+        do {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(c, 50, &msg, &got), SWI_OK);
+                if (got) {
+                        check_msg(&x, &msg);
+                        swi_kafka_msg_release(&msg);
+                }
+                swi_kafka_consumer_health(c, &h);
+        } while ((h.refused == 0 || x.nseen < NMSG - NMSG / NPART) && time(NULL) < deadline);
+        ck_assert_int_eq(h.refused, 1);
+        ck_assert_uint_eq(h.refusals, 1);
+        ck_assert_int_eq(x.first_offset[0], -1); /* not one message re-read */
+        ck_assert_int_eq(x.nseen, NMSG - NMSG / NPART);
+        ck_assert(!swi_kafka_consumer_caught_up(c));
+        total_lag(c, &refused);
+        ck_assert_int_eq(refused, 1);
+        /* a re-seek leaves it refused (and asks nothing for it) */
+        ck_assert_int_eq(swi_kafka_consumer_reseek(c), SWI_OK);
+        swi_kafka_consumer_health(c, &h);
+        ck_assert_int_eq(h.refused, 1);
+        swi_kafka_consumer_destroy(c);
+        swi_kafka_mock_destroy(m);
+}
+END_TEST
+
+/* Lag: whole partitions before anything is committed; staged messages count
+ * once committed; a re-seek goes back to what the assign callback says. */
+START_TEST(test_kafka_lag_follows_committed_batches)
+{
+        swi_kafka_mock_t *m = start_mock();
+        swi_kafka_consumer_t *c;
+        swi_kafka_health_t h;
+        swi_kafka_lag_t l[NPART];
+        test_ctx_t x;
+        time_t deadline;
+        int refused;
+
+        produce_all(m);
+        ctx_init(&x);
+        c = new_consumer(m, "g-lag", &x);
+        swi_kafka_consumer_mirror_offsets(c, true);
+        deadline = time(NULL) + DEADLINE_S;
+        do {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                ck_assert_int_eq(swi_kafka_consumer_poll(c, 50, &msg, &got), SWI_OK);
+                if (got) {
+                        /* the first half of every partition goes into "the batch" */
+                        if (msg.offset < NMSG / NPART / 2)
+                                swi_kafka_consumer_stage(c, &msg);
+                        swi_kafka_msg_release(&msg);
+                }
+        } while (!swi_kafka_consumer_caught_up(c) && time(NULL) < deadline);
+        ck_assert(swi_kafka_consumer_caught_up(c));
+        ck_assert_int_eq(total_lag(c, &refused), NMSG); /* staged is not committed */
+        ck_assert_int_eq(swi_kafka_consumer_committed(c), NPART);
+        ck_assert_int_eq(total_lag(c, &refused), NMSG / 2);
+        ck_assert_int_eq(swi_kafka_consumer_lag(c, l, NPART), NPART);
+        for (int i = 0; i < NPART; i++) {
+                ck_assert_int_eq(l[i].committed, NMSG / NPART / 2);
+                ck_assert_int_eq(l[i].end, NMSG / NPART);
+                ck_assert_int_eq(l[i].lag, NMSG / NPART / 2);
+                ck_assert(l[i].lag_seconds >= 0);
+                ck_assert(!l[i].refused);
+        }
+        swi_kafka_consumer_discard(c);
+        ck_assert_int_eq(swi_kafka_consumer_committed(c), 0); /* nothing new */
+        /* the asynchronous commit's result is served by later polls */
+        for (int i = 0; i < 20; i++) {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                swi_kafka_consumer_poll(c, 50, &msg, &got);
+                if (got)
+                        swi_kafka_msg_release(&msg);
+        }
+        swi_kafka_consumer_health(c, &h);
+        ck_assert_uint_eq(h.commit_failures, 0);
+        ck_assert(h.up);
+        ck_assert_int_eq(h.refused, 0);
+        /* the callback's offsets win over what was committed */
+        ck_assert_int_eq(swi_kafka_consumer_reseek(c), SWI_OK);
+        ck_assert_int_eq(total_lag(c, &refused), NMSG);
+        swi_kafka_consumer_destroy(c);
+        swi_kafka_mock_destroy(m);
+}
+END_TEST
+
+/* With the broker gone, close returns within its timeout instead of trying
+ * to leave the group for session.timeout.ms. */
+START_TEST(test_kafka_close_with_the_broker_down)
+{
+        swi_kafka_mock_t *m = start_mock();
+        swi_kafka_consumer_t *c;
+        swi_kafka_health_t h;
+        test_ctx_t x;
+        time_t deadline;
+
+        produce_all(m);
+        ctx_init(&x);
+        c = new_consumer(m, "g-close", &x);
+        poll_until_caught_up(&c, (test_ctx_t *[]){&x}, 1);
+        swi_kafka_mock_destroy(m);
+        /* the error callback reports the brokers down */
+        deadline = time(NULL) + DEADLINE_S;
+        do {
+                swi_kafka_msg_t msg;
+                int got = 0;
+                swi_kafka_consumer_poll(c, 100, &msg, &got);
+                swi_kafka_consumer_health(c, &h);
+        } while (h.up && time(NULL) < deadline);
+        ck_assert(!h.up);
+        swi_kafka_consumer_close(c, 500);
+        ck_assert_int_eq(x.revoke_calls, 1);
+}
+END_TEST
+
 START_TEST(test_kafka_constructors_reject_bad_config)
 {
         const char *keys[] = {"no.such.property"};
@@ -475,9 +681,13 @@ static Suite *kafka_suite(void)
         tcase_add_test(tc, test_kafka_assign_cb_failure_is_retried);
         tcase_add_test(tc, test_kafka_reseek_rereads_from_stored_offsets);
         tcase_add_test(tc, test_kafka_group_members_split_partitions);
+        tcase_add_test(tc, test_kafka_close_during_rebalance);
         tcase_add_test(tc, test_kafka_end_offsets_match_produced);
         tcase_add_test(tc, test_kafka_producer_flush_reports_failures);
         tcase_add_test(tc, test_kafka_mock_drops_oldest_batches_beyond_5mib);
+        tcase_add_test(tc, test_kafka_offset_beyond_end_is_refused);
+        tcase_add_test(tc, test_kafka_lag_follows_committed_batches);
+        tcase_add_test(tc, test_kafka_close_with_the_broker_down);
         tcase_add_test(tc, test_kafka_constructors_reject_bad_config);
         suite_add_tcase(s, tc);
         return s;

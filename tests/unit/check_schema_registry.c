@@ -129,6 +129,7 @@ typedef struct fake_s {
         uint16_t port;
         atomic_int requests;
         char *schema1_response;
+        const char *user_pass; /* basic auth required when set */
 } fake_t;
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -142,7 +143,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         enum MHD_Result ret;
 
         atomic_fetch_add(&f->requests, 1);
-        if (strcmp(url, "/schemas/ids/1") == 0) {
+        if (f->user_pass) {
+                char *pass = NULL, *user = MHD_basic_auth_get_username_password(conn, &pass);
+                char got[256];
+                snprintf(got, sizeof(got), "%s:%s", user ? user : "", pass ? pass : "");
+                MHD_free(user);
+                MHD_free(pass);
+                if (strcmp(got, f->user_pass) != 0) {
+                        body = "{\"error_code\":401,\"message\":\"Unauthorized\"}";
+                        resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                               MHD_RESPMEM_MUST_COPY);
+                        ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, resp);
+                        MHD_destroy_response(resp);
+                        return ret;
+                }
+        }
+        if (strcmp(url, "/") == 0) {
+                body = "{}";
+                status = MHD_HTTP_OK;
+        } else if (strcmp(url, "/schemas/ids/1") == 0) {
                 body = f->schema1_response;
                 status = MHD_HTTP_OK;
         } else if (strcmp(url, "/schemas/ids/3") == 0) {
@@ -353,6 +372,76 @@ START_TEST(test_schema_registry_http_bad_config)
 }
 END_TEST
 
+START_TEST(test_schema_registry_http_basic_auth)
+{
+        fake_t f;
+        swi_registry_t *r;
+        const char *json = NULL;
+        char url[128], errstr[256] = "";
+
+        fake_init(&f);
+        f.user_pass = "alice:s3cr3t-pw";
+        /* Credentials in the URL are used, and kept out of the URL shown. */
+        snprintf(url, sizeof(url), "http://alice:s3cr3t-pw@127.0.0.1:%u/", (unsigned)f.port);
+        r = swi_registry_new_http(url, 1000, errstr, sizeof(errstr));
+        ck_assert_msg(r != NULL, "%s", errstr);
+        ck_assert_ptr_null(strstr(swi_registry_url(r), "s3cr3t"));
+        ck_assert_ptr_null(strstr(swi_registry_url(r), "alice"));
+        ck_assert_ptr_nonnull(strstr(swi_registry_url(r), "127.0.0.1"));
+        ck_assert_int_eq(swi_registry_ping(r), SWI_OK);
+        ck_assert_int_eq(swi_registry_lookup(r, 1, &json), SWI_OK);
+        swi_registry_destroy(r);
+
+        /* Without credentials: 401 is an outage to retry, never a dead letter. */
+        r = http_registry(&f, 1000);
+        ck_assert_int_eq(swi_registry_ping(r), SWI_ERR_REGISTRY_DOWN);
+        ck_assert_int_eq(swi_registry_lookup(r, 1, &json), SWI_ERR_REGISTRY_DOWN);
+        /* ... and with them set apart (schema.registry.basic.auth.user.info). */
+        ck_assert_int_eq(swi_registry_set_auth(r, "alice:s3cr3t-pw"), SWI_OK);
+        ck_assert_int_eq(swi_registry_set_auth(r, "no-colon"), SWI_ERR_CONFIG);
+        ck_assert_int_eq(swi_registry_ping(r), SWI_OK); /* also ends the back-off */
+        ck_assert_int_eq(swi_registry_lookup(r, 1, &json), SWI_OK);
+        swi_registry_destroy(r);
+        fake_fini(&f);
+}
+END_TEST
+
+START_TEST(test_schema_registry_ping_follows_the_server)
+{
+        fake_t f;
+        swi_registry_t *r, *local;
+        char errstr[256];
+        long status = 0;
+        const char *resp = NULL;
+
+        fake_init(&f);
+        r = http_registry(&f, 1000);
+        ck_assert_int_eq(swi_registry_ping(r), SWI_OK);
+        ck_assert_int_eq(swi_registry_request(r, "GET", "/schemas/ids/1", NULL, &status, &resp,
+                                              errstr, sizeof(errstr)),
+                         SWI_OK);
+        ck_assert_int_eq(status, 200);
+        ck_assert_ptr_nonnull(strstr(resp, "AsielaanvraagIngediend"));
+        ck_assert_int_eq(swi_registry_request(r, "POST", "/subjects/x/versions",
+                                              "{\"schema\":\"1\"}", &status, &resp, errstr,
+                                              sizeof(errstr)),
+                         SWI_OK);
+        ck_assert_int_eq(status, 404);
+        fake_stop(&f);
+        ck_assert_int_eq(swi_registry_ping(r), SWI_ERR_REGISTRY_DOWN);
+        ck_assert_int_eq(swi_registry_request(r, "GET", "/subjects", NULL, &status, &resp, errstr,
+                                              sizeof(errstr)),
+                         SWI_ERR_REGISTRY_DOWN);
+        fake_start(&f);
+        ck_assert_int_eq(swi_registry_ping(r), SWI_OK);
+        local = swi_registry_new_local(SCHEMA_DIR, errstr, sizeof(errstr));
+        ck_assert_int_eq(swi_registry_ping(local), SWI_OK);
+        swi_registry_destroy(local);
+        swi_registry_destroy(r);
+        fake_fini(&f);
+}
+END_TEST
+
 static Suite *schema_registry_suite(void)
 {
         Suite *s = suite_create("schema_registry");
@@ -364,6 +453,8 @@ static Suite *schema_registry_suite(void)
         tcase_add_test(local, test_schema_registry_local_bad_dir);
         suite_add_tcase(s, local);
         tcase_add_test(http, test_schema_registry_http_lookup);
+        tcase_add_test(http, test_schema_registry_http_basic_auth);
+        tcase_add_test(http, test_schema_registry_ping_follows_the_server);
         tcase_add_test(http, test_schema_registry_http_5xx_is_down);
         tcase_add_test(http, test_schema_registry_http_down_backoff);
         tcase_add_test(http, test_schema_registry_http_backoff_capped);
