@@ -79,6 +79,17 @@ static void notice_to_log(void *arg, const char *message)
 }
 
 /* A fresh session: read-only by default, with the statement timeout. */
+/* libpq's messages end in, and may hold, newlines: one line for logs and errors. */
+static void one_line(char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+                s[--n] = '\0';
+        for (char *p = s; *p; p++)
+                if (*p == '\n' || *p == '\t')
+                        *p = ' ';
+}
+
 static PGconn *db_connect(swi_db_t *db, char *errstr, size_t errstr_size)
 {
         const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
@@ -90,6 +101,7 @@ static PGconn *db_connect(swi_db_t *db, char *errstr, size_t errstr_size)
         if (!c || PQstatus(c) != CONNECTION_OK) {
                 snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: %s",
                          c ? PQerrorMessage(c) : "out of memory");
+                one_line(errstr);
                 PQfinish(c);
                 return NULL;
         }
@@ -101,6 +113,7 @@ static PGconn *db_connect(swi_db_t *db, char *errstr, size_t errstr_size)
         r = PQexec(c, set);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
                 snprintf(errstr, errstr_size, "cannot set up the session: %s", PQerrorMessage(c));
+                one_line(errstr);
                 PQclear(r);
                 PQfinish(c);
                 return NULL;
@@ -159,6 +172,7 @@ swi_db_rows_t *swi_db_query(swi_db_t *db, const char *sql, int nparams, const ch
                 if (PQresultStatus(res) == PGRES_TUPLES_OK)
                         break;
                 snprintf(errstr, errstr_size, "%s", PQerrorMessage(c));
+                one_line(errstr);
                 PQclear(res);
                 res = NULL;
                 if (PQstatus(c) == CONNECTION_OK)
@@ -263,4 +277,44 @@ swi_err_t swi_db_check_role(swi_db_t *db, char *errstr, size_t errstr_size)
         }
         swi_db_rows_free(r);
         return rc;
+}
+
+void swi_db_conninfo_redact(const char *conninfo, char *out, size_t out_size, char *pw,
+                            size_t pw_size)
+{
+        char *err = NULL;
+        PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+        size_t n = 0;
+
+        out[0] = '\0';
+        pw[0] = '\0';
+        if (!opts) {
+                snprintf(out, out_size, "[redacted: not a valid conninfo]");
+                PQfreemem(err);
+                return;
+        }
+        for (PQconninfoOption *o = opts; o->keyword; o++) {
+                const char *v = o->val;
+                int quote;
+                if (!v)
+                        continue;
+                if (!strcmp(o->keyword, "password"))
+                        snprintf(pw, pw_size, "%s", v);
+                if (!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword"))
+                        v = "[redacted]";
+                quote = !*v || strpbrk(v, " '\\") != NULL;
+                n += (size_t)snprintf(out + n, n < out_size ? out_size - n : 0, "%s%s=%s",
+                                      n ? " " : "", o->keyword, quote ? "'" : "");
+                for (; *v && n + 3 < out_size; v++) {
+                        if (*v == '\'' || *v == '\\')
+                                out[n++] = '\\';
+                        out[n++] = *v;
+                }
+                if (quote && n + 1 < out_size)
+                        out[n++] = '\'';
+                if (n >= out_size)
+                        n = out_size - 1;
+                out[n] = '\0';
+        }
+        PQconninfoFree(opts);
 }

@@ -56,6 +56,11 @@ void swi_db_rows_free(swi_db_rows_t *r);
  * when it can read swi_pub and can neither use schema swi (microdata) nor
  * write swi_pub.indicator_values; SWI_ERR_CONFIG with the reason in errstr
  * otherwise; SWI_ERR_PG when the database cannot be asked. */
+/* conninfo as keyword=value pairs with password and sslpassword masked
+ * ([redacted]; an unparseable one is masked whole), its password into pw ("" if
+ * none). For --print-config and the logger's list of secrets. */
+void swi_db_conninfo_redact(const char *conninfo, char *out, size_t out_size, char *pw,
+                            size_t pw_size);
 swi_err_t swi_db_check_role(swi_db_t *db, char *errstr, size_t errstr_size);
 
 #endif

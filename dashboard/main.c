@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -37,19 +38,26 @@ static void usage(FILE *out)
                 "      --print-config         print the effective configuration and exit\n"
                 "      --dump-config-reference  print the property table as Markdown and exit\n"
                 "  -h, --help                 this help\n"
-                "  -V, --version              print the version\n\n");
+                "  -V, --version              print the version\n\n"
+                "Any value may be, or contain, ${file:PATH} or ${env:NAME}.\n");
         swi_props_print_help(&swi_dash_conf_table, out);
 }
 
-/* <directory of the executable>/dashboard-web: where the build puts the front end. */
+/* <directory of the executable>/dashboard-web where the build puts the front
+ * end, else <that directory>/../share/swi-stream/dashboard-web where
+ * cmake --install puts it (any prefix). */
 static char *default_web_root(void)
 {
-        char exe[PATH_MAX], out[PATH_MAX + 32];
+        char exe[PATH_MAX], out[PATH_MAX + 64];
+        struct stat st;
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n <= 0)
                 return strdup("dashboard-web");
         exe[n] = '\0';
-        snprintf(out, sizeof(out), "%s/dashboard-web", dirname(exe));
+        char *dir = dirname(exe);
+        snprintf(out, sizeof(out), "%s/dashboard-web", dir);
+        if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+                snprintf(out, sizeof(out), "%s/../share/swi-stream/dashboard-web", dir);
         return strdup(out);
 }
 
@@ -139,6 +147,12 @@ int main(int argc, char **argv)
                         goto quit;
                 }
         }
+        if (swi_log_set_format(conf.log_format) != 0) {
+                fprintf(stderr, "swi-dashboard: log.format \"%s\" is not logfmt or json\n",
+                        conf.log_format);
+                rc = 2;
+                goto quit;
+        }
         if (swi_log_set_level(conf.log_level) != 0) {
                 fprintf(stderr,
                         "swi-dashboard: log.level \"%s\" is not error, warn, info or debug\n",
@@ -151,9 +165,13 @@ int main(int argc, char **argv)
                 conf.web_root = default_web_root();
         }
         if (print_config) {
-                swi_props_print_effective(t, &conf, stdout);
+                swi_dash_conf_print_effective(&conf, swi_db_conninfo_redact, stdout);
                 goto quit;
         }
+        swi_dash_conf_register_secrets(&conf, swi_db_conninfo_redact);
+        if (conf.warning[0])
+                SWI_LOG_W("dashboard", "secret file readable by others", "warning=\"%s\"",
+                          conf.warning);
 
         assets = swi_assets_load(conf.web_root, err, sizeof(err));
         if (!assets) {
@@ -237,7 +255,7 @@ quit:
         swi_api_destroy(api);
         swi_db_destroy(db);
         swi_assets_destroy(assets);
-        swi_props_free(t, &conf);
+        swi_dash_conf_free(&conf);
         free(sets);
         return rc;
 }

@@ -247,18 +247,20 @@ const statusOf = (d) => { const m = /^HTTP\/1\.[01] (\d{3})/.exec(d); return m ?
 }
 eq('serving after the big requests', 200, (await get('/api/v1/health')).status);
 
-// 500 concurrent connections, each one request: every one a 4xx/503 or served
+// 500 concurrent connections, each one request: every one answered as it should be, or 503.
+// What they ask needs no query (the database pool's queueing is tested above; 500
+// requests through 4 database connections on a busy machine would test the
+// machine): files of the front end, an unknown endpoint and a malformed parameter.
 {
-  // what the connections ask is cheap (queries are bounded by the database pool,
-  // tested above): this is about the connections
-  const paths = ['/api/v1/health', '/', '/api/v1/publications', '/api/v1/meta', '/js/main.js'];
-  const results = await Promise.all(Array.from({ length: 500 }, (_, i) => raw(`GET ${paths[i % paths.length]} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 120000 })));
+  const asks = [['/', 200], ['/js/main.js', 200], ['/css/app.css', 200], ['/api/v1/nope', 404],
+    ['/api/v1/table?cohort=2022&cohort=2023', 400]];
+  const results = await Promise.all(Array.from({ length: 500 }, (_, i) => raw(`GET ${asks[i % asks.length][0]} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 120000 })));
   const st = results.map((r) => statusOf(r.data));
-  const served = st.filter((s) => s === 200).length;
-  const refused = st.filter((s) => s >= 400).length;
-  check(`500 concurrent: each served or refused with 4xx/503 (${served} served, ${refused} refused)`, served + refused === 500,
-    results.filter((r, i) => st[i] !== 200).map((r) => `${statusOf(r.data)}/${r.why}/${r.data.length}`).slice(0, 20));
-  check('500 concurrent: most served', served >= 400, served);
+  const right = st.filter((s, i) => s === asks[i % asks.length][1]).length;
+  const refused = st.filter((s) => s === 503).length;
+  check(`500 concurrent: each answered as expected or 503 (${right} answered, ${refused} refused)`, right + refused === 500,
+    results.filter((r, i) => st[i] !== asks[i % asks.length][1] && st[i] !== 503).map((r, i) => `${statusOf(r.data)}/${r.why}/${r.data.length}`).slice(0, 20));
+  check('500 concurrent: most answered', right >= 400, right);
 }
 eq('serving after 500 concurrent connections', 200, (await get('/api/v1/health')).status);
 

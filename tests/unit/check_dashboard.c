@@ -31,7 +31,57 @@ START_TEST(test_dashboard_config_defaults_safe)
         ck_assert_int_eq(c.http_port, 8081);
         ck_assert_int_eq(swi_props_set_arg(t, &c, "kafka.x=1", err, sizeof(err)), SWI_ERR_CONFIG);
         ck_assert_int_eq(swi_props_set_arg(t, &c, "noequals", err, sizeof(err)), SWI_ERR_CONFIG);
-        swi_props_free(t, &c);
+        swi_dash_conf_free(&c);
+}
+END_TEST
+
+/* ${file:}/${env:} are resolved (the deployment's configurations use them);
+ * --print-config shows the reference, or the conninfo with its password
+ * masked, never the password. */
+START_TEST(test_dashboard_config_secrets)
+{
+        swi_dash_conf_t c;
+        char err[256], path[] = "/tmp/check_dashboard_pwXXXXXX", *out = NULL;
+        size_t outlen = 0;
+        const swi_props_table_t *t = &swi_dash_conf_table;
+        int fd = mkstemp(path);
+        FILE *f;
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "Geheim-pw1\n", 11), 11);
+        close(fd);
+        ck_assert_int_eq(swi_props_init(t, &c, sizeof(c)), SWI_OK);
+        char set[300];
+        snprintf(set, sizeof(set), "pg.conninfo=host=db user=swi_dashboard password=${file:%s}",
+                 path);
+        ck_assert_int_eq(swi_props_set_arg(t, &c, set, err, sizeof(err)), SWI_OK);
+        ck_assert_str_eq(c.pg_conninfo, "host=db user=swi_dashboard password=Geheim-pw1");
+        setenv("CHECK_DASH_PORT", "8099", 1);
+        ck_assert_int_eq(
+            swi_props_set_arg(t, &c, "http.port=${env:CHECK_DASH_PORT}", err, sizeof(err)), SWI_OK);
+        ck_assert_int_eq(c.http_port, 8099);
+        f = open_memstream(&out, &outlen);
+        swi_dash_conf_print_effective(&c, swi_db_conninfo_redact, f);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(out, "password=${file:"));
+        ck_assert_ptr_nonnull(strstr(out, "http.port = 8099\n"));
+        ck_assert_ptr_null(strstr(out, "Geheim-pw1"));
+        free(out);
+        out = NULL;
+        ck_assert_int_eq(
+            swi_props_set_arg(t, &c, "pg.conninfo=host=db password=Geheim-pw1", err, sizeof(err)),
+            SWI_OK);
+        f = open_memstream(&out, &outlen);
+        swi_dash_conf_print_effective(&c, swi_db_conninfo_redact, f);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(out, "password=[redacted]"));
+        ck_assert_ptr_null(strstr(out, "Geheim-pw1"));
+        free(out);
+        unlink(path);
+        ck_assert_int_eq(
+            swi_props_set_arg(t, &c, "pg.conninfo=${file:/nonexistent/pw}", err, sizeof(err)),
+            SWI_ERR_CONFIG);
+        swi_dash_conf_free(&c);
 }
 END_TEST
 
@@ -213,6 +263,7 @@ int main(void)
         Suite *s = suite_create("dashboard");
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_dashboard_config_defaults_safe);
+        tcase_add_test(tc, test_dashboard_config_secrets);
         tcase_add_test(tc, test_dashboard_config_reference_is_current);
         tcase_add_test(tc, test_dashboard_api_refuses_before_querying);
         tcase_add_test(tc, test_dashboard_assets_only_files_of_the_root);

@@ -113,8 +113,12 @@ export class Card {
     const y = option.yAxis;
     if (!y || y.type !== 'category' || this.opts.tall) return;
     const bars = (option.series || []).filter((x) => x.type === 'bar');
-    const perCat = Math.max(window.innerWidth < 600 ? 44 : 30, bars.length && !bars[0].stack ? 16 + 16 * bars.length : 34);
-    const h = Math.max(260, Math.min(1400, 90 + y.data.length * perCat));
+    // room for the longest label as the axis wraps it (about 7.5 px a character at 12 px: words are not split, so lines run short)
+    const lab = y.axisLabel || {};
+    const lines = lab.width ? Math.max(1, ...y.data.map((c) => Math.ceil((String(c).length * 7.5) / lab.width))) : 1;
+    const perCat = Math.max(window.innerWidth < 600 ? 44 : 30, bars.length && !bars[0].stack ? 16 + 16 * bars.length : 34,
+      lines * (lab.lineHeight || 14) + 12);
+    const h = Math.max(260, Math.min(2400, 90 + y.data.length * perCat));
     this.chartEl.style.height = `${h}px`;
   }
 

@@ -21,7 +21,7 @@ export async function publicaties(ctx) {
       cells: [{ text: p.name }, { text: formatDate(p.peildatum) }, { text: formatTime(p.known_at) },
         { text: p.frozen ? t('frozen') : p.name === 'actueel' ? t('live') : '' },
         { text: formatNumber(p.rounding_base, 0), value: p.rounding_base }, { text: formatNumber(p.threshold, 0), value: p.threshold },
-        { text: p.description || '' }],
+        { text: p.name === 'actueel' ? t('live_desc') : p.description || '' }],
     })),
   });
 
