@@ -52,7 +52,8 @@ export function bars(ds, opts = {}) {
     color: PALETTE,
     textStyle: baseText,
     title: rows.length ? undefined : { text: t('no_data'), left: 'center', top: 'middle', textStyle: { fontSize: 13, fontWeight: 'normal', color: '#5a6470' } },
-    grid: { left: opts.horizontal ? 8 : 8, right: 28, top: cols.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
+    // a vertical value axis carries its unit above its end: room for it under the legend
+    grid: { left: 8, right: 28, top: (cols.length > 1 ? 36 : 16) + (!opts.horizontal && opts.unit ? 16 : 0), bottom: 8, containLabel: true },
     legend: cols.length > 1 ? { top: 0, type: 'scroll', textStyle: { fontSize: 12 } } : undefined,
     tooltip: {
       trigger: 'axis',
