@@ -2,7 +2,9 @@
 # deploy/pg.sh - a project-local PostgreSQL cluster for development and tests.
 #
 #   deploy/pg.sh start            init (first time), start, wait until ready, create db "swi"
-#   deploy/pg.sh stop             fast shutdown
+#   deploy/pg.sh stop [MODE]      shutdown: fast (default: open transactions rolled back,
+#                                 checkpoint) or immediate (like a crash: no checkpoint,
+#                                 WAL recovery at the next start; used by the chaos test)
 #   deploy/pg.sh status           running or not (exit 0 when running, 3 when not)
 #   deploy/pg.sh env              prints: export SWI_PG_CONNINFO='...'
 #   deploy/pg.sh psql [args]      psql on database swi (extra args passed through)
@@ -13,6 +15,9 @@
 #   SWI_PG_PORT   TCP port (default 54329), listening on 127.0.0.1 only
 #   SWI_PG_BIN    directory of initdb/pg_ctl/postgres (default: newest
 #                 /usr/lib/postgresql/*/bin)
+#   SWI_PG_STAT_STATEMENTS=1  start with pg_stat_statements preloaded (the
+#                 benchmarks' --profile asks for it; off by default: it costs a
+#                 little on every statement). Takes effect when the server starts.
 #
 # THIS IS A DEV/TEST CLUSTER: authentication is "trust" for the unix socket and
 # 127.0.0.1 (nothing else is accepted). Do not use it for real data.
@@ -40,7 +45,7 @@ note() {
 
 usage() {
         cat >&2 <<'EOF'
-usage: deploy/pg.sh start|stop|status|env|psql [psql args]
+usage: deploy/pg.sh start|stop [fast|immediate]|status|env|psql [psql args]
 EOF
         exit 2
 }
@@ -229,11 +234,15 @@ cmd_start() {
                 note "already running (pid $(pid_file_field 1), port $port)"
         else
                 port=$PORT
+                local extra=""
+                if [[ "${SWI_PG_STAT_STATEMENTS:-0}" == 1 ]]; then
+                        extra="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+                fi
                 if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -t 2; then
                         die "port $port on 127.0.0.1 is taken by another server; set SWI_PG_PORT"
                 fi
                 as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
-                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR -c max_locks_per_transaction=256" start >/dev/null ||
+                        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK_DIR -c max_locks_per_transaction=256 $extra" start >/dev/null ||
                         die "pg_ctl start failed; last lines of $LOG_FILE:
 $(tail -n 20 "$LOG_FILE" 2>/dev/null)"
                 note "started (port $port, socket dir $SOCK_DIR, log $LOG_FILE)"
@@ -243,13 +252,18 @@ $(tail -n 20 "$LOG_FILE" 2>/dev/null)"
 }
 
 cmd_stop() {
+        local mode=${1:-fast}
+        case "$mode" in
+        fast | immediate) ;;
+        *) die "unknown stop mode '$mode' (fast|immediate)" ;;
+        esac
         if ! is_running; then
                 note "not running"
                 return 0
         fi
-        as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null ||
+        as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null ||
                 die "pg_ctl stop failed; see $LOG_FILE"
-        note "stopped"
+        note "stopped ($mode)"
 }
 
 cmd_status() {
@@ -279,7 +293,7 @@ cmd=$1
 shift
 case "$cmd" in
 start) cmd_start ;;
-stop) cmd_stop ;;
+stop) cmd_stop "$@" ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;

@@ -810,7 +810,11 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c)
         rc = ask_offsets(c, list, "reseek");
         if (rc != SWI_OK)
                 goto done;
-        e = rd_kafka_seek_partitions(c->rk, list, REQUEST_TIMEOUT_MS);
+        /* A seek is local (the fetcher's state), so it may wait as long as it
+         * takes: librdkafka before 2.1.0 (Debian 12 has 2.0.2) read this
+         * timeout as microseconds (librdkafka PR #4230), and a loaded
+         * machine's seek "timed out" after 10 ms while it still went ahead. */
+        e = rd_kafka_seek_partitions(c->rk, list, -1);
         if (e) {
                 SWI_LOG_E(SUB, "seek failed", "err=%s", rd_kafka_error_name(e));
                 rd_kafka_error_destroy(e);
@@ -1015,6 +1019,7 @@ struct swi_kafka_producer_s {
         rd_kafka_t *rk;
         int64_t failed; /* delivery failures since the last flush */
         int64_t failed_total;
+        int64_t refused; /* refused by the broker for their size, not yet taken */
         unsigned int since_poll;
         bool fatal;
 };
@@ -1025,6 +1030,15 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
 
         if (!rkm->err)
                 return;
+        if (rkm->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+            rkm->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) {
+                /* permanent: a retry would be refused again */
+                SWI_LOG_E(SUB, "message refused by the broker for its size",
+                          "topic=%s bytes=%zu err=%s", rd_kafka_topic_name(rkm->rkt),
+                          rkm->len + rkm->key_len, rd_kafka_err2name(rkm->err));
+                p->refused++;
+                return;
+        }
         /* First failure of a flush period is logged; the rest are counted. */
         if (p->failed == 0)
                 SWI_LOG_W(SUB, "delivery failed", "topic=%s partition=%" PRId32 " err=%s",
@@ -1045,8 +1059,8 @@ swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char
                                              int nkv, char *errstr, size_t errstr_size)
 {
         static const char *const dkeys[] = {"enable.idempotence", "compression.type", "linger.ms",
-                                            "batch.num.messages"};
-        static const char *const dvals[] = {"true", "lz4", "20", "10000"};
+                                            "batch.num.messages", "message.max.bytes"};
+        static const char *const dvals[] = {"true", "lz4", "20", "10000", "100000000"};
         swi_kafka_producer_t *p = NULL;
         rd_kafka_conf_t *conf = NULL;
 
@@ -1056,7 +1070,7 @@ swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char
                 goto fail;
         }
         conf = conf_base();
-        if (!conf_set_all(conf, dkeys, dvals, 4, errstr, errstr_size) ||
+        if (!conf_set_all(conf, dkeys, dvals, 5, errstr, errstr_size) ||
             !conf_set_all(conf, keys, vals, nkv, errstr, errstr_size))
                 goto fail;
         rd_kafka_conf_set_opaque(conf, p);
@@ -1073,6 +1087,15 @@ fail:
                 rd_kafka_conf_destroy(conf);
         free(p);
         return NULL;
+}
+
+bool swi_kafka_embedded_fits(size_t key_len, size_t val_len)
+{
+        /* a v2 record batch: 61 bytes of batch header, and per record at most
+         * 1 + 3 * 10 varint bytes of lengths, deltas and the header count */
+        const size_t overhead = 61 + 31;
+        return key_len <= SWI_KAFKA_EMBEDDED_PARTITION_BYTES - overhead &&
+               val_len <= SWI_KAFKA_EMBEDDED_PARTITION_BYTES - overhead - key_len;
 }
 
 swi_err_t swi_kafka_produce(swi_kafka_producer_t *p, const char *topic, int32_t partition,
@@ -1142,6 +1165,13 @@ swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms)
         if (p->fatal)
                 rc = SWI_ERR_KAFKA;
         return rc;
+}
+
+int64_t swi_kafka_producer_take_refused(swi_kafka_producer_t *p)
+{
+        int64_t n = p->refused;
+        p->refused = 0;
+        return n;
 }
 
 void swi_kafka_producer_close(swi_kafka_producer_t *p, int timeout_ms)
@@ -1312,6 +1342,14 @@ const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m)
         return m->bootstraps;
 }
 
+void swi_kafka_mock_refuse_produce_for_size(swi_kafka_mock_t *m, int n)
+{
+        assert(m && n >= 0);
+        for (int i = 0; i < n; i++)
+                rd_kafka_mock_push_request_errors(m->mc, 0 /* ApiKey Produce */, 1,
+                                                  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+}
+
 swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions)
 {
         rd_kafka_resp_err_t err;
@@ -1327,6 +1365,22 @@ swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, in
                 return SWI_ERR_KAFKA;
         }
         SWI_LOG_I(SUB, "mock topic created", "topic=%s partitions=%d", topic, partitions);
+        return SWI_OK;
+}
+
+swi_err_t swi_kafka_mock_set_up(swi_kafka_mock_t *m, int broker_id, bool up)
+{
+        rd_kafka_resp_err_t err;
+
+        assert(m);
+        err = up ? rd_kafka_mock_broker_set_up(m->mc, broker_id)
+                 : rd_kafka_mock_broker_set_down(m->mc, broker_id);
+        if (err) {
+                SWI_LOG_E(SUB, "mock broker state change failed", "broker=%d up=%s err=%s",
+                          broker_id, up ? "true" : "false", rd_kafka_err2name(err));
+                return SWI_ERR_KAFKA;
+        }
+        SWI_LOG_I(SUB, up ? "mock broker up" : "mock broker down", "broker=%d", broker_id);
         return SWI_OK;
 }
 

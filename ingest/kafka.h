@@ -31,13 +31,27 @@
  *  - each broker listens on 127.0.0.1 with a kernel-chosen (random) port; a
  *    fixed port cannot be requested in 2.0.2. Topics unknown to the mock are
  *    auto-created with 4 partitions when a producer asks for their metadata.
- *  - everything is in memory and lost when the cluster is destroyed. */
+ *  - everything is in memory and lost when the cluster is destroyed.
+ *  - a record batch over the 5 MiB is not kept at all: with it go every older
+ *    batch of the partition and the next one appended (observed with
+ *    librdkafka 2.0.2; docs/architecture.md). One message of more than 5 MiB
+ *    thus drops the partition's history; swi-gen and swi-replay refuse to
+ *    produce one (swi_kafka_embedded_fits). */
 #ifndef SWI_KAFKA_H
 #define SWI_KAFKA_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* What one partition of the embedded broker keeps (see above). */
+#define SWI_KAFKA_EMBEDDED_PARTITION_BYTES (5 * 1024 * 1024)
+/* True when a message with a key and value of these sizes fits in one
+ * embedded partition as its own record batch, counted uncompressed (batch
+ * and record headers included): the test producers refuse anything larger. */
+bool swi_kafka_embedded_fits(size_t key_len, size_t val_len);
+/* message.max.bytes for the test producers: room for every message that fits. */
+#define SWI_KAFKA_EMBEDDED_MESSAGE_MAX "5242880"
 
 #include "../common/swi_err.h"
 
@@ -173,7 +187,10 @@ void swi_kafka_consumer_close(swi_kafka_consumer_t *c, int timeout_ms);
 /* swi_kafka_consumer_close without a practical time limit. */
 void swi_kafka_consumer_destroy(swi_kafka_consumer_t *c);
 
-/* Producer: idempotent, lz4 compression by default (override with keys/vals). */
+/* Producer: idempotent, lz4 compression, and message.max.bytes 100,000,000 -
+ * every message a consumer takes by default (receive.message.max.bytes) can
+ * be produced again, as the dead-letter copy of a rejected message is - by
+ * default (override with keys/vals). */
 swi_kafka_producer_t *swi_kafka_producer_new(const char *const *keys, const char *const *vals,
                                              int nkv, char *errstr, size_t errstr_size);
 /* Produces one message (copied). partition -1: by key hash. Headers optional
@@ -183,8 +200,13 @@ swi_err_t swi_kafka_produce(swi_kafka_producer_t *p, const char *topic, int32_t 
                             const void *key, size_t key_len, const void *val, size_t val_len,
                             const char *const *hdr_names, const char *const *hdr_vals, int nhdr);
 /* Waits until every produced message is acknowledged (or timeout). Returns
- * SWI_ERR_KAFKA if any delivery failed since the last flush. */
+ * SWI_ERR_KAFKA if any delivery failed since the last flush - except those
+ * the broker refused for their size (MSG_SIZE_TOO_LARGE, RECORD_LIST_TOO_LARGE:
+ * they would fail again however often retried), which are logged as errors and
+ * counted for swi_kafka_producer_take_refused(). */
 swi_err_t swi_kafka_producer_flush(swi_kafka_producer_t *p, int timeout_ms);
+/* Messages the broker refused for their size since the last call. */
+int64_t swi_kafka_producer_take_refused(swi_kafka_producer_t *p);
 /* Flushes for at most timeout_ms, fails what is still queued, and frees. */
 void swi_kafka_producer_close(swi_kafka_producer_t *p, int timeout_ms);
 /* swi_kafka_producer_close with a 10 s flush. */
@@ -201,6 +223,14 @@ swi_kafka_mock_t *swi_kafka_mock_new(int nbrokers, char *errstr, size_t errstr_s
 /* "127.0.0.1:port,..." valid while the mock lives. */
 const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m);
 swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions);
+/* Takes broker broker_id (1..nbrokers; -1: every broker) down or up again,
+ * for fault tests: down disconnects its clients and refuses new connections,
+ * up accepts them again. Topics, offsets and groups are kept; partition
+ * leadership does not move (rd_kafka_mock_broker_set_down/up). */
+swi_err_t swi_kafka_mock_set_up(swi_kafka_mock_t *m, int broker_id, bool up);
+/* The next n Produce requests to the cluster fail as a broker refuses a
+ * message for its size (MSG_SIZE_TOO_LARGE); for tests. */
+void swi_kafka_mock_refuse_produce_for_size(swi_kafka_mock_t *m, int n);
 void swi_kafka_mock_destroy(swi_kafka_mock_t *m);
 
 #endif

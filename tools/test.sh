@@ -4,7 +4,9 @@
 #  1. builds with warnings as errors at -O2 (RelWithDebInfo: the optimiser finds
 #     warnings a Debug build does not) and runs the unit tests there;
 #  2. builds with AddressSanitizer + UBSan (also -Werror) and runs every test
-#     there: unit and integration (real PostgreSQL, embedded broker).
+#     there: unit and integration (real PostgreSQL, embedded broker);
+#  3. fuzzes the message path for 20 s (tools/fuzz.sh: clang, libFuzzer, Avro C
+#     instrumented; the long run is in docs/reliability.md).
 # Every test thus runs under the sanitizers, and the code is warning-free in
 # both builds; running the slow integration tests once keeps CI short.
 #
@@ -56,6 +58,8 @@ if [ "$quick" = 0 ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs") || status=1
   check_summaries "$here/build-asan"
+  log "fuzzing unframe + decode + validate + pseudonymise (20 s)"
+  "$here/tools/fuzz.sh" --time 20 --gen "$here/build-test/swi-gen" || status=1
 fi
 if [ "$status" = 0 ]; then log "all passed"; else log "FAILED"; fi
 exit $status

@@ -333,14 +333,18 @@ static int deliver(const cfg_t *c, const swi_gen_t *g)
                 setvbuf(out, NULL, _IOFBF, 1 << 20);
         }
         if (c->bootstrap) {
-                const char *keys[MAX_KAFKA_PROPS + 1], *vals[MAX_KAFKA_PROPS + 1];
+                /* room for every message the embedded broker can keep (a -X
+                 * message.max.bytes given by the user comes later and wins) */
+                const char *keys[MAX_KAFKA_PROPS + 2], *vals[MAX_KAFKA_PROPS + 2];
                 keys[0] = "bootstrap.servers";
                 vals[0] = c->bootstrap;
+                keys[1] = "message.max.bytes";
+                vals[1] = SWI_KAFKA_EMBEDDED_MESSAGE_MAX;
                 for (int i = 0; i < c->nkafka; i++) {
-                        keys[i + 1] = c->kafka_keys[i];
-                        vals[i + 1] = c->kafka_vals[i];
+                        keys[i + 2] = c->kafka_keys[i];
+                        vals[i + 2] = c->kafka_vals[i];
                 }
-                prod = swi_kafka_producer_new(keys, vals, c->nkafka + 1, errstr, sizeof(errstr));
+                prod = swi_kafka_producer_new(keys, vals, c->nkafka + 2, errstr, sizeof(errstr));
                 if (!prod) {
                         SWI_LOG_E("gen", "cannot create Kafka producer", "error=\"%s\"", errstr);
                         goto done;
@@ -355,6 +359,16 @@ static int deliver(const cfg_t *c, const swi_gen_t *g)
                                SWI_OK) {
                         SWI_LOG_E("gen", "write failed", "path=%s error=\"%s\"", c->out,
                                   strerror(errno));
+                        goto done;
+                }
+                if (prod && !swi_kafka_embedded_fits(m.key_len, m.val_len)) {
+                        /* it would drop its partition's whole history in the
+                         * embedded broker (docs/architecture.md) */
+                        SWI_LOG_E("gen",
+                                  "message over the embedded broker's 5 MiB per partition; "
+                                  "not produced",
+                                  "index=%zu topic=%s bytes=%zu", i, m.topic,
+                                  m.key_len + m.val_len);
                         goto done;
                 }
                 if (prod) {
