@@ -451,16 +451,16 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
                              swi_evtype_t type, const char *event_id)
 {
         swi_dead_letter_t dl = {
-                .reason = reason,
-                .detail = detail,
-                .source = src,
-                .type = type,
-                .schema_id = schema_id,
-                .topic = m->topic,
-                .partition = m->partition,
-                .offset = m->offset,
-                .kafka_timestamp_ms = m->timestamp_ms,
-                .event_id = event_id,
+            .reason = reason,
+            .detail = detail,
+            .source = src,
+            .type = type,
+            .schema_id = schema_id,
+            .topic = m->topic,
+            .partition = m->partition,
+            .offset = m->offset,
+            .kafka_timestamp_ms = m->timestamp_ms,
+            .event_id = event_id,
         };
         pending_dl_t *d;
 
@@ -567,16 +567,25 @@ static void abandon_batch(swi_pipeline_t *p)
                 swi_kafka_consumer_reseek(p->consumer);
 }
 
+/* The batch's dead letters that stay ones, per reason: taken before the
+ * commit, which resets the sink's batch (and with it what was kept). */
+static void count_kept_dead_letters(const swi_pipeline_t *p, uint64_t *per_reason)
+{
+        for (size_t i = 0; i < p->npending; i++)
+                if (swi_pg_sink_dead_letter_kept(p->sink, i))
+                        per_reason[p->pending[i].reason]++;
+}
+
 /* Adds a committed batch to the result counters. */
-static void count_committed(swi_pipeline_t *p, const swi_batch_stats_t *st, int64_t messages)
+static void count_committed(swi_pipeline_t *p, const swi_batch_stats_t *st, int64_t messages,
+                            const uint64_t *dead_letters)
 {
         p->metrics.messages_committed += (uint64_t)messages;
         p->metrics.events += (uint64_t)st->events_inserted;
         p->metrics.duplicates += (uint64_t)st->duplicates;
         p->metrics.batches++;
-        for (size_t i = 0; i < p->npending; i++)
-                if (swi_pg_sink_dead_letter_kept(p->sink, i))
-                        p->metrics.dead_letters[p->pending[i].reason]++;
+        for (int r = 0; r < SWI_REASON__CNT; r++)
+                p->metrics.dead_letters[r] += dead_letters[r];
 }
 
 /* After a batch committed in PostgreSQL: the consumer's committed offsets
@@ -597,6 +606,7 @@ static void offsets_committed(swi_pipeline_t *p)
 static swi_err_t commit_batch(swi_pipeline_t *p)
 {
         swi_batch_stats_t st = {0};
+        uint64_t dead_letters[SWI_REASON__CNT] = {0};
         uint64_t t0 = swi_now_ms();
         swi_err_t rc;
 
@@ -607,6 +617,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         rc = publish_dead_letters(p);
         if (rc != SWI_OK)
                 goto failed;
+        count_kept_dead_letters(p, dead_letters);
         rc = swi_pg_sink_commit(p->sink, &st);
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
@@ -621,7 +632,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
                 if (p->batch_limit > p->conf->batch_size)
                         p->batch_limit = p->conf->batch_size;
         }
-        count_committed(p, &st, messages);
+        count_committed(p, &st, messages, dead_letters);
         uint64_t now = swi_now_ms();
         p->metrics.last_commit_ms = now;
         p->metrics.last_commit_duration_us = (now - t0) * 1000;

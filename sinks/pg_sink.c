@@ -57,7 +57,6 @@
 #define DUP_ROW_FIXED_MAX   128
 #define DL_ROW_FIXED_MAX    256
 
-
 #ifndef SWI_PG_SINK_NO_FASTPATH
 static const char SQL_COPY_EVENTS[] = "COPY swi.events (" PGIO_EVENT_COLS ") FROM STDIN";
 #endif
@@ -280,9 +279,14 @@ static swi_err_t ensure_conn(swi_pg_sink_t *s)
         if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
             PQtransactionStatus(s->conn) == PQTRANS_IDLE)
                 return SWI_OK;
-        if (s->conn)
-                SWI_LOG_W(SUB, "reconnecting", "status=%s",
-                          PQstatus(s->conn) == CONNECTION_OK ? "not-idle" : "bad");
+        if (s->conn) {
+                /* the reason libpq last saw (e.g. "terminating connection due
+                 * to administrator command"), on one line */
+                bool bad = PQstatus(s->conn) != CONNECTION_OK;
+                set_pg_err(s, bad ? "connection lost" : "connection left in a transaction");
+                SWI_LOG_W(SUB, "reconnecting", "status=%s error=\"%s\"", bad ? "bad" : "not-idle",
+                          s->errstr);
+        }
         return connect_db(s);
 }
 
@@ -384,8 +388,8 @@ static void rollback_quietly(swi_pg_sink_t *s)
 
 /* COPY ... FROM STDIN of a buffer; with rows, only the rows not dropped are
  * sent. On failure *sqlstate (if given) gets the error's SQLSTATE. */
-static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose, const pgio_buf_t *b,
-                         const ev_row_t *rows, size_t nrows, char sqlstate[6])
+static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose,
+                         const pgio_buf_t *b, const ev_row_t *rows, size_t nrows, char sqlstate[6])
 {
         swi_err_t rc = SWI_OK;
         PGresult *res = NULL;
@@ -998,8 +1002,8 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                 tt->source = (uint8_t)ev->source;
                 memcpy(tt->id, id, 16);
                 /* the rules' choice of target (transform/identity.h) */
-                tt->has_ref = swi_evtype_is_intrekking(ev->type) ? ev->has_retracts
-                                                                 : ev->has_corrects;
+                tt->has_ref =
+                    swi_evtype_is_intrekking(ev->type) ? ev->has_retracts : ev->has_corrects;
                 if (tt->has_ref)
                         memcpy(tt->ref, swi_evtype_is_intrekking(ev->type) ? retracts : corrects,
                                16);
@@ -1064,8 +1068,7 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         row->kept = true;
         row->has_id = dl->event_id && pgio_uuid_parse(dl->event_id, row->id) == 0;
         if (row->has_id && s->nrows > 0)
-                row->after_ev =
-                        *slot_find(s, key_hash(row->src, row->id), row->src, row->id) != 0;
+                row->after_ev = *slot_find(s, key_hash(row->src, row->id), row->src, row->id) != 0;
         o = s->dl.p + s->dl.n;
         /* The reason is not checked here: the table's CHECK is the authority. */
         o = pgio_put_copy_text(o, swi_reason2str(dl->reason), strlen(swi_reason2str(dl->reason)));
@@ -1103,9 +1106,9 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
 static swi_err_t dl_lookup_stored(swi_pg_sink_t *s, const char *ids)
 {
         static const char sql[] =
-                "SELECT e.source, e.event_id FROM swi.events e JOIN (SELECT split_part(x, ':', 1) "
-                "AS source, split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, "
-                "',')) x) d ON e.source = d.source AND e.event_id = d.id";
+            "SELECT e.source, e.event_id FROM swi.events e JOIN (SELECT split_part(x, ':', 1) "
+            "AS source, split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, "
+            "',')) x) d ON e.source = d.source AND e.event_id = d.id";
         const char *params[1] = {ids};
         PGresult *res;
         swi_err_t rc = start_op(s, NULL, "look up dead letters' event ids");
