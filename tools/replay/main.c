@@ -177,10 +177,10 @@ int main(int argc, char **argv)
                 size_t blen;
                 char detail[128];
                 swi_event_t ev;
-                /* decoded only when the order needs it: the file is trusted,
+                /* decoded only when the order or selection needs it: the file is trusted,
                  * but may hold hostile bodies (test_hostile_input.sh) whose
                  * absurd string lengths Avro C would try to allocate */
-                if ((order_mode == 2 || bsn_mode != 0 || print_k) &&
+                if ((order_mode == 2 || bsn_mode != 0 || ref_mode != 0 || print_k) &&
                     swi_wire_unframe(x->val, x->val_len, &id, &body, &blen, detail,
                                      sizeof(detail)) == SWI_REASON_NONE &&
                     swi_gen_decode(enc, id, body, blen, &ev) == SWI_OK) {
