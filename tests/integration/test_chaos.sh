@@ -78,7 +78,7 @@
 #     --partitions N        partitions per topic (default 8)
 #     --batch-size N        swi-etl batch.size (default 500)
 #     --rate N              messages/s of the live part of the feed (default:
-#                           the live part lasts about 20 s, so that the faults
+#                           the live part lasts about 45 s, so that the faults
 #                           come while messages still arrive)
 #     --bad-references N    swi-gen --bad-references (default 0)
 #     --bin DIR             build directory with the programs (default $SWI_BIN,
@@ -175,7 +175,7 @@ new_db() {
   --out "$work/stream.bin" --manifest "$work/m.json" -q
 total=$(jq -r '.messages_total' "$work/m.json")
 upfront=$((total * 6 / 10))
-[ -n "$rate" ] || rate=$(((total - upfront) / 20 > 20 ? (total - upfront) / 20 : 20))
+[ -n "$rate" ] || rate=$(((total - upfront) / 45 > 10 ? (total - upfront) / 45 : 10))
 printf 'chaos-test-pseudonym-key-0123456789abcdef' > "$work/key"
 log "seed=$seed persons=$persons gen_seed=$gen_seed messages=$total partitions=$partitions" \
     "batch_size=$batch_size live_rate=$rate/s scenarios=$scenarios (reproduce: --seed $seed --persons $persons)"
@@ -403,14 +403,24 @@ fault_broker() {
   kill -USR2 "$broker_pid"
 }
 fault_broker_loss() {
-  local s p
+  local s p upto=$total
   rnd 2000; local down=$((1000 + R))
-  [ -n "$replay_pid" ] && { kill -9 "$replay_pid" 2>/dev/null || true; wait "$replay_pid" 2>/dev/null || true; replay_pid=''; }
+  if [ -n "$replay_pid" ]; then
+    # what the lost broker held is at most what the rate-limited feed can have
+    # produced by now (plus a second's margin); the rest stays live
+    upto=$((feed_from + ($(date +%s%3N) - feed_t0) * rate / 1000 + rate))
+    [ "$upto" -le "$total" ] || upto=$total
+    kill -9 "$replay_pid" 2>/dev/null || true; wait "$replay_pid" 2>/dev/null || true; replay_pid=''
+  fi
   stop_broker KILL
   note_fault broker-loss "down_ms=$down"
   sleep_ms "$down"
   start_broker
-  replay                 # the whole stream again: the same partitions and offsets
+  replay --to "$upto"    # the stream again: the same partitions and offsets
+  if [ "$upto" -lt "$total" ]; then
+    replay --from "$upto" --rate "$rate" &
+    replay_pid=$! feed_from=$upto feed_t0=$(date +%s%3N)
+  fi
   write_conf "$db"
   # the instances are pointed at the new broker: restarted with the new file.
   # SIGTERM first; one whose stop waits for the lost broker (a dead-letter
@@ -469,7 +479,7 @@ run_scenario() { # name
   start_registry
   replay --to "$upfront"
   replay --from "$upfront" --rate "$rate" &
-  replay_pid=$!
+  replay_pid=$! feed_from=$upfront feed_t0=$(date +%s%3N)
   write_conf "$db"
   next_slot=1
   slot_start $next_slot; next_slot=$((next_slot + 1))
