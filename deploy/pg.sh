@@ -2,7 +2,9 @@
 # deploy/pg.sh - a project-local PostgreSQL cluster for development and tests.
 #
 #   deploy/pg.sh start            init (first time), start, wait until ready, create db "swi"
-#   deploy/pg.sh stop             fast shutdown
+#   deploy/pg.sh stop [MODE]      shutdown: fast (default: open transactions rolled back,
+#                                 checkpoint) or immediate (like a crash: no checkpoint,
+#                                 WAL recovery at the next start; used by the chaos test)
 #   deploy/pg.sh status           running or not (exit 0 when running, 3 when not)
 #   deploy/pg.sh env              prints: export SWI_PG_CONNINFO='...'
 #   deploy/pg.sh psql [args]      psql on database swi (extra args passed through)
@@ -43,7 +45,7 @@ note() {
 
 usage() {
         cat >&2 <<'EOF'
-usage: deploy/pg.sh start|stop|status|env|psql [psql args]
+usage: deploy/pg.sh start|stop [fast|immediate]|status|env|psql [psql args]
 EOF
         exit 2
 }
@@ -250,13 +252,18 @@ $(tail -n 20 "$LOG_FILE" 2>/dev/null)"
 }
 
 cmd_stop() {
+        local mode=${1:-fast}
+        case "$mode" in
+        fast | immediate) ;;
+        *) die "unknown stop mode '$mode' (fast|immediate)" ;;
+        esac
         if ! is_running; then
                 note "not running"
                 return 0
         fi
-        as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null ||
+        as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null ||
                 die "pg_ctl stop failed; see $LOG_FILE"
-        note "stopped"
+        note "stopped ($mode)"
 }
 
 cmd_status() {
@@ -286,7 +293,7 @@ cmd=$1
 shift
 case "$cmd" in
 start) cmd_start ;;
-stop) cmd_stop ;;
+stop) cmd_stop "$@" ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;

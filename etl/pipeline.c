@@ -18,6 +18,15 @@
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
 
+/* A dead letter of the open batch, kept until the batch commits. */
+typedef struct pending_dl_s {
+        swi_reason_t reason;
+        int32_t partition;
+        int64_t offset;
+        char *key, *payload, *detail, *topic; /* copies; key NULL when none */
+        size_t key_len, len;
+} pending_dl_t;
+
 struct swi_pipeline_s {
         const swi_conf_t *conf;
         swi_registry_t *registry;
@@ -36,8 +45,9 @@ struct swi_pipeline_s {
          * message PostgreSQL refuses is eventually isolated in a batch of one. */
         int64_t batch_limit;
         int commit_failures_in_row;
-        int batch_dead_letters;
-        uint64_t batch_rejected[SWI_REASON__CNT]; /* dead letters of the open batch */
+        /* the batch's dead letters, raw, for the dead-letter topic at commit */
+        pending_dl_t *pending;
+        size_t npending, pending_cap;
         /* newest registered_at per source in the open batch, for freshness */
         int64_t batch_max_registered[SWI_SRC__CNT];
         swi_metrics_t metrics;
@@ -405,6 +415,139 @@ static swi_source_t topic_source(const swi_pipeline_t *p, const char *topic)
         return SWI_SRC__CNT;
 }
 
+/* The event_id of a decoded event, when it is a whole, valid UUID. */
+static const char *event_id_of(const swi_event_t *ev)
+{
+        return ev->event_id_wire_len == 0 && swi_uuid_valid(ev->event_id) ? ev->event_id : NULL;
+}
+
+static char *dup_bytes(const void *b, size_t n)
+{
+        char *c = malloc(n + 1);
+        if (c) {
+                if (n)
+                        memcpy(c, b, n);
+                c[n] = '\0';
+        }
+        return c;
+}
+
+static void pending_free(swi_pipeline_t *p)
+{
+        for (size_t i = 0; i < p->npending; i++) {
+                free(p->pending[i].key);
+                free(p->pending[i].payload);
+                free(p->pending[i].detail);
+                free(p->pending[i].topic);
+        }
+        p->npending = 0;
+}
+
+/* A rejected message: a row in the batch now; the raw message goes to the
+ * dead-letter topic at commit, once the batch knows it stays a dead letter
+ * (a later copy of a stored event is a duplicate: swi_pg_sink_settle_dead_letters). */
+static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_source_t src,
+                             swi_reason_t reason, const char *detail, int32_t schema_id,
+                             swi_evtype_t type, const char *event_id)
+{
+        swi_dead_letter_t dl = {
+                .reason = reason,
+                .detail = detail,
+                .source = src,
+                .type = type,
+                .schema_id = schema_id,
+                .topic = m->topic,
+                .partition = m->partition,
+                .offset = m->offset,
+                .kafka_timestamp_ms = m->timestamp_ms,
+                .event_id = event_id,
+        };
+        pending_dl_t *d;
+
+        if (p->npending == p->pending_cap) {
+                size_t cap = p->pending_cap ? p->pending_cap * 2 : 64;
+                pending_dl_t *v = realloc(p->pending, cap * sizeof(*v));
+                if (!v)
+                        return SWI_ERR_NOMEM;
+                p->pending = v;
+                p->pending_cap = cap;
+        }
+        d = &p->pending[p->npending];
+        memset(d, 0, sizeof(*d));
+        d->reason = reason;
+        d->partition = m->partition;
+        d->offset = m->offset;
+        d->key_len = m->key ? m->key_len : 0;
+        d->len = m->len;
+        d->key = m->key ? dup_bytes(m->key, m->key_len) : NULL;
+        d->payload = dup_bytes(m->payload, m->len);
+        d->detail = dup_bytes(detail, strlen(detail));
+        d->topic = dup_bytes(m->topic, strlen(m->topic));
+        if ((m->key && !d->key) || !d->payload || !d->detail || !d->topic) {
+                free(d->key);
+                free(d->payload);
+                free(d->detail);
+                free(d->topic);
+                return SWI_ERR_NOMEM;
+        }
+        swi_err_t rc = swi_pg_sink_add_dead_letter(p->sink, &dl);
+        if (rc != SWI_OK) {
+                free(d->key);
+                free(d->payload);
+                free(d->detail);
+                free(d->topic);
+                return rc;
+        }
+        p->npending++;
+        SWI_LOG_D("validate", "message rejected", "reason=%s topic=%s partition=%d offset=%lld",
+                  swi_reason2str(reason), m->topic, (int)m->partition, (long long)m->offset);
+        return SWI_OK;
+}
+
+/* The batch's dead letters that stay ones (settled first): counted, and
+ * produced raw to the dead-letter topic and flushed, before the batch's
+ * offsets can commit (at-least-once there; see docs). */
+static swi_err_t publish_dead_letters(swi_pipeline_t *p)
+{
+        swi_err_t rc = swi_pg_sink_settle_dead_letters(p->sink);
+        size_t produced = 0;
+
+        if (rc != SWI_OK) {
+                SWI_LOG_E("pg", "dead letters not settled; batch retried", "error=\"%s\"",
+                          swi_pg_sink_errstr(p->sink));
+                return rc;
+        }
+        for (size_t i = 0; i < p->npending; i++) {
+                const pending_dl_t *d = &p->pending[i];
+                char part[16], off[24];
+                const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic",
+                                    "swi.source.partition", "swi.source.offset"};
+                const char *hv[] = {swi_reason2str(d->reason), d->detail, d->topic, part, off};
+                if (!swi_pg_sink_dead_letter_kept(p->sink, i) || !p->dlq)
+                        continue;
+                snprintf(part, sizeof(part), "%d", (int)d->partition);
+                snprintf(off, sizeof(off), "%lld", (long long)d->offset);
+                /* Whole message, raw: the topic is under Kafka's access control. */
+                if (swi_kafka_produce(p->dlq, p->conf->topic_dead_letter, -1, d->key, d->key_len,
+                                      d->payload, d->len, hn, hv, 5) != SWI_OK)
+                        p->metrics.dlq_produce_failures++;
+                produced++;
+        }
+        if (produced == 0)
+                return SWI_OK;
+        /* When stopping, only what is left of shutdown.timeout.ms. */
+        int budget = p->stop ? stop_budget_ms(p) : 30000;
+        rc = swi_kafka_producer_flush(p->dlq, budget);
+        /* refused by the broker for its size: in the table, not the topic */
+        p->metrics.dlq_produce_failures += (uint64_t)swi_kafka_producer_take_refused(p->dlq);
+        if (rc != SWI_OK) {
+                p->metrics.dlq_produce_failures++;
+                SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried",
+                          "timeout_ms=%d stopping=%s", budget, p->stop ? "true" : "false");
+        }
+        return rc;
+}
+
 /* Drops the open batch uncommitted and makes every assigned partition re-read
  * from the offsets stored in PostgreSQL: nothing is lost and nothing counted
  * twice, because the offsets move only with committed rows. */
@@ -414,8 +557,7 @@ static void abandon_batch(swi_pipeline_t *p)
         pg_state(p, swi_pg_sink_errstr(p->sink));
         swi_pg_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
-        memset(p->batch_rejected, 0, sizeof(p->batch_rejected));
-        p->batch_dead_letters = 0;
+        pending_free(p);
         if (p->consumer)
                 swi_kafka_consumer_discard(p->consumer);
         if (p->stop)
@@ -432,9 +574,9 @@ static void count_committed(swi_pipeline_t *p, const swi_batch_stats_t *st, int6
         p->metrics.events += (uint64_t)st->events_inserted;
         p->metrics.duplicates += (uint64_t)st->duplicates;
         p->metrics.batches++;
-        for (int r = 0; r < SWI_REASON__CNT; r++)
-                p->metrics.dead_letters[r] += p->batch_rejected[r];
-        memset(p->batch_rejected, 0, sizeof(p->batch_rejected));
+        for (size_t i = 0; i < p->npending; i++)
+                if (swi_pg_sink_dead_letter_kept(p->sink, i))
+                        p->metrics.dead_letters[p->pending[i].reason]++;
 }
 
 /* After a batch committed in PostgreSQL: the consumer's committed offsets
@@ -462,22 +604,9 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
 
         if (messages == 0)
                 return SWI_OK;
-        if (p->dlq && p->batch_dead_letters > 0) {
-                /* The raw message must be in the dead-letter topic before its
-                 * offset is committed (at-least-once there; see docs). When
-                 * stopping, only what is left of shutdown.timeout.ms. */
-                int budget = p->stop ? stop_budget_ms(p) : 30000;
-                rc = swi_kafka_producer_flush(p->dlq, budget);
-                /* refused by the broker for its size: in the table, not the topic */
-                p->metrics.dlq_produce_failures +=
-                    (uint64_t)swi_kafka_producer_take_refused(p->dlq);
-                if (rc != SWI_OK) {
-                        p->metrics.dlq_produce_failures++;
-                        SWI_LOG_E("dlq", "dead-letter topic flush failed; batch retried",
-                                  "timeout_ms=%d stopping=%s", budget, p->stop ? "true" : "false");
-                        goto failed;
-                }
-        }
+        rc = publish_dead_letters(p);
+        if (rc != SWI_OK)
+                goto failed;
         rc = swi_pg_sink_commit(p->sink, &st);
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
@@ -524,7 +653,7 @@ failed:
 reset:
         swi_pg_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
-        p->batch_dead_letters = 0;
+        pending_free(p);
         return SWI_OK;
 }
 
@@ -560,100 +689,10 @@ static void on_revoke(void *opaque, int n, const char *const *topics, const int3
         SWI_LOG_I("kafka", "partitions revoked", "count=%d", n);
 }
 
-static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_source_t src,
-                             swi_reason_t reason, const char *detail, int32_t schema_id,
-                             swi_evtype_t type)
-{
-        swi_dead_letter_t dl = {
-            .reason = reason,
-            .detail = detail,
-            .source = src,
-            .type = type,
-            .schema_id = schema_id,
-            .topic = m->topic,
-            .partition = m->partition,
-            .offset = m->offset,
-            .kafka_timestamp_ms = m->timestamp_ms,
-        };
-        char part[16], off[24];
-        const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic", "swi.source.partition",
-                            "swi.source.offset"};
-        const char *hv[] = {swi_reason2str(reason), detail, m->topic, part, off};
-
-        snprintf(part, sizeof(part), "%d", (int)m->partition);
-        snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-        p->batch_rejected[reason]++;
-        SWI_LOG_D("validate", "message rejected", "reason=%s topic=%s partition=%d offset=%lld",
-                  swi_reason2str(reason), m->topic, (int)m->partition, (long long)m->offset);
-        if (p->dlq) {
-                /* Whole message, raw: the topic is under Kafka's access control. */
-                swi_err_t rc = swi_kafka_produce(p->dlq, p->conf->topic_dead_letter, -1, m->key,
-                                                 m->key_len, m->payload, m->len, hn, hv, 5);
-                if (rc != SWI_OK)
-                        p->metrics.dlq_produce_failures++;
-                p->batch_dead_letters++;
-        }
-        return swi_pg_sink_add_dead_letter(p->sink, &dl);
-}
-
-/* The stateful INVALID_VALUE checks of events.md: a correction must have its
- * target's event type and exactly its bsn and v_nummer (same presence, same
- * pseudonym), and an Intrekking can be neither corrected nor retracted. Only a
- * target that is already an event (committed, or earlier in the open batch)
- * can be judged; one not (yet) seen leaves the event pending, which is not bad
- * input (indicators.md §1; the trajectory stage ignores a pending one that
- * turns out not to match). Details name the defect, never a value.
- * Returns SWI_ERR_PG when the lookup failed: then the message is not judged. */
-static swi_err_t check_target(swi_pipeline_t *p, const swi_event_t *ev, swi_reason_t *reason,
-                              char *detail, size_t detail_size)
-{
-        swi_pg_target_t t;
-        const char *ref = NULL;
-        swi_err_t rc;
-
-        *reason = SWI_REASON_NONE;
-        if (ev->has_corrects)
-                ref = ev->corrects;
-        else if (swi_evtype_is_intrekking(ev->type) && ev->has_retracts)
-                ref = ev->retracts;
-        if (!ref)
-                return SWI_OK;
-        rc = swi_pg_sink_lookup_target(p->sink, ev->source, ref, &t);
-        if (rc != SWI_OK || !t.found)
-                return rc;
-        *reason = SWI_REASON_INVALID_VALUE;
-        if (!ev->has_corrects) {
-                if (t.is_intrekking)
-                        snprintf(detail, detail_size, "an Intrekking cannot be retracted");
-                else
-                        *reason = SWI_REASON_NONE;
-        } else if (t.is_intrekking) {
-                snprintf(detail, detail_size, "an Intrekking cannot be corrected");
-        } else if (t.type != ev->type) {
-                snprintf(detail, detail_size,
-                         "correction of an event of another type (%s corrects %s)",
-                         swi_evtype_name(ev->type), swi_evtype_name(t.type));
-        } else if (t.has_bsn_ps != ev->has_bsn_ps) {
-                snprintf(detail, detail_size, "correction %s",
-                         ev->has_bsn_ps ? "with a bsn where its target has none"
-                                        : "without the bsn its target has");
-        } else if (t.has_bsn_ps && memcmp(t.bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN) != 0) {
-                snprintf(detail, detail_size, "correction whose bsn differs from its target's");
-        } else if (t.has_vnr_ps != ev->has_vnr_ps) {
-                snprintf(detail, detail_size, "correction %s",
-                         ev->has_vnr_ps ? "with a v_nummer where its target has none"
-                                        : "without the v_nummer its target has");
-        } else if (t.has_vnr_ps && memcmp(t.vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN) != 0) {
-                snprintf(detail, detail_size,
-                         "correction whose v_nummer differs from its target's");
-        } else {
-                *reason = SWI_REASON_NONE;
-        }
-        return SWI_OK;
-}
-
-/* Returns SWI_ERR_REGISTRY_DOWN when the message could not be judged yet, and
- * SWI_ERR_PG when its correction/retraction target could not be looked up. */
+/* Judges one message by itself alone (events.md: references are judged where
+ * the target is, by the trajectory step, never here) and adds it to the batch
+ * as an event or a dead letter. Returns SWI_ERR_REGISTRY_DOWN when the
+ * message could not be judged yet. */
 static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
 {
         char detail[512] = "";
@@ -668,7 +707,7 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
         reason = swi_wire_unframe(m->payload, m->len, &schema_id, &body, &body_len, detail,
                                   sizeof(detail));
         if (reason != SWI_REASON_NONE)
-                return dead_letter(p, m, src, reason, detail, -1, SWI_EV_NONE);
+                return dead_letter(p, m, src, reason, detail, -1, SWI_EV_NONE, NULL);
         rc = swi_decode(p->decoder, src, schema_id, body, body_len, &ev, &reason, detail,
                         sizeof(detail));
         if (rc == SWI_ERR_REGISTRY_DOWN)
@@ -677,19 +716,15 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
                 return rc;
         if (reason != SWI_REASON_NONE)
                 return dead_letter(p, m, src, reason, detail, schema_id,
-                                   reason == SWI_REASON_UNKNOWN_SCHEMA ? SWI_EV_NONE : ev.type);
+                                   reason == SWI_REASON_UNKNOWN_SCHEMA ? SWI_EV_NONE : ev.type,
+                                   NULL);
         reason = swi_validate_event(&ev, &p->vconf, detail, sizeof(detail));
         /* From here on raw identifiers are gone, whatever the verdict. */
         rc = swi_pseudonym_apply(p->pseudonym, &ev);
         if (rc != SWI_OK)
                 return rc;
         if (reason != SWI_REASON_NONE)
-                return dead_letter(p, m, src, reason, detail, schema_id, ev.type);
-        rc = check_target(p, &ev, &reason, detail, sizeof(detail));
-        if (rc != SWI_OK)
-                return rc;
-        if (reason != SWI_REASON_NONE)
-                return dead_letter(p, m, src, reason, detail, schema_id, ev.type);
+                return dead_letter(p, m, src, reason, detail, schema_id, ev.type, event_id_of(&ev));
         if (ev.registered_at > p->batch_max_registered[src])
                 p->batch_max_registered[src] = ev.registered_at;
         rc = swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
@@ -697,7 +732,8 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
                 /* Something PostgreSQL could not store (invalid UTF-8, a date
                  * outside its range): bad data, so a dead letter, not a stop. */
                 snprintf(detail, sizeof(detail), "not storable: %s", swi_pg_sink_errstr(p->sink));
-                return dead_letter(p, m, src, SWI_REASON_INVALID_VALUE, detail, schema_id, ev.type);
+                return dead_letter(p, m, src, SWI_REASON_INVALID_VALUE, detail, schema_id, ev.type,
+                                   event_id_of(&ev));
         }
         return rc;
 }
@@ -855,20 +891,6 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                                 swi_metrics_set_state(&p->metrics, SWI_COMP_REGISTRY, NULL);
                         }
                         registry_backoff = 100;
-                        if (rc == SWI_ERR_PG) {
-                                /* A target lookup failed, so this message cannot be
-                                 * judged: as after a failed commit, nothing of the
-                                 * batch is committed and all of it is re-read. */
-                                SWI_LOG_E("pg",
-                                          "target lookup failed; batch dropped, "
-                                          "re-reading from stored offsets",
-                                          "error=\"%s\"", swi_pg_sink_errstr(p->sink));
-                                swi_kafka_msg_release(&m);
-                                p->commit_failures_in_row++;
-                                abandon_batch(p);
-                                rc = SWI_OK;
-                                continue;
-                        }
                         if (rc == SWI_OK)
                                 rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
                                                             m.offset + 1);
@@ -948,6 +970,8 @@ void swi_pipeline_destroy(swi_pipeline_t *p)
         swi_kafka_consumer_close(p->consumer, stop_budget_ms(p));
         swi_kafka_producer_close(p->dlq, stop_budget_ms(p));
         swi_pg_sink_destroy(p->sink);
+        pending_free(p);
+        free(p->pending);
         swi_decoder_destroy(p->decoder);
         swi_registry_destroy(p->registry);
         swi_pseudonym_destroy(p->pseudonym);

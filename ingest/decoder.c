@@ -1091,6 +1091,8 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
         if (detail && detail_size > 0)
                 detail[0] = '\0';
         *reason = SWI_REASON_NONE;
+        /* a rejection names its own record's type, never a previous message's */
+        ev->type = SWI_EV_NONE;
 
         w = wentry_find(d, schema_id);
         if (!w) {
@@ -1112,6 +1114,8 @@ swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema
                 }
         }
 
+        if (w->reader)
+                ev->type = w->reader->type;
         if (w->source != SWI_SRC__CNT && w->source != topic_source) {
                 *reason = SWI_REASON_WRONG_SOURCE;
                 snprintf(detail, detail_size,

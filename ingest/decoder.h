@@ -35,7 +35,10 @@ swi_decoder_t *swi_decoder_new(swi_registry_t *registry, const char *reader_dir,
  *   SWI_REASON_UNDECODABLE    truncated/corrupt body, trailing bytes, or a
  *                             writer schema that cannot be resolved
  *   SWI_REASON_WRONG_SOURCE   the record belongs to another source's namespace
- * and a human-readable detail (never containing an identifier's value).
+ * and a human-readable detail (never containing an identifier's value). On a
+ * rejection ev->type is still the type of the writer schema's record when that
+ * names one (a WRONG_SOURCE record: the other source's type), else
+ * SWI_EV_NONE; the rest of ev is unspecified.
  * Returns SWI_ERR_REGISTRY_DOWN when the registry is unreachable: retry later. */
 swi_err_t swi_decode(swi_decoder_t *d, swi_source_t topic_source, int32_t schema_id,
                      const uint8_t *body, size_t len, swi_event_t *ev, swi_reason_t *reason,

@@ -810,7 +810,11 @@ swi_err_t swi_kafka_consumer_reseek(swi_kafka_consumer_t *c)
         rc = ask_offsets(c, list, "reseek");
         if (rc != SWI_OK)
                 goto done;
-        e = rd_kafka_seek_partitions(c->rk, list, REQUEST_TIMEOUT_MS);
+        /* A seek is local (the fetcher's state), so it may wait as long as it
+         * takes: librdkafka before 2.1.0 (Debian 12 has 2.0.2) read this
+         * timeout as microseconds (librdkafka PR #4230), and a loaded
+         * machine's seek "timed out" after 10 ms while it still went ahead. */
+        e = rd_kafka_seek_partitions(c->rk, list, -1);
         if (e) {
                 SWI_LOG_E(SUB, "seek failed", "err=%s", rd_kafka_error_name(e));
                 rd_kafka_error_destroy(e);
@@ -1361,6 +1365,22 @@ swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, in
                 return SWI_ERR_KAFKA;
         }
         SWI_LOG_I(SUB, "mock topic created", "topic=%s partitions=%d", topic, partitions);
+        return SWI_OK;
+}
+
+swi_err_t swi_kafka_mock_set_up(swi_kafka_mock_t *m, int broker_id, bool up)
+{
+        rd_kafka_resp_err_t err;
+
+        assert(m);
+        err = up ? rd_kafka_mock_broker_set_up(m->mc, broker_id)
+                 : rd_kafka_mock_broker_set_down(m->mc, broker_id);
+        if (err) {
+                SWI_LOG_E(SUB, "mock broker state change failed", "broker=%d up=%s err=%s",
+                          broker_id, up ? "true" : "false", rd_kafka_err2name(err));
+                return SWI_ERR_KAFKA;
+        }
+        SWI_LOG_I(SUB, up ? "mock broker up" : "mock broker down", "broker=%d", broker_id);
         return SWI_OK;
 }
 

@@ -223,6 +223,11 @@ swi_kafka_mock_t *swi_kafka_mock_new(int nbrokers, char *errstr, size_t errstr_s
 /* "127.0.0.1:port,..." valid while the mock lives. */
 const char *swi_kafka_mock_bootstraps(const swi_kafka_mock_t *m);
 swi_err_t swi_kafka_mock_create_topic(swi_kafka_mock_t *m, const char *topic, int partitions);
+/* Takes broker broker_id (1..nbrokers; -1: every broker) down or up again,
+ * for fault tests: down disconnects its clients and refuses new connections,
+ * up accepts them again. Topics, offsets and groups are kept; partition
+ * leadership does not move (rd_kafka_mock_broker_set_down/up). */
+swi_err_t swi_kafka_mock_set_up(swi_kafka_mock_t *m, int broker_id, bool up);
 /* The next n Produce requests to the cluster fail as a broker refuses a
  * message for its size (MSG_SIZE_TOO_LARGE); for tests. */
 void swi_kafka_mock_refuse_produce_for_size(swi_kafka_mock_t *m, int n);

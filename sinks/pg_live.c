@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "pg_cluster.h"
+#include "pg_store.h"
 #include "transform/indicators.h"
 
 /* The queue rows a round took in (id, commit time in ms) and, once written,
@@ -36,7 +36,7 @@ struct swi_live_s {
         bool overlap; /* a round's write runs on while the next round computes */
         int64_t base, threshold;
         int32_t P;          /* peildatum of the persons held; SWI_DATE_NONE = none */
-        persons_t persons;  /* every person at (P, everything stored) */
+        pgs_persons_t persons;  /* every person at (P, everything stored) */
         uint32_t *slot;     /* open addressing: person index + 1, 0 = empty */
         size_t nslots;      /* a power of two */
         /* what swi_pub.indicator_values holds for 'actueel' at P (written by
@@ -56,8 +56,8 @@ struct swi_live_s {
         swi_live_stats_t wst; /* the written round's statistics (rebuild: rewrite all) */
         swi_err_t wrc;
         char werr[1024];
-        buf_t b;  /* the writer's */
-        buf_t rb; /* the reader's */
+        pgio_buf_t b;  /* the writer's */
+        pgio_buf_t rb; /* the reader's */
         long rounds;
 };
 
@@ -134,7 +134,7 @@ void swi_live_free(swi_live_t *l)
         free(l);
 }
 
-/* Hash slot of an identity key (a person key or a key_t_). */
+/* Hash slot of an identity key (a person key or a swi_person_key_t). */
 static size_t slot_of(uint8_t kind, const uint8_t *ps, size_t mask)
 {
         uint64_t h;
@@ -170,7 +170,7 @@ static swi_err_t live_index(swi_live_t *l)
 }
 
 /* The index of the person held under a key, or -1. */
-static long live_find(const swi_live_t *l, const key_t_ *k)
+static long live_find(const swi_live_t *l, const swi_person_key_t *k)
 {
         if (!l->nslots)
                 return -1;
@@ -193,7 +193,7 @@ static int cmp_long_desc(const void *a, const void *b)
 
 /* Removes the persons held under any of the n keys (the index must be
  * current; it is stale afterwards). */
-static swi_err_t live_remove(swi_live_t *l, const key_t_ *keys, size_t n)
+static swi_err_t live_remove(swi_live_t *l, const swi_person_key_t *keys, size_t n)
 {
         long *gone = malloc((n ? n : 1) * sizeof(*gone));
         size_t ngone = 0;
@@ -221,22 +221,23 @@ static swi_err_t live_remove(swi_live_t *l, const key_t_ *keys, size_t n)
 
 /* Replaces the persons of the clusters of ks (expanded, sorted) by those
  * derived now from their stored events at (P, everything stored). */
-static swi_err_t live_apply(swi_live_t *l, const keyset_t *ks, int64_t *clusters, char *errstr,
+static swi_err_t live_apply(swi_live_t *l, const pgs_keyset_t *ks, int64_t *clusters, char *errstr,
                             size_t errstr_size)
 {
-        loaded_t ld = {0};
-        swi_err_t rc = pgc_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
+        pgs_loaded_t ld = {0};
+        swi_err_t rc = pgs_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
         if (live_remove(l, ks->v, ks->n) != SWI_OK)
                 goto nomem;
-        for (size_t c = 0; c < ld.ncl; c++) {
-                rc = pgc_derive_cluster_p(ld.evp + ld.cl[c].first, ld.cl[c].n, SWI_K_ALL, l->P,
+        for (size_t c = 0; c < ld.g.n; c++) {
+                rc = pgs_derive_cluster_p(ld.g.evp + ld.g.first[c],
+                                          ld.g.first[c + 1] - ld.g.first[c], SWI_K_ALL, l->P,
                                           &l->persons, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
         }
-        *clusters = (int64_t)ld.ncl;
+        *clusters = (int64_t)ld.g.n;
         rc = live_index(l);
         if (rc != SWI_OK)
                 goto nomem;
@@ -245,17 +246,17 @@ nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
-        pgc_loaded_free(&ld);
+        pgs_loaded_free(&ld);
         return rc;
 }
 
 /* The latest queue row (in queue order) that names each key. */
 typedef struct latest_s {
-        key_t_ *key; /* NULL = empty slot */
+        swi_person_key_t *key; /* NULL = empty slot */
         int row;
 } latest_t;
 
-static latest_t *latest_at(latest_t *t, size_t mask, const key_t_ *k)
+static latest_t *latest_at(latest_t *t, size_t mask, const swi_person_key_t *k)
 {
         size_t h = slot_of(k->kind, k->ps, mask);
         while (t[h].key && memcmp(t[h].key, k, sizeof(*k)) != 0)
@@ -279,9 +280,9 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
         int nrows = PQntuples(res);
         size_t total = 0, cap = 64;
         latest_t *t = NULL;
-        key_t_ *keys = NULL;
+        swi_person_key_t *keys = NULL;
         long *np = NULL; /* per row: persons it hands over, -1 = none usable */
-        keyset_t ks = {0};
+        pgs_keyset_t ks = {0};
         swi_err_t rc = SWI_OK;
 
         for (int r = 0; r < nrows; r++)
@@ -300,12 +301,12 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                 int32_t P = SWI_DATE_NONE;
                 np[r] = PQgetisnull(res, r, 1)
                                 ? -1
-                                : pgc_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
+                                : pgs_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
                                                     (size_t)PQgetlength(res, r, 1), &P);
                 if (P != l->P)
                         np[r] = -1;
                 for (size_t i = 0; i < nk; i++) {
-                        key_t_ *k = &keys[total];
+                        swi_person_key_t *k = &keys[total];
                         k->kind = kb[i * klen];
                         memcpy(k->ps, kb + i * klen + 1, SWI_PSEUDO_LEN);
                         if (k->kind != SWI_PKEY_BSN && k->kind != SWI_PKEY_VNR)
@@ -316,7 +317,7 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                                 total++;
                         }
                         e->row = r;
-                        if (np[r] < 0 && pgc_keyset_add(&ks, k->kind, k->ps) < 0)
+                        if (np[r] < 0 && pgs_keyset_add(&ks, k->kind, k->ps) < 0)
                                 goto nomem;
                 }
         }
@@ -327,14 +328,14 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                 const uint8_t *blob = (const uint8_t *)PQgetvalue(res, r, 1);
                 for (long i = 0; i < np[r]; i++) {
                         swi_person_t p;
-                        key_t_ k;
-                        memcpy(&p, blob + PGC_PERSONS_HDR + (size_t)i * sizeof(p), sizeof(p));
+                        swi_person_key_t k;
+                        memcpy(&p, blob + PGS_PERSONS_HDR + (size_t)i * sizeof(p), sizeof(p));
                         k.kind = p.key.kind;
                         memcpy(k.ps, p.key.ps, SWI_PSEUDO_LEN);
                         latest_t *e = latest_at(t, cap - 1, &k);
                         if (e->key && e->row != r)
                                 continue; /* a later batch re-derived this person's cluster */
-                        swi_person_t *to = pgc_persons_push(&l->persons);
+                        swi_person_t *to = pgs_persons_push(&l->persons);
                         if (!to)
                                 goto nomem;
                         *to = p;
@@ -347,7 +348,7 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
         if (ks.n) {
                 int added;
                 do {
-                        rc = pgc_expand(l->conn, &ks, &added, errstr, errstr_size);
+                        rc = pgs_expand(l->conn, &ks, &added, errstr, errstr_size);
                         if (rc != SWI_OK)
                                 goto done;
                 } while (added > 0);
@@ -401,10 +402,10 @@ static uint64_t cell_hash(const swi_ind_row_t *r)
 }
 
 /* A cell key as one COPY line. */
-static void add_cell(buf_t *b, const swi_ind_row_t *r)
+static void add_cell(pgio_buf_t *b, const swi_ind_row_t *r)
 {
-        pgc_add_cell(b, r);
-        pgc_buf_add(b, "\n", 1);
+        pgs_add_cell(b, r);
+        pgio_buf_add(b, "\n", 1);
 }
 
 /* For every row of nw, the index of the same cell in old or -1:
@@ -449,16 +450,16 @@ static swi_err_t live_match(const swi_ind_rows_t *old, const swi_ind_rows_t *nw,
 
 /* COPYs b into a temporary table (copy_sql), then runs stmt; *affected
  * receives its row count. copy_what and what name them in a message. */
-static swi_err_t copy_then(swi_live_t *l, const char *copy_sql, const buf_t *b,
+static swi_err_t copy_then(swi_live_t *l, const char *copy_sql, const pgio_buf_t *b,
                            const char *copy_what, const char *stmt, const char *what,
                            size_t *affected, char *errstr, size_t errstr_size)
 {
-        swi_err_t rc = pgc_copy_in(l->wconn, copy_sql, b, copy_what, errstr, errstr_size);
+        swi_err_t rc = pgio_copy_in(l->wconn, copy_sql, b, copy_what, errstr, errstr_size);
         if (rc != SWI_OK)
                 return rc;
         PGresult *res = PQexec(l->wconn, stmt);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-                return pgc_pg_fail(l->wconn, res, what, errstr, errstr_size);
+                return pgio_fail(l->wconn, res, what, errstr, errstr_size);
         *affected = (size_t)atol(PQcmdTuples(res));
         PQclear(res);
         return SWI_OK;
@@ -482,7 +483,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         swi_err_t rc = SWI_OK;
         long *old_of = NULL;
         bool *used = NULL;
-        buf_t ins = {0}, del = {0}, raw = {0}, rawins = {0};
+        pgio_buf_t ins = {0}, del = {0}, raw = {0}, rawins = {0};
         size_t nupd = 0, nins = 0, ndel = 0, nraw = 0, affected = 0;
         char sql[512], pbuf[SWI_DATE_BUF];
 
@@ -502,8 +503,8 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         const swi_ind_row_t *o = &l->rows.v[old_of[i]];
                         used[old_of[i]] = true;
                         if (o->raw_num != r->raw_num || o->raw_den != r->raw_den) {
-                                pgc_add_cell(&raw, r);
-                                pgc_buf_printf(&raw, "\t%lld\t%lld\n", (long long)r->raw_num,
+                                pgs_add_cell(&raw, r);
+                                pgio_buf_printf(&raw, "\t%lld\t%lld\n", (long long)r->raw_num,
                                                (long long)r->raw_den);
                                 nraw++;
                         }
@@ -514,11 +515,11 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 if (len <= 0)
                         continue;
                 if (old_of[i] >= 0) {
-                        pgc_buf_add(&l->b, line, (size_t)len);
+                        pgio_buf_add(&l->b, line, (size_t)len);
                         nupd++;
                 } else {
-                        pgc_buf_add(&ins, line, (size_t)len);
-                        pgc_add_raw_line(&rawins, r, l->P);
+                        pgio_buf_add(&ins, line, (size_t)len);
+                        pgs_add_raw_line(&rawins, r, l->P);
                         nins++;
                 }
         }
@@ -529,7 +530,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 }
         if (l->b.oom || ins.oom || del.oom || raw.oom || rawins.oom)
                 goto nomem;
-        rc = pgc_exec_ok(l->wconn,
+        rc = pgio_exec_ok(l->wconn,
                      "UPDATE swi_pub.publications SET known_at = now() WHERE name = 'actueel'", 0,
                      NULL, "touch publication", errstr, errstr_size);
         if (rc != SWI_OK || nupd + nins + ndel + nraw == 0)
@@ -582,7 +583,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                     pbuf);
                 PGresult *res = PQexec(l->wconn, sql);
                 if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                        rc = pgc_pg_fail(l->wconn, res, "delete gone raw values", errstr,
+                        rc = pgio_fail(l->wconn, res, "delete gone raw values", errstr,
                                          errstr_size);
                         goto done;
                 }
@@ -592,13 +593,13 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                         goto differs;
         }
         if (nins) {
-                rc = pgc_exec_ok(l->wconn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
+                rc = pgio_exec_ok(l->wconn, "SELECT set_config('swi.publication', 'actueel', true)", 0,
                              NULL, "select publication", errstr, errstr_size);
                 snprintf(sql, sizeof(sql), "COPY swi_pub.indicator_values %s FROM STDIN", cols);
                 if (rc == SWI_OK)
-                        rc = pgc_copy_in(l->wconn, sql, &ins, "COPY new cells", errstr, errstr_size);
+                        rc = pgio_copy_in(l->wconn, sql, &ins, "COPY new cells", errstr, errstr_size);
                 if (rc == SWI_OK)
-                        rc = pgc_copy_in(l->wconn, PGC_RAW_COPY, &rawins, "COPY new raw values",
+                        rc = pgio_copy_in(l->wconn, PGS_RAW_COPY, &rawins, "COPY new raw values",
                                          errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
@@ -611,7 +612,7 @@ differs:
                   "updates=%zu deletes=%zu affected=%zu", nupd, ndel, affected);
 rewrite:
         *full = true;
-        rc = pgc_write_publication(l->wconn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
+        rc = pgs_write_publication(l->wconn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
                                NULL, &l->wrows, &l->b, errstr, errstr_size);
         *written = (int64_t)l->wrows.n;
         goto done;
@@ -644,15 +645,15 @@ static int taken_push(taken_t *t, int64_t id, int64_t ms)
 
 /* The ids (or, with ms, the commit times) of the first n rows of t as a
  * PostgreSQL array literal in b (reset first). */
-static void array_of(buf_t *b, const taken_t *t, size_t n, bool ms)
+static void array_of(pgio_buf_t *b, const taken_t *t, size_t n, bool ms)
 {
         b->n = 0;
-        pgc_buf_add(b, "{", 1);
+        pgio_buf_add(b, "{", 1);
         for (size_t i = 0; i < n; i++)
-                pgc_buf_printf(b, "%s%lld", i ? "," : "",
+                pgio_buf_printf(b, "%s%lld", i ? "," : "",
                                (long long)(ms ? t->v[i].ms : t->v[i].id));
-        pgc_buf_add(b, "}", 1);
-        pgc_buf_add(b, "", 1); /* NUL */
+        pgio_buf_add(b, "}", 1);
+        pgio_buf_add(b, "", 1); /* NUL */
 }
 
 /* Deletes the queue rows the written round took in, in its transaction:
@@ -665,10 +666,10 @@ static swi_err_t live_delete_taken(swi_live_t *l, char *errstr, size_t errstr_si
         if (l->b.oom)
                 return SWI_ERR_NOMEM;
         const char *vals[1] = {l->b.p};
-        PGresult *res = pgc_exec_params(
+        PGresult *res = pgio_exec_params(
                 l->wconn, "DELETE FROM swi_ops.publish_queue WHERE id = ANY ($1::bigint[])", 1, vals);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-                return pgc_pg_fail(l->wconn, res, "delete the queue rows taken", errstr, errstr_size);
+                return pgio_fail(l->wconn, res, "delete the queue rows taken", errstr, errstr_size);
         size_t gone = (size_t)atol(PQcmdTuples(res));
         PQclear(res);
         if (gone != l->wtook.n) {
@@ -702,7 +703,7 @@ static swi_err_t live_record_lags(swi_live_t *l, char *errstr, size_t errstr_siz
         if (l->b.oom)
                 return SWI_ERR_NOMEM;
         const char *vals[2] = {l->b.p, l->wst.rebuild ? "rebuild" : "delta"};
-        PGresult *res = pgc_exec_params(
+        PGresult *res = pgio_exec_params(
                 l->wconn,
                 "INSERT INTO swi_ops.publish_lag (committed_at, published_at, round_kind) "
                 "SELECT timestamptz 'epoch' + x * interval '1 millisecond', clock_timestamp(), $2 "
@@ -710,12 +711,12 @@ static swi_err_t live_record_lags(swi_live_t *l, char *errstr, size_t errstr_siz
                 "RETURNING extract(epoch FROM published_at - committed_at)::float8",
                 2, vals);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                return pgc_pg_fail(l->wconn, res, "record freshness", errstr, errstr_size);
+                return pgio_fail(l->wconn, res, "record freshness", errstr, errstr_size);
         for (int r = 0; r < PQntuples(res) && (size_t)r < t->lagcap; r++)
                 t->lags[t->nlags++] = atof(PQgetvalue(res, r, 0));
         PQclear(res);
         if (++l->rounds % 1000 == 1)
-                rc = pgc_exec_ok(l->wconn,
+                rc = pgio_exec_ok(l->wconn,
                              "DELETE FROM swi_ops.publish_lag WHERE published_at < now() - interval '7 days'",
                              0, NULL, "prune freshness records", errstr, errstr_size);
         return rc;
@@ -728,28 +729,28 @@ static swi_err_t live_record_lags(swi_live_t *l, char *errstr, size_t errstr_siz
 static void *live_write_main(void *arg)
 {
         swi_live_t *l = arg;
-        double t0 = pgc_now_s();
+        double t0 = pgio_now_s();
         bool full = false;
         char *err = l->werr;
         size_t esz = sizeof(l->werr);
-        swi_err_t rc = pgc_exec_ok(l->wconn, "BEGIN", 0, NULL, "BEGIN", err, esz);
+        swi_err_t rc = pgio_exec_ok(l->wconn, "BEGIN", 0, NULL, "BEGIN", err, esz);
         if (rc == SWI_OK)
                 rc = live_write(l, l->wst.rebuild, &full, &l->wst.rows_written, err, esz);
         if (rc == SWI_OK)
                 rc = live_delete_taken(l, err, esz);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->wconn, "COMMIT", 0, NULL, "COMMIT", err, esz);
+                rc = pgio_exec_ok(l->wconn, "COMMIT", 0, NULL, "COMMIT", err, esz);
         else
                 PQclear(PQexec(l->wconn, "ROLLBACK"));
         if (rc == SWI_OK)
                 rc = live_record_lags(l, err, esz);
         if (rc == SWI_OK && full) /* every row replaced: fresh statistics for the planner */
-                rc = pgc_exec_ok(l->wconn, "ANALYZE swi_pub.indicator_values", 0, NULL,
+                rc = pgio_exec_ok(l->wconn, "ANALYZE swi_pub.indicator_values", 0, NULL,
                              "analyze indicator values", err, esz);
         if (rc == SWI_ERR_NOMEM && !err[0])
                 snprintf(err, esz, "live figures: out of memory");
         l->wst.rows = (int64_t)l->wrows.n;
-        l->wst.seconds_write = pgc_now_s() - t0;
+        l->wst.seconds_write = pgio_now_s() - t0;
         l->wst.seconds += l->wst.seconds_write;
         l->wrc = rc;
         if (l->threaded && write(l->done_fd[1], "", 1) < 0 && errno != EAGAIN)
@@ -804,35 +805,35 @@ static swi_err_t live_collect(swi_live_t *l, swi_live_stats_t *st, char *errstr,
 
 static swi_err_t live_connect(swi_live_t *l, char *errstr, size_t errstr_size)
 {
-        /* named in pg_stat_activity (a conninfo may name them otherwise) */
-        const char *keys[] = {"application_name", "dbname", NULL};
-        const char *rvals[] = {"swi-live reader", l->conninfo, NULL};
-        const char *wvals[] = {"swi-live writer", l->conninfo, NULL};
+        /* named in pg_stat_activity, whatever the conninfo names */
         swi_err_t rc = SWI_OK;
-        l->conn = PQconnectdbParams(keys, rvals, 1);
-        l->wconn = PQconnectdbParams(keys, wvals, 1);
-        PQsetNoticeProcessor(l->conn, pgc_notice_to_log, NULL);
-        PQsetNoticeProcessor(l->wconn, pgc_notice_to_log, NULL);
+        l->conn = pgio_connect(l->conninfo, "swi-live reader", true);
+        l->wconn = pgio_connect(l->conninfo, "swi-live writer", true);
+        if (!l->conn || !l->wconn) {
+                snprintf(errstr, errstr_size, "live figures: out of memory");
+                live_drop(l);
+                return SWI_ERR_NOMEM;
+        }
         if (PQstatus(l->conn) != CONNECTION_OK)
-                rc = pgc_pg_fail(l->conn, NULL, "connect", errstr, errstr_size);
+                rc = pgio_fail(l->conn, NULL, "connect", errstr, errstr_size);
         else if (PQstatus(l->wconn) != CONNECTION_OK)
-                rc = pgc_pg_fail(l->wconn, NULL, "connect (writer)", errstr, errstr_size);
+                rc = pgio_fail(l->wconn, NULL, "connect (writer)", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
+                rc = pgio_exec_ok(l->conn, "LISTEN swi_publish", 0, NULL, "LISTEN", errstr,
                                  errstr_size);
         /* the writer's tables for the changed values, once per connection */
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->wconn,
+                rc = pgio_exec_ok(l->wconn,
                              "CREATE TEMP TABLE tmp_live (LIKE swi_pub.indicator_values "
                              "INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DELETE ROWS",
                              0, NULL, "create changed-values table", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->wconn,
+                rc = pgio_exec_ok(l->wconn,
                              "CREATE TEMP TABLE tmp_live_gone (cell text COLLATE \"C\") "
                              "ON COMMIT DELETE ROWS",
                              0, NULL, "create gone-cells table", errstr, errstr_size);
         if (rc == SWI_OK)
-                rc = pgc_exec_ok(l->wconn,
+                rc = pgio_exec_ok(l->wconn,
                                  "CREATE TEMP TABLE tmp_live_raw (cell text COLLATE \"C\", "
                                  "raw_num bigint, raw_den bigint) ON COMMIT DELETE ROWS",
                                  0, NULL, "create changed-raw-values table", errstr, errstr_size);
@@ -907,7 +908,7 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
 {
         PGresult *res = NULL;
         swi_err_t rc = SWI_OK;
-        double t0 = pgc_now_s(), t1;
+        double t0 = pgio_now_s(), t1;
         int32_t P = (int32_t)(now_ms / 86400000);
         bool rebuild;
         swi_live_stats_t cur; /* this round's statistics; *st gets the written round's */
@@ -923,10 +924,10 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         }
         if (!l->leader) {
                 char sql[64];
-                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", PGC_LIVE_LOCK);
+                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", PGS_LIVE_LOCK);
                 res = PQexec(l->conn, sql);
                 if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        rc = pgc_pg_fail(l->conn, res, "publisher lock", errstr, errstr_size);
+                        rc = pgio_fail(l->conn, res, "publisher lock", errstr, errstr_size);
                         res = NULL;
                         goto fail;
                 }
@@ -944,9 +945,9 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
                         goto fail;
         }
 again:
-        t0 = pgc_now_s();
+        t0 = pgio_now_s();
         l->took.n = 0;
-        rc = pgc_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL,
+        rc = pgio_exec_ok(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL,
                          "BEGIN", errstr, errstr_size);
         if (rc != SWI_OK)
                 goto fail;
@@ -965,7 +966,7 @@ again:
                                    1, NULL, vals, NULL, NULL, 1);
         }
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                rc = pgc_pg_fail(l->conn, res, "read the publish queue", errstr, errstr_size);
+                rc = pgio_fail(l->conn, res, "read the publish queue", errstr, errstr_size);
                 res = NULL;
                 goto fail;
         }
@@ -982,7 +983,7 @@ again:
         if (!rebuild && l->took.n == 0) {
                 PQclear(res);
                 res = NULL;
-                rc = pgc_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
+                rc = pgio_exec_ok(l->conn, "ROLLBACK", 0, NULL, "ROLLBACK", errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
                 if (!l->writing) {
@@ -1004,7 +1005,7 @@ again:
                 int64_t evn = 0, cln = 0;
                 l->persons.n = 0;
                 l->P = P;
-                rc = pgc_load_all_persons(l->conn, SWI_K_ALL, P, &l->persons, &evn, &cln, errstr,
+                rc = pgs_load_all_persons(l->conn, SWI_K_ALL, P, &l->persons, &evn, &cln, errstr,
                                           errstr_size);
                 if (rc == SWI_OK)
                         rc = live_index(l);
@@ -1020,12 +1021,12 @@ again:
         }
         PQclear(res);
         res = NULL;
-        rc = pgc_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
+        rc = pgio_exec_ok(l->conn, "COMMIT", 0, NULL, "COMMIT", errstr, errstr_size);
         if (rc != SWI_OK)
                 goto fail;
         cur.rebuild = rebuild;
         cur.persons = (int64_t)l->persons.n;
-        t1 = pgc_now_s();
+        t1 = pgio_now_s();
         cur.seconds_load = t1 - t0;
         {
                 swi_dc_params_t dc = {l->base, l->threshold};
@@ -1035,13 +1036,13 @@ again:
                 if (rc != SWI_OK)
                         goto fail;
         }
-        cur.seconds_compute = pgc_now_s() - t1;
+        cur.seconds_compute = pgio_now_s() - t1;
         if (l->writing) { /* the previous write must have committed: this one builds on it */
                 rc = live_collect(l, st, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
         }
-        cur.seconds = pgc_now_s() - t0; /* the write's time is added when it ends */
+        cur.seconds = pgio_now_s() - t0; /* the write's time is added when it ends */
         live_start_write(l, &cur);
         if (!l->threaded) {
                 rc = live_collect(l, st, errstr, errstr_size);

@@ -4,16 +4,19 @@
  * Commit protocol (see pg_sink.h):
  *   BEGIN
  *   COPY events straight into swi.events            (fast path)
- *     on unique_violation only: ROLLBACK, BEGIN, COPY into a temp staging table,
- *     INSERT ... ON CONFLICT DO NOTHING, rows not inserted -> duplicate_events
+ *     on unique_violation: ROLLBACK, BEGIN, look the batch's keys up in
+ *     swi.events, record the stored ones as duplicates and COPY the rest
+ *     straight in; the next batch looks up first (stored duplicates come in
+ *     runs: re-deliveries). Only when that COPY still meets a key (stored
+ *     meanwhile by another instance): ROLLBACK, BEGIN, COPY into a temp staging
+ *     table, INSERT ... ON CONFLICT DO NOTHING, rows not inserted -> duplicate_events
  *   COPY in-batch duplicates -> staging, INSERT into swi_ops.duplicate_events
  *   COPY dead letters -> staging, INSERT into swi_ops.dead_letters
  *   upsert swi_ops.kafka_offsets
  *   COMMIT
  * Duplicates within a batch are removed in memory (hash on (source, event_id);
  * the lowest offset of a partition wins), so the fast path only meets a
- * conflict when an event is already stored: rare, and then the staged path
- * does the same work a staged-only design would do on every batch.
+ * conflict when an event is already stored.
  *
  * Staging tables and prepared statements live per connection; they are
  * recreated after a reconnect.
@@ -35,15 +38,11 @@
 
 #include <libpq-fe.h>
 
-#include "../common/embedded.h"
 #include "pg_trajectory.h"
 #include "../common/log.h"
-#include "pg_cluster.h"
+#include "pg_store.h"
 
 #define SUB "pg"
-
-/* Advisory lock key serialising migrations across instances ("SWIMIGR"). */
-#define MIGRATION_LOCK_KEY "5917800390986322"
 
 #define COPY_CHUNK                (64 * 1024)
 #define TOPIC_MAX                 512
@@ -58,21 +57,12 @@
 #define DUP_ROW_FIXED_MAX   128
 #define DL_ROW_FIXED_MAX    256
 
-/* 0001-01-01 and 9999-12-31 as days since 1970-01-01: the range we format. */
-#define DAYS_MIN   (-719162)
-#define DAYS_MAX   2932896
-#define MS_PER_DAY INT64_C(86400000)
 
 #ifndef SWI_PG_SINK_NO_FASTPATH
-static const char SQL_COPY_EVENTS[] =
-    "COPY swi.events (source, event_id, event_type, bsn_ps, vnr_ps, event_date, "
-    "registered_at, corrects, retracts, payload, schema_id, kafka_topic, kafka_partition, "
-    "kafka_offset) FROM STDIN";
+static const char SQL_COPY_EVENTS[] = "COPY swi.events (" PGIO_EVENT_COLS ") FROM STDIN";
 #endif
 static const char SQL_COPY_STAGE_EVENTS[] =
-    "COPY pg_temp.swi_stage_events (source, event_id, event_type, bsn_ps, vnr_ps, "
-    "event_date, registered_at, corrects, retracts, payload, schema_id, kafka_topic, "
-    "kafka_partition, kafka_offset) FROM STDIN";
+    "COPY pg_temp.swi_stage_events (" PGIO_EVENT_COLS ") FROM STDIN";
 static const char SQL_COPY_STAGE_DUPS[] =
     "COPY pg_temp.swi_stage_dups (source, event_id, kafka_topic, kafka_partition, "
     "kafka_offset) FROM STDIN";
@@ -103,7 +93,7 @@ enum {
         ST_INS_DL,
         ST_UPSERT_OFFSETS,
         ST_LOAD_OFFSET,
-        ST_LOOKUP_TARGET,
+        ST_FIND_STORED,
         ST__CNT
 };
 
@@ -120,12 +110,9 @@ enum {
         " AND ins.kafka_partition = st.kafka_partition AND ins.kafka_offset = st.kafka_offset)"    \
         " ON CONFLICT DO NOTHING RETURNING 1)"                                                     \
         " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM dup)"
-#define EVENT_COLS_LIT                                                                             \
-        "source, event_id, event_type, bsn_ps, vnr_ps, event_date, registered_at, corrects, "      \
-        "retracts, payload, schema_id, kafka_topic, kafka_partition, kafka_offset"
 
 static const stmt_t stmts[ST__CNT] = {
-    [ST_INS_EVENTS] = {"swi_ins_events", "insert events", 0, SQL_INS_EVENTS_TEXT(EVENT_COLS_LIT)},
+    [ST_INS_EVENTS] = {"swi_ins_events", "insert events", 0, SQL_INS_EVENTS_TEXT(PGIO_EVENT_COLS)},
     /* ON CONFLICT: a re-consumed range (offsets reset by an operator) must
      * not make the batch fail forever. */
     [ST_INS_DUPS] = {"swi_ins_dups", "insert duplicates", 0,
@@ -150,20 +137,14 @@ static const stmt_t stmts[ST__CNT] = {
     [ST_LOAD_OFFSET] = {"swi_load_offset", "load offset", 3,
                         "SELECT next_offset FROM swi_ops.kafka_offsets"
                         " WHERE group_id = $1 AND topic = $2 AND partition = $3::int"},
-    /* The primary key; results in binary (the pseudonyms as raw bytes). */
-    [ST_LOOKUP_TARGET] = {"swi_lookup_target", "look up target", 2,
-                          "SELECT event_type, bsn_ps, vnr_ps FROM swi.events"
-                          " WHERE source = $1 AND event_id = $2::uuid"},
+    /* which of the batch's keys are stored already (one probe each) */
+    [ST_FIND_STORED] = {"swi_find_stored", "look up stored events", 2,
+                        "SELECT e.source, e.event_id FROM unnest($1::text[], $2::uuid[])"
+                        " AS b(source, id) JOIN swi.events e"
+                        " ON e.source = b.source AND e.event_id = b.id"},
 };
 
-typedef struct sink_buf_s {
-        char *p;
-        size_t len, cap;
-} sink_buf_t;
-
-/* One event row kept in the batch (in-batch duplicates never get one). The
- * type and identity are kept so that a correction or retraction later in the
- * same batch can be judged against it (swi_pg_sink_lookup_target). */
+/* One event row kept in the batch (in-batch duplicates never get one). */
 typedef struct ev_row_s {
         size_t off; /* in s->ev */
         size_t len;
@@ -174,12 +155,21 @@ typedef struct ev_row_s {
         uint8_t src;
         uint8_t dropped; /* replaced by an earlier offset of the same key */
         uint8_t id[16];
-        uint8_t type; /* swi_evtype_t */
-        uint8_t has_bsn_ps, has_vnr_ps;
-        uint8_t bsn_ps[SWI_PSEUDO_LEN];
-        uint8_t vnr_ps[SWI_PSEUDO_LEN];
 } ev_row_t;
-_Static_assert(SWI_EV__CNT <= UINT8_MAX, "event types must fit ev_row_t.type");
+
+/* One dead letter of the batch, as added (pg_sink.h: a later copy of a
+ * stored event is absorbed as a duplicate instead, when settled). */
+typedef struct dl_row_s {
+        size_t off, len; /* its COPY text in s->dl */
+        int64_t offset;
+        int32_t partition;
+        uint16_t topic;
+        uint8_t src;
+        bool has_id;   /* it carries a valid event_id */
+        bool after_ev; /* an event with that id was added to the batch before it */
+        bool kept;     /* stays a dead letter (after settling) */
+        uint8_t id[16];
+} dl_row_t;
 
 typedef struct topic_s {
         char *name;
@@ -201,15 +191,18 @@ struct swi_pg_sink_s {
         char errstr[1024];
 
         /* The batch. Buffers and arrays are reused across batches. */
-        sink_buf_t ev;  /* COPY text of swi.events rows */
-        sink_buf_t dup; /* COPY text of in-batch duplicates */
-        sink_buf_t dl;  /* COPY text of dead letters */
+        pgio_buf_t ev;  /* COPY text of swi.events rows */
+        pgio_buf_t dup; /* COPY text of in-batch duplicates */
+        pgio_buf_t dl;  /* COPY text of dead letters */
         ev_row_t *rows;
         size_t nrows, rows_cap, ndropped;
         uint32_t *slots; /* open addressing: row index + 1, 0 = empty */
         size_t slots_cap;
         int64_t n_inbatch_dups; /* added events absorbed in memory */
         int64_t ndl;
+        dl_row_t *dlrows; /* per dead letter added, in order (ndl_added of them) */
+        size_t ndl_added, dlrows_cap;
+        bool dl_settled; /* swi_pg_sink_settle_dead_letters ran for this batch */
         offset_t *offs;
         size_t noffs, offs_cap;
 
@@ -217,7 +210,13 @@ struct swi_pg_sink_s {
         size_t ntopics, topics_cap;
         size_t last_topic;
 
-        sink_buf_t scratch; /* offset arrays */
+        pgio_buf_t scratch; /* offset arrays */
+
+        /* The last batch met events stored before it: look them up first in
+         * the next one, so that they go to the duplicates and the rest
+         * straight into swi.events (instead of a failed COPY and the
+         * staged path for all). */
+        bool precheck;
 
         /* Trajectory step (pg_trajectory.c): what the batch's events touch. */
         bool trajectories;
@@ -246,302 +245,6 @@ static void set_pg_err(swi_pg_sink_t *s, const char *purpose)
         set_err(s, purpose, s->conn ? PQerrorMessage(s->conn) : "no connection");
 }
 
-/* ---- buffers and COPY text ----------------------------------------------- */
-
-static swi_err_t buf_reserve(sink_buf_t *b, size_t n)
-{
-        size_t cap;
-        char *p;
-        if (b->cap - b->len >= n)
-                return SWI_OK;
-        cap = b->cap ? b->cap * 2 : 64 * 1024;
-        while (cap - b->len < n)
-                cap *= 2;
-        p = realloc(b->p, cap);
-        if (!p)
-                return SWI_ERR_NOMEM;
-        b->p = p;
-        b->cap = cap;
-        return SWI_OK;
-}
-
-static void buf_free(sink_buf_t *b)
-{
-        free(b->p);
-        b->p = NULL;
-        b->len = b->cap = 0;
-}
-
-static const char hexdig[] = "0123456789abcdef";
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-        unsigned c = p[0];
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-        if (c >= 0xe0 && c <= 0xef) {
-                if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-                        return 0;
-                if (c == 0xe0 && p[1] < 0xa0) /* overlong */
-                        return 0;
-                if (c == 0xed && p[1] >= 0xa0) /* surrogate */
-                        return 0;
-                return 3;
-        }
-        if (c >= 0xf0 && c <= 0xf4) {
-                if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-                    (p[3] & 0xc0) != 0x80)
-                        return 0;
-                if (c == 0xf0 && p[1] < 0x90) /* overlong */
-                        return 0;
-                if (c == 0xf4 && p[1] >= 0x90) /* > U+10FFFF */
-                        return 0;
-                return 4;
-        }
-        return 0;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0;
-        while (i < n) {
-                size_t k = utf8_seq(p + i, n - i);
-                if (k == 0)
-                        return false;
-                i += k;
-        }
-        return true;
-}
-
-/* COPY text escaping of a plain text value. Invalid UTF-8 bytes become U+FFFD
- * (dead letters must never fail a batch). Writes at most 3 * n bytes. */
-static char *put_copy_text(char *o, const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0;
-        while (i < n) {
-                unsigned char c = p[i];
-                size_t k;
-                switch (c) {
-                case '\\':
-                        *o++ = '\\';
-                        *o++ = '\\';
-                        i++;
-                        continue;
-                case '\t':
-                        *o++ = '\\';
-                        *o++ = 't';
-                        i++;
-                        continue;
-                case '\n':
-                        *o++ = '\\';
-                        *o++ = 'n';
-                        i++;
-                        continue;
-                case '\r':
-                        *o++ = '\\';
-                        *o++ = 'r';
-                        i++;
-                        continue;
-                default:
-                        break;
-                }
-                k = utf8_seq(p + i, n - i);
-                if (k == 0) {
-                        *o++ = (char)0xef;
-                        *o++ = (char)0xbf;
-                        *o++ = (char)0xbd;
-                        i++;
-                        continue;
-                }
-                memcpy(o, p + i, k);
-                o += k;
-                i += k;
-        }
-        return o;
-}
-
-/* A JSON string (quotes included), COPY-escaped on top: every backslash of the
- * JSON escape is doubled. Input must be valid UTF-8 (checked by the caller).
- * Writes at most 2 + 7 * n bytes. */
-static char *put_json_str(char *o, const char *s, size_t n)
-{
-        *o++ = '"';
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c >= 0x20 && c != '"' && c != '\\') {
-                        *o++ = (char)c;
-                        continue;
-                }
-                *o++ = '\\';
-                *o++ = '\\';
-                switch (c) {
-                case '"':
-                        *o++ = '"';
-                        break;
-                case '\\':
-                        *o++ = '\\';
-                        *o++ = '\\';
-                        break;
-                case '\n':
-                        *o++ = 'n';
-                        break;
-                case '\t':
-                        *o++ = 't';
-                        break;
-                case '\r':
-                        *o++ = 'r';
-                        break;
-                case '\b':
-                        *o++ = 'b';
-                        break;
-                case '\f':
-                        *o++ = 'f';
-                        break;
-                default:
-                        *o++ = 'u';
-                        *o++ = '0';
-                        *o++ = '0';
-                        *o++ = hexdig[c >> 4];
-                        *o++ = hexdig[c & 15];
-                        break;
-                }
-        }
-        *o++ = '"';
-        return o;
-}
-
-static char *put_str(char *o, const char *s)
-{
-        size_t n = strlen(s);
-        memcpy(o, s, n);
-        return o + n;
-}
-
-static char *put_i64(char *o, int64_t v)
-{
-        char tmp[24];
-        int n = 0;
-        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-        do {
-                tmp[n++] = (char)('0' + (int)(u % 10));
-                u /= 10;
-        } while (u);
-        if (v < 0)
-                *o++ = '-';
-        while (n)
-                *o++ = tmp[--n];
-        return o;
-}
-
-static char *put_2d(char *o, int v)
-{
-        *o++ = (char)('0' + v / 10);
-        *o++ = (char)('0' + v % 10);
-        return o;
-}
-
-/* YYYY-MM-DD; days must be in [DAYS_MIN, DAYS_MAX]. */
-static char *put_date(char *o, int32_t days)
-{
-        int y, m, d;
-        assert(days >= DAYS_MIN && days <= DAYS_MAX);
-        swi_date_to_ymd(days, &y, &m, &d);
-        o = put_2d(o, y / 100);
-        o = put_2d(o, y % 100);
-        *o++ = '-';
-        o = put_2d(o, m);
-        *o++ = '-';
-        return put_2d(o, d);
-}
-
-static bool ts_in_range(int64_t ms)
-{
-        return ms >= (int64_t)DAYS_MIN * MS_PER_DAY && ms < ((int64_t)DAYS_MAX + 1) * MS_PER_DAY;
-}
-
-/* YYYY-MM-DD HH:MM:SS.mmm+00 from ms since the epoch (UTC). */
-static char *put_ts(char *o, int64_t ms)
-{
-        int64_t days = ms / MS_PER_DAY;
-        int64_t rem = ms % MS_PER_DAY;
-        if (rem < 0) {
-                rem += MS_PER_DAY;
-                days--;
-        }
-        o = put_date(o, (int32_t)days);
-        *o++ = ' ';
-        o = put_2d(o, (int)(rem / 3600000));
-        *o++ = ':';
-        o = put_2d(o, (int)(rem / 60000 % 60));
-        *o++ = ':';
-        o = put_2d(o, (int)(rem / 1000 % 60));
-        *o++ = '.';
-        *o++ = (char)('0' + (int)(rem % 1000 / 100));
-        o = put_2d(o, (int)(rem % 100));
-        return put_str(o, "+00");
-}
-
-/* bytea in COPY text: \\x<hex> (the backslash itself escaped for COPY). */
-static char *put_bytea(char *o, const uint8_t *b, size_t n)
-{
-        *o++ = '\\';
-        *o++ = '\\';
-        *o++ = 'x';
-        for (size_t i = 0; i < n; i++) {
-                *o++ = hexdig[b[i] >> 4];
-                *o++ = hexdig[b[i] & 15];
-        }
-        return o;
-}
-
-static int hexval(int c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* Parses the canonical 8-4-4-4-12 form (either case). 0 on success. */
-static int uuid_parse(const char *s, uint8_t out[16])
-{
-        int j = 0;
-        for (int i = 0; i < SWI_UUID_LEN; i++) {
-                int hi, lo;
-                if (i == 8 || i == 13 || i == 18 || i == 23) {
-                        if (s[i] != '-')
-                                return -1;
-                        continue;
-                }
-                hi = hexval((unsigned char)s[i]);
-                lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 1]);
-                if (lo < 0)
-                        return -1;
-                out[j++] = (uint8_t)(hi << 4 | lo);
-                i++;
-        }
-        return s[SWI_UUID_LEN] == '\0' ? 0 : -1;
-}
-
-static char *put_uuid(char *o, const uint8_t id[16])
-{
-        for (int i = 0; i < 16; i++) {
-                if (i == 4 || i == 6 || i == 8 || i == 10)
-                        *o++ = '-';
-                *o++ = hexdig[id[i] >> 4];
-                *o++ = hexdig[id[i] & 15];
-        }
-        return o;
-}
-
 /* ---- connection and session ---------------------------------------------- */
 
 static void drop_conn(swi_pg_sink_t *s)
@@ -554,13 +257,8 @@ static void drop_conn(swi_pg_sink_t *s)
 
 static swi_err_t connect_db(swi_pg_sink_t *s)
 {
-        /* conninfo is expanded; the keywords after it override it, so the
-         * COPY text we build is always read as UTF-8. */
-        const char *const keys[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
-        const char *const vals[] = {s->conninfo, "swi-stream", "UTF8", NULL};
-
         drop_conn(s);
-        s->conn = PQconnectdbParams(keys, vals, 1);
+        s->conn = pgio_connect(s->conninfo, "swi-stream", false);
         if (!s->conn) {
                 set_err(s, "connect", "out of memory");
                 return SWI_ERR_NOMEM;
@@ -570,7 +268,6 @@ static swi_err_t connect_db(swi_pg_sink_t *s)
                 drop_conn(s);
                 return SWI_ERR_PG;
         }
-        PQsetNoticeProcessor(s->conn, pgc_notice_to_log, NULL);
         return SWI_OK;
 }
 
@@ -685,8 +382,8 @@ static void rollback_quietly(swi_pg_sink_t *s)
 
 /* COPY ... FROM STDIN of a buffer; with rows, only the rows not dropped are
  * sent. On failure *sqlstate (if given) gets the error's SQLSTATE. */
-static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose,
-                         const sink_buf_t *b, const ev_row_t *rows, size_t nrows, char sqlstate[6])
+static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose, const pgio_buf_t *b,
+                         const ev_row_t *rows, size_t nrows, char sqlstate[6])
 {
         swi_err_t rc = SWI_OK;
         PGresult *res = NULL;
@@ -720,7 +417,7 @@ static swi_err_t copy_in(swi_pg_sink_t *s, const char *sql, const char *purpose,
                         if (i == 1)
                                 break;
                         from = 0;
-                        to = b->len;
+                        to = b->n;
                         i = 1;
                 }
                 while (from < to) {
@@ -824,10 +521,11 @@ void swi_pg_sink_destroy(swi_pg_sink_t *s)
         drop_conn(s);
         free(s->conninfo);
         free(s->group_id);
-        buf_free(&s->ev);
-        buf_free(&s->dup);
-        buf_free(&s->dl);
-        buf_free(&s->scratch);
+        pgio_buf_free(&s->ev);
+        pgio_buf_free(&s->dup);
+        pgio_buf_free(&s->dl);
+        free(s->dlrows);
+        pgio_buf_free(&s->scratch);
         free(s->touches);
         free(s->rows);
         free(s->slots);
@@ -901,135 +599,24 @@ const char *swi_pg_sink_errstr(const swi_pg_sink_t *s)
 
 /* ---- migrations ---------------------------------------------------------- */
 
-/* Leading decimal number of "NNN_name.sql"; -1 if malformed. */
-static int migration_version(const char *name)
-{
-        int v = 0, digits = 0;
-        for (; *name >= '0' && *name <= '9'; name++, digits++) {
-                if (v > 100000)
-                        return -1;
-                v = v * 10 + (*name - '0');
-        }
-        return digits > 0 && *name == '_' ? v : -1;
-}
-
 swi_err_t swi_pg_sink_migrate(swi_pg_sink_t *s)
 {
-        swi_err_t rc = SWI_OK;
-        PGresult *res = NULL;
-        bool locked = false;
-        int applied_now = 0;
-        int *applied = NULL;
-        int napplied = 0;
+        int applied = 0;
+        swi_err_t rc = ensure_conn(s);
 
-        rc = ensure_conn(s);
         if (rc != SWI_OK)
-                goto done;
-        rc = exec_simple(s, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")",
-                         "migrations: advisory lock");
-        if (rc != SWI_OK && PQstatus(s->conn) != CONNECTION_OK) {
-                /* stale connection: nothing done yet, retry once */
+                return rc;
+        rc = pgio_migrate(s->conn, &applied, s->errstr, sizeof(s->errstr));
+        if (rc != SWI_OK && PQstatus(s->conn) != CONNECTION_OK && applied == 0) {
+                /* a stale connection, noticed by the first statement: retry once */
                 rc = connect_db(s);
                 if (rc == SWI_OK)
-                        rc = exec_simple(s, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")",
-                                         "migrations: advisory lock");
+                        rc = pgio_migrate(s->conn, &applied, s->errstr, sizeof(s->errstr));
         }
-        if (rc != SWI_OK)
-                goto done;
-        locked = true;
-
-        rc = exec_simple(s,
-                         "CREATE SCHEMA IF NOT EXISTS swi_ops;"
-                         "CREATE TABLE IF NOT EXISTS swi_ops.schema_migrations ("
-                         " version int PRIMARY KEY, name text NOT NULL,"
-                         " applied_at timestamptz NOT NULL DEFAULT now())",
-                         "migrations: create swi_ops.schema_migrations");
-        if (rc != SWI_OK)
-                goto done;
-
-        res = PQexec(s->conn, "SELECT version FROM swi_ops.schema_migrations ORDER BY version");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                set_pg_err(s, "migrations: read applied versions");
-                rc = SWI_ERR_PG;
-                goto done;
-        }
-        napplied = PQntuples(res);
-        applied = calloc((size_t)napplied + 1, sizeof(*applied));
-        if (!applied) {
-                set_err(s, "migrations", "out of memory");
-                rc = SWI_ERR_NOMEM;
-                goto done;
-        }
-        for (int i = 0; i < napplied; i++)
-                applied[i] = atoi(PQgetvalue(res, i, 0));
-        PQclear(res);
-        res = NULL;
-
-        for (const swi_embedded_file_t *f = swi_embedded_migrations; f->name; f++) {
-                int v = migration_version(f->name);
-                bool done_already = false;
-                char vbuf[16], purpose[160];
-                const char *params[2];
-
-                snprintf(purpose, sizeof(purpose), "migration %s", f->name);
-                if (v < 0) {
-                        set_err(s, purpose, "file name does not start with NNN_");
-                        rc = SWI_ERR_CONFIG;
-                        goto done;
-                }
-                if (f[1].name && migration_version(f[1].name) == v) {
-                        set_err(s, purpose, "two migrations share the version number");
-                        rc = SWI_ERR_CONFIG;
-                        goto done;
-                }
-                for (int i = 0; i < napplied; i++)
-                        if (applied[i] == v)
-                                done_already = true;
-                if (done_already)
-                        continue;
-
-                rc = exec_simple(s, "BEGIN", purpose);
-                if (rc == SWI_OK)
-                        rc = exec_simple(s, f->data, purpose);
-                if (rc == SWI_OK) {
-                        snprintf(vbuf, sizeof(vbuf), "%d", v);
-                        params[0] = vbuf;
-                        params[1] = f->name;
-                        res = PQexecParams(s->conn,
-                                           "INSERT INTO swi_ops.schema_migrations (version, name)"
-                                           " VALUES ($1::int, $2)",
-                                           2, NULL, params, NULL, NULL, 0);
-                        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                                set_pg_err(s, purpose);
-                                rc = SWI_ERR_PG;
-                        }
-                        PQclear(res);
-                        res = NULL;
-                }
-                if (rc == SWI_OK)
-                        rc = exec_simple(s, "COMMIT", purpose);
-                if (rc != SWI_OK) {
-                        rollback_quietly(s);
-                        goto done;
-                }
-                applied_now++;
-                SWI_LOG_I(SUB, "migration applied", "name=%s version=%d", f->name, v);
-        }
-
-done:
-        PQclear(res);
-        free(applied);
-        if (locked && s->conn && PQstatus(s->conn) == CONNECTION_OK) {
-                rollback_quietly(s);
-                res = PQexec(s->conn, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")");
-                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        SWI_LOG_W(SUB, "advisory unlock failed; reconnecting", "%s", "");
-                        drop_conn(s); /* session locks die with the session */
-                }
-                PQclear(res);
-        }
+        if (s->conn && PQstatus(s->conn) != CONNECTION_OK)
+                drop_conn(s);
         /* Staging tables copy swi.events' shape: rebuild them after a change. */
-        if (applied_now > 0 && s->session_ready && s->conn) {
+        if (applied > 0 && s->session_ready && s->conn) {
                 if (exec_simple(s, "DISCARD ALL", "migrations: reset session") != SWI_OK)
                         drop_conn(s);
                 s->session_ready = false;
@@ -1076,13 +663,15 @@ void swi_pg_sink_batch_reset(swi_pg_sink_t *s)
 {
         if (s->nrows > 0 && s->slots)
                 memset(s->slots, 0, s->slots_cap * sizeof(*s->slots));
-        s->ev.len = 0;
-        s->dup.len = 0;
-        s->dl.len = 0;
+        s->ev.n = 0;
+        s->dup.n = 0;
+        s->dl.n = 0;
         s->nrows = 0;
         s->ndropped = 0;
         s->n_inbatch_dups = 0;
         s->ndl = 0;
+        s->ndl_added = 0;
+        s->dl_settled = false;
         s->noffs = 0;
         s->ntouches = 0;
 }
@@ -1111,7 +700,7 @@ static swi_err_t topic_intern(swi_pg_sink_t *s, const char *topic, uint16_t *idx
                 }
         }
         n = strlen(topic);
-        if (n == 0 || n > TOPIC_MAX || !utf8_valid(topic, n) || s->ntopics >= UINT16_MAX) {
+        if (n == 0 || n > TOPIC_MAX || !pgio_utf8_valid(topic, n) || s->ntopics >= UINT16_MAX) {
                 set_err(s, "add event", "invalid topic name");
                 return SWI_ERR_INVALID_ARG;
         }
@@ -1131,7 +720,7 @@ static swi_err_t topic_intern(swi_pg_sink_t *s, const char *topic, uint16_t *idx
                 free(t->copy);
                 return SWI_ERR_NOMEM;
         }
-        e = put_copy_text(t->copy, topic, n);
+        e = pgio_put_copy_text(t->copy, topic, n);
         t->copy_len = (size_t)(e - t->copy);
         s->last_topic = s->ntopics;
         *idx = (uint16_t)s->ntopics++;
@@ -1186,23 +775,23 @@ static swi_err_t put_dup_row(swi_pg_sink_t *s, uint8_t src, const uint8_t id[16]
 {
         const topic_t *t = &s->topics[topic];
         char *o;
-        swi_err_t rc = buf_reserve(&s->dup, DUP_ROW_FIXED_MAX + t->copy_len);
+        swi_err_t rc = pgio_buf_reserve(&s->dup, DUP_ROW_FIXED_MAX + t->copy_len);
         if (rc != SWI_OK)
                 return rc;
-        o = s->dup.p + s->dup.len;
-        o = put_str(o, swi_source_name((swi_source_t)src));
+        o = s->dup.p + s->dup.n;
+        o = pgio_put_str(o, swi_source_name((swi_source_t)src));
         *o++ = '\t';
-        o = put_uuid(o, id);
+        o = pgio_put_uuid(o, id);
         *o++ = '\t';
         memcpy(o, t->copy, t->copy_len);
         o += t->copy_len;
         *o++ = '\t';
-        o = put_i64(o, partition);
+        o = pgio_put_i64(o, partition);
         *o++ = '\t';
-        o = put_i64(o, offset);
+        o = pgio_put_i64(o, offset);
         *o++ = '\n';
-        s->dup.len = (size_t)(o - s->dup.p);
-        assert(s->dup.len <= s->dup.cap);
+        s->dup.n = (size_t)(o - s->dup.p);
+        assert(s->dup.n <= s->dup.cap);
         return SWI_OK;
 }
 
@@ -1213,15 +802,15 @@ static swi_err_t check_event(swi_pg_sink_t *s, const swi_event_t *ev, uint8_t id
 
         if ((unsigned)ev->source >= SWI_SRC__CNT || (unsigned)ev->type >= SWI_EV__CNT)
                 why = "unknown source or event type";
-        else if (uuid_parse(ev->event_id, id) != 0)
+        else if (pgio_uuid_parse(ev->event_id, id) != 0)
                 why = "event_id is not a UUID";
-        else if (ev->has_corrects && uuid_parse(ev->corrects, corrects) != 0)
+        else if (ev->has_corrects && pgio_uuid_parse(ev->corrects, corrects) != 0)
                 why = "corrects is not a UUID";
-        else if (ev->has_retracts && uuid_parse(ev->retracts, retracts) != 0)
+        else if (ev->has_retracts && pgio_uuid_parse(ev->retracts, retracts) != 0)
                 why = "retracts is not a UUID";
-        else if (ev->event_date < DAYS_MIN || ev->event_date > DAYS_MAX)
+        else if (ev->event_date < PGIO_DAYS_MIN || ev->event_date > PGIO_DAYS_MAX)
                 why = "event_date outside years 1-9999";
-        else if (!ts_in_range(ev->registered_at))
+        else if (!pgio_ts_in_range(ev->registered_at))
                 why = "registered_at outside years 1-9999";
         else if (ev->nfields < 0 || ev->nfields > SWI_MAX_FIELDS)
                 why = "too many payload fields";
@@ -1229,12 +818,12 @@ static swi_err_t check_event(swi_pg_sink_t *s, const swi_event_t *ev, uint8_t id
                 const swi_field_t *f = &ev->fields[i];
                 size_t nl = strnlen(f->name, SWI_FIELD_NAME_MAX);
                 size_t sl = strnlen(f->s, SWI_FIELD_STR_MAX);
-                if (nl == 0 || nl == SWI_FIELD_NAME_MAX || !utf8_valid(f->name, nl))
+                if (nl == 0 || nl == SWI_FIELD_NAME_MAX || !pgio_utf8_valid(f->name, nl))
                         why = "payload field name is not a valid string";
                 else if (f->kind == SWI_V_STRING &&
-                         (sl == SWI_FIELD_STR_MAX || !utf8_valid(f->s, sl)))
+                         (sl == SWI_FIELD_STR_MAX || !pgio_utf8_valid(f->s, sl)))
                         why = "payload string is not valid UTF-8";
-                else if (f->kind == SWI_V_DATE && (f->i < DAYS_MIN || f->i > DAYS_MAX))
+                else if (f->kind == SWI_V_DATE && (f->i < PGIO_DAYS_MIN || f->i > PGIO_DAYS_MAX))
                         why = "payload date outside years 1-9999";
                 else if (f->kind > SWI_V_DATE)
                         why = "payload field of unknown kind";
@@ -1257,21 +846,21 @@ static char *put_payload(char *o, const swi_event_t *ev)
                 if (!first)
                         *o++ = ',';
                 first = false;
-                o = put_json_str(o, f->name, strlen(f->name));
+                o = pgio_put_json_str(o, f->name, strlen(f->name));
                 *o++ = ':';
                 switch (f->kind) {
                 case SWI_V_STRING:
-                        o = put_json_str(o, f->s, strlen(f->s));
+                        o = pgio_put_json_str(o, f->s, strlen(f->s));
                         break;
                 case SWI_V_INT:
-                        o = put_i64(o, f->i);
+                        o = pgio_put_i64(o, f->i);
                         break;
                 case SWI_V_BOOL:
-                        o = put_str(o, f->i ? "true" : "false");
+                        o = pgio_put_str(o, f->i ? "true" : "false");
                         break;
                 case SWI_V_DATE:
                         *o++ = '"';
-                        o = put_date(o, (int32_t)f->i);
+                        o = pgio_put_date(o, (int32_t)f->i);
                         *o++ = '"';
                         break;
                 case SWI_V_NULL:
@@ -1316,7 +905,7 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                 s->rows = rows;
                 s->rows_cap = cap;
         }
-        rc = buf_reserve(&s->ev, EVENT_ROW_FIXED_MAX + PAYLOAD_MAX + t->copy_len);
+        rc = pgio_buf_reserve(&s->ev, EVENT_ROW_FIXED_MAX + PAYLOAD_MAX + t->copy_len);
         if (rc != SWI_OK)
                 return rc;
 
@@ -1345,7 +934,7 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
         }
 
         row = &s->rows[s->nrows];
-        row->off = s->ev.len;
+        row->off = s->ev.n;
         row->offset = offset;
         row->partition = partition;
         row->hash = hash;
@@ -1353,45 +942,40 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
         row->src = (uint8_t)ev->source;
         row->dropped = 0;
         memcpy(row->id, id, 16);
-        row->type = (uint8_t)ev->type;
-        row->has_bsn_ps = ev->has_bsn_ps;
-        row->has_vnr_ps = ev->has_vnr_ps;
-        memcpy(row->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN);
-        memcpy(row->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN);
 
-        o = s->ev.p + s->ev.len;
-        o = put_str(o, swi_source_name(ev->source));
+        o = s->ev.p + s->ev.n;
+        o = pgio_put_str(o, swi_source_name(ev->source));
         *o++ = '\t';
-        o = put_uuid(o, id);
+        o = pgio_put_uuid(o, id);
         *o++ = '\t';
-        o = put_str(o, swi_evtype_name(ev->type));
+        o = pgio_put_str(o, swi_evtype_name(ev->type));
         *o++ = '\t';
-        o = ev->has_bsn_ps ? put_bytea(o, ev->bsn_ps, SWI_PSEUDO_LEN) : put_str(o, "\\N");
+        o = ev->has_bsn_ps ? pgio_put_bytea(o, ev->bsn_ps, SWI_PSEUDO_LEN) : pgio_put_str(o, "\\N");
         *o++ = '\t';
-        o = ev->has_vnr_ps ? put_bytea(o, ev->vnr_ps, SWI_PSEUDO_LEN) : put_str(o, "\\N");
+        o = ev->has_vnr_ps ? pgio_put_bytea(o, ev->vnr_ps, SWI_PSEUDO_LEN) : pgio_put_str(o, "\\N");
         *o++ = '\t';
-        o = put_date(o, ev->event_date);
+        o = pgio_put_date(o, ev->event_date);
         *o++ = '\t';
-        o = put_ts(o, ev->registered_at);
+        o = pgio_put_ts(o, ev->registered_at);
         *o++ = '\t';
-        o = ev->has_corrects ? put_uuid(o, corrects) : put_str(o, "\\N");
+        o = ev->has_corrects ? pgio_put_uuid(o, corrects) : pgio_put_str(o, "\\N");
         *o++ = '\t';
-        o = ev->has_retracts ? put_uuid(o, retracts) : put_str(o, "\\N");
+        o = ev->has_retracts ? pgio_put_uuid(o, retracts) : pgio_put_str(o, "\\N");
         *o++ = '\t';
         o = put_payload(o, ev);
         *o++ = '\t';
-        o = put_i64(o, ev->schema_id);
+        o = pgio_put_i64(o, ev->schema_id);
         *o++ = '\t';
         memcpy(o, t->copy, t->copy_len);
         o += t->copy_len;
         *o++ = '\t';
-        o = put_i64(o, partition);
+        o = pgio_put_i64(o, partition);
         *o++ = '\t';
-        o = put_i64(o, offset);
+        o = pgio_put_i64(o, offset);
         *o++ = '\n';
         row->len = (size_t)(o - s->ev.p) - row->off;
-        s->ev.len = (size_t)(o - s->ev.p);
-        assert(s->ev.len <= s->ev.cap);
+        s->ev.n = (size_t)(o - s->ev.p);
+        assert(s->ev.n <= s->ev.cap);
 
         /* the slot found above is still valid: the table was not touched */
         *slot = (uint32_t)s->nrows + 1;
@@ -1409,113 +993,19 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                 swi_traj_touch_t *tt = &s->touches[s->ntouches++];
                 tt->has_bsn = ev->has_bsn_ps;
                 tt->has_vnr = ev->has_vnr_ps;
+                tt->source = (uint8_t)ev->source;
+                memcpy(tt->id, id, 16);
+                /* the rules' choice of target (transform/identity.h) */
+                tt->has_ref = swi_evtype_is_intrekking(ev->type) ? ev->has_retracts
+                                                                 : ev->has_corrects;
+                if (tt->has_ref)
+                        memcpy(tt->ref, swi_evtype_is_intrekking(ev->type) ? retracts : corrects,
+                               16);
                 memcpy(tt->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN);
                 memcpy(tt->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN);
                 tt->registered_at = ev->registered_at;
         }
         return SWI_OK;
-}
-
-/* ---- targets of corrections and retractions ------------------------------ */
-
-static void target_from_row(const ev_row_t *r, swi_pg_target_t *out)
-{
-        out->found = true;
-        out->type = (swi_evtype_t)r->type;
-        out->is_intrekking = swi_evtype_is_intrekking(out->type);
-        out->has_bsn_ps = r->has_bsn_ps;
-        out->has_vnr_ps = r->has_vnr_ps;
-        if (r->has_bsn_ps)
-                memcpy(out->bsn_ps, r->bsn_ps, SWI_PSEUDO_LEN);
-        if (r->has_vnr_ps)
-                memcpy(out->vnr_ps, r->vnr_ps, SWI_PSEUDO_LEN);
-}
-
-/* A pseudonym column of the binary lookup result; false if malformed. */
-static bool target_pseudonym(const PGresult *res, int col, bool *has, uint8_t out[SWI_PSEUDO_LEN])
-{
-        *has = !PQgetisnull(res, 0, col);
-        if (!*has)
-                return true;
-        if (PQgetlength(res, 0, col) != SWI_PSEUDO_LEN)
-                return false;
-        memcpy(out, PQgetvalue(res, 0, col), SWI_PSEUDO_LEN);
-        return true;
-}
-
-/* One execution of the lookup statement; *out gets the result on success. */
-static swi_err_t lookup_stored(swi_pg_sink_t *s, const char *const params[2], PGresult **out)
-{
-        const stmt_t *st = &stmts[ST_LOOKUP_TARGET];
-        PGresult *res;
-        swi_err_t rc = start_op(s, NULL, st->purpose);
-
-        if (rc != SWI_OK)
-                return rc;
-        res = PQexecPrepared(s->conn, st->name, st->nparams, params, NULL, NULL, 1);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                set_pg_err(s, st->purpose);
-                PQclear(res);
-                return SWI_ERR_PG;
-        }
-        *out = res;
-        return SWI_OK;
-}
-
-swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src, const char *target_event_id,
-                                    swi_pg_target_t *out)
-{
-        swi_err_t rc = SWI_OK;
-        PGresult *res = NULL;
-        uint8_t id[16];
-        char canon[SWI_UUID_LEN + 1], name[64];
-        const char *params[2];
-        int len;
-
-        assert(target_event_id && out);
-        memset(out, 0, sizeof(*out));
-        out->type = SWI_EV_NONE;
-        if ((unsigned)src >= SWI_SRC__CNT || uuid_parse(target_event_id, id) != 0) {
-                set_err(s, "look up target", "unknown source or target is not a UUID");
-                return SWI_ERR_INVALID_ARG;
-        }
-        /* The open batch first: it is not on the server yet. */
-        if (s->nrows > 0) {
-                uint32_t slot = *slot_find(s, key_hash((uint8_t)src, id), (uint8_t)src, id);
-                if (slot != 0) {
-                        target_from_row(&s->rows[slot - 1], out);
-                        return SWI_OK;
-                }
-        }
-        /* Canonical text, so that the ::uuid cast cannot fail. */
-        *put_uuid(canon, id) = '\0';
-        params[0] = swi_source_name(src);
-        params[1] = canon;
-        rc = lookup_stored(s, params, &res);
-        if (rc != SWI_OK && (!s->conn || PQstatus(s->conn) != CONNECTION_OK)) {
-                /* read-only: safe to retry once on a fresh connection */
-                rc = lookup_stored(s, params, &res);
-        }
-        if (rc != SWI_OK || PQntuples(res) == 0)
-                goto done;
-        len = PQgetlength(res, 0, 0);
-        if (PQnfields(res) != 3 || PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
-            len >= (int)sizeof(name) || !target_pseudonym(res, 1, &out->has_bsn_ps, out->bsn_ps) ||
-            !target_pseudonym(res, 2, &out->has_vnr_ps, out->vnr_ps)) {
-                set_err(s, "look up target", "unexpected result shape");
-                memset(out, 0, sizeof(*out));
-                out->type = SWI_EV_NONE;
-                rc = SWI_ERR_PG;
-                goto done;
-        }
-        memcpy(name, PQgetvalue(res, 0, 0), (size_t)len);
-        name[len] = '\0';
-        out->found = true;
-        out->type = swi_evtype_lookup(src, name);
-        out->is_intrekking = swi_evtype_is_intrekking(out->type);
-done:
-        PQclear(res);
-        return rc;
 }
 
 void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)
@@ -1536,6 +1026,8 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         swi_err_t rc;
         const char *detail;
         size_t dlen, tlen;
+        uint16_t tix;
+        dl_row_t *row;
         char *o;
 
         assert(dl);
@@ -1546,36 +1038,176 @@ swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t 
         detail = dl->detail ? dl->detail : "";
         dlen = strlen(detail);
         tlen = strlen(dl->topic);
-        rc = buf_reserve(&s->dl, DL_ROW_FIXED_MAX + 3 * dlen + 3 * tlen);
+        rc = topic_intern(s, dl->topic, &tix);
         if (rc != SWI_OK)
                 return rc;
-        o = s->dl.p + s->dl.len;
+        rc = pgio_buf_reserve(&s->dl, DL_ROW_FIXED_MAX + 3 * dlen + 3 * tlen);
+        if (rc != SWI_OK)
+                return rc;
+        if (s->ndl_added == s->dlrows_cap) {
+                size_t cap = s->dlrows_cap ? s->dlrows_cap * 2 : 64;
+                dl_row_t *v = realloc(s->dlrows, cap * sizeof(*v));
+                if (!v)
+                        return SWI_ERR_NOMEM;
+                s->dlrows = v;
+                s->dlrows_cap = cap;
+        }
+        row = &s->dlrows[s->ndl_added];
+        memset(row, 0, sizeof(*row));
+        row->off = s->dl.n;
+        row->offset = dl->offset;
+        row->partition = dl->partition;
+        row->topic = tix;
+        row->src = (uint8_t)dl->source;
+        row->kept = true;
+        row->has_id = dl->event_id && pgio_uuid_parse(dl->event_id, row->id) == 0;
+        if (row->has_id && s->nrows > 0)
+                row->after_ev =
+                        *slot_find(s, key_hash(row->src, row->id), row->src, row->id) != 0;
+        o = s->dl.p + s->dl.n;
         /* The reason is not checked here: the table's CHECK is the authority. */
-        o = put_copy_text(o, swi_reason2str(dl->reason), strlen(swi_reason2str(dl->reason)));
+        o = pgio_put_copy_text(o, swi_reason2str(dl->reason), strlen(swi_reason2str(dl->reason)));
         *o++ = '\t';
-        o = put_copy_text(o, detail, dlen);
+        o = pgio_put_copy_text(o, detail, dlen);
         *o++ = '\t';
-        o = put_str(o, swi_source_name(dl->source));
+        o = pgio_put_str(o, swi_source_name(dl->source));
         *o++ = '\t';
-        o = (unsigned)dl->type < SWI_EV__CNT ? put_str(o, swi_evtype_name(dl->type))
-                                             : put_str(o, "\\N");
+        o = (unsigned)dl->type < SWI_EV__CNT ? pgio_put_str(o, swi_evtype_name(dl->type))
+                                             : pgio_put_str(o, "\\N");
         *o++ = '\t';
-        o = dl->schema_id >= 0 ? put_i64(o, dl->schema_id) : put_str(o, "\\N");
+        o = dl->schema_id >= 0 ? pgio_put_i64(o, dl->schema_id) : pgio_put_str(o, "\\N");
         *o++ = '\t';
-        o = put_copy_text(o, dl->topic, tlen);
+        o = pgio_put_copy_text(o, dl->topic, tlen);
         *o++ = '\t';
-        o = put_i64(o, dl->partition);
+        o = pgio_put_i64(o, dl->partition);
         *o++ = '\t';
-        o = put_i64(o, dl->offset);
+        o = pgio_put_i64(o, dl->offset);
         *o++ = '\t';
-        o = dl->kafka_timestamp_ms >= 0 && ts_in_range(dl->kafka_timestamp_ms)
-                ? put_ts(o, dl->kafka_timestamp_ms)
-                : put_str(o, "\\N");
+        o = dl->kafka_timestamp_ms >= 0 && pgio_ts_in_range(dl->kafka_timestamp_ms)
+                ? pgio_put_ts(o, dl->kafka_timestamp_ms)
+                : pgio_put_str(o, "\\N");
         *o++ = '\n';
-        s->dl.len = (size_t)(o - s->dl.p);
-        assert(s->dl.len <= s->dl.cap);
+        s->dl.n = (size_t)(o - s->dl.p);
+        assert(s->dl.n <= s->dl.cap);
+        row->len = s->dl.n - row->off;
         s->ndl++;
+        s->ndl_added++;
+        s->dl_settled = false;
         return SWI_OK;
+}
+
+/* Which of the ids (COPY-free text "source:uuid,...") are stored events:
+ * marks those dead letters not kept. */
+static swi_err_t dl_lookup_stored(swi_pg_sink_t *s, const char *ids)
+{
+        static const char sql[] =
+                "SELECT e.source, e.event_id FROM swi.events e JOIN (SELECT split_part(x, ':', 1) "
+                "AS source, split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, "
+                "',')) x) d ON e.source = d.source AND e.event_id = d.id";
+        const char *params[1] = {ids};
+        PGresult *res;
+        swi_err_t rc = start_op(s, NULL, "look up dead letters' event ids");
+
+        if (rc != SWI_OK)
+                return rc;
+        res = PQexecParams(s->conn, sql, 1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                set_pg_err(s, "look up dead letters' event ids");
+                PQclear(res);
+                return SWI_ERR_PG;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                swi_source_t src = swi_source_from_name(PQgetvalue(res, r, 0));
+                uint8_t id[16];
+                if (src == SWI_SRC__CNT || pgio_uuid_parse(PQgetvalue(res, r, 1), id) != 0)
+                        continue;
+                for (size_t i = 0; i < s->ndl_added; i++) {
+                        dl_row_t *d = &s->dlrows[i];
+                        if (d->has_id && d->src == (uint8_t)src && memcmp(d->id, id, 16) == 0)
+                                d->kept = false;
+                }
+        }
+        PQclear(res);
+        return SWI_OK;
+}
+
+swi_err_t swi_pg_sink_settle_dead_letters(swi_pg_sink_t *s)
+{
+        pgio_buf_t ids = {0}, kept = {0};
+        swi_err_t rc = SWI_OK;
+        size_t nlook = 0;
+
+        if (s->dl_settled)
+                return SWI_OK;
+        for (size_t i = 0; i < s->ndl_added; i++) {
+                dl_row_t *d = &s->dlrows[i];
+                if (!d->has_id || !d->kept)
+                        continue;
+                if (d->after_ev) {
+                        d->kept = false;
+                        continue;
+                }
+                rc = pgio_buf_reserve(&ids, 64);
+                if (rc != SWI_OK)
+                        goto done;
+                char *o = ids.p + ids.n;
+                if (nlook++)
+                        *o++ = ',';
+                o = pgio_put_str(o, swi_source_name((swi_source_t)d->src));
+                *o++ = ':';
+                o = pgio_put_uuid(o, d->id);
+                *o = '\0';
+                ids.n = (size_t)(o - ids.p);
+        }
+        if (nlook > 0) {
+                rc = dl_lookup_stored(s, ids.p);
+                if (rc != SWI_OK && (!s->conn || PQstatus(s->conn) != CONNECTION_OK))
+                        rc = dl_lookup_stored(s, ids.p); /* read-only: once more, reconnected */
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        size_t absorbed = 0;
+        for (size_t i = 0; i < s->ndl_added; i++)
+                absorbed += !s->dlrows[i].kept && s->dlrows[i].len > 0;
+        if (absorbed == 0) {
+                s->dl_settled = true;
+                goto done;
+        }
+        /* the absorbed ones become duplicates; the dead letters' text keeps
+         * the rest, in order */
+        for (size_t i = 0; i < s->ndl_added; i++) {
+                dl_row_t *d = &s->dlrows[i];
+                if (d->kept) {
+                        rc = pgio_buf_reserve(&kept, d->len);
+                        if (rc != SWI_OK)
+                                goto done;
+                        memcpy(kept.p + kept.n, s->dl.p + d->off, d->len);
+                        d->off = kept.n;
+                        kept.n += d->len;
+                        continue;
+                }
+                if (d->len == 0)
+                        continue; /* absorbed by an earlier settle */
+                rc = put_dup_row(s, d->src, d->id, d->topic, d->partition, d->offset);
+                if (rc != SWI_OK)
+                        goto done;
+                d->len = 0;
+                s->n_inbatch_dups++;
+                s->ndl--;
+        }
+        pgio_buf_free(&s->dl);
+        s->dl = kept;
+        kept.p = NULL;
+        s->dl_settled = true;
+done:
+        pgio_buf_free(&ids);
+        pgio_buf_free(&kept);
+        return rc;
+}
+
+bool swi_pg_sink_dead_letter_kept(const swi_pg_sink_t *s, size_t i)
+{
+        return i < s->ndl_added && s->dlrows[i].kept;
 }
 
 swi_err_t swi_pg_sink_add_offset(swi_pg_sink_t *s, const char *topic, int32_t partition,
@@ -1625,8 +1257,8 @@ static swi_err_t offsets_params(swi_pg_sink_t *s, const char *params[4])
 
         for (size_t i = 0; i < s->noffs; i++)
                 need += 2 * strlen(s->topics[s->offs[i].topic].name) + 48;
-        s->scratch.len = 0;
-        rc = buf_reserve(&s->scratch, need);
+        s->scratch.n = 0;
+        rc = pgio_buf_reserve(&s->scratch, need);
         if (rc != SWI_OK)
                 return rc;
         o = s->scratch.p;
@@ -1651,7 +1283,7 @@ static swi_err_t offsets_params(swi_pg_sink_t *s, const char *params[4])
         for (size_t i = 0; i < s->noffs; i++) {
                 if (i)
                         *o++ = ',';
-                o = put_i64(o, s->offs[i].partition);
+                o = pgio_put_i64(o, s->offs[i].partition);
         }
         *o++ = '}';
         *o++ = '\0';
@@ -1660,18 +1292,88 @@ static swi_err_t offsets_params(swi_pg_sink_t *s, const char *params[4])
         for (size_t i = 0; i < s->noffs; i++) {
                 if (i)
                         *o++ = ',';
-                o = put_i64(o, s->offs[i].next_offset);
+                o = pgio_put_i64(o, s->offs[i].next_offset);
         }
         *o++ = '}';
         *o++ = '\0';
-        s->scratch.len = (size_t)(o - s->scratch.p);
-        assert(s->scratch.len <= s->scratch.cap);
+        s->scratch.n = (size_t)(o - s->scratch.p);
+        assert(s->scratch.n <= s->scratch.cap);
         params[0] = s->group_id;
         params[1] = s->scratch.p + at_topics;
         params[2] = s->scratch.p + at_parts;
         params[3] = s->scratch.p + at_offs;
         return SWI_OK;
 }
+
+#ifndef SWI_PG_SINK_NO_FASTPATH
+/* Marks the batch's rows whose key is stored already as absorbed duplicates
+ * (recorded with the batch's other duplicates, left out of the COPY). Inside
+ * the batch's transaction. *found gets how many. */
+static swi_err_t find_stored(swi_pg_sink_t *s, size_t *found)
+{
+        PGresult *res = NULL;
+        const char *params[2];
+        size_t need = 16;
+        swi_err_t rc;
+        char *o;
+
+        *found = 0;
+        for (size_t i = 0; i < s->nrows; i++)
+                need += 2 * (SWI_UUID_LEN + 12);
+        s->scratch.n = 0;
+        rc = pgio_buf_reserve(&s->scratch, need);
+        if (rc != SWI_OK) {
+                set_err(s, "look up stored events", "out of memory");
+                return rc;
+        }
+        o = s->scratch.p;
+        params[0] = o;
+        *o++ = '{';
+        for (size_t i = 0, k = 0; i < s->nrows; i++) {
+                if (s->rows[i].dropped)
+                        continue;
+                if (k++)
+                        *o++ = ',';
+                o = pgio_put_str(o, swi_source_name((swi_source_t)s->rows[i].src));
+        }
+        *o++ = '}';
+        *o++ = '\0';
+        params[1] = o;
+        *o++ = '{';
+        for (size_t i = 0, k = 0; i < s->nrows; i++) {
+                if (s->rows[i].dropped)
+                        continue;
+                if (k++)
+                        *o++ = ',';
+                o = pgio_put_uuid(o, s->rows[i].id);
+        }
+        *o++ = '}';
+        *o++ = '\0';
+        s->scratch.n = (size_t)(o - s->scratch.p);
+        rc = exec_prepared(s, ST_FIND_STORED, params, &res, NULL);
+        if (rc != SWI_OK)
+                return rc;
+        for (int r = 0; r < PQntuples(res); r++) {
+                swi_source_t src = swi_source_from_name(PQgetvalue(res, r, 0));
+                uint8_t id[16];
+                if (src == SWI_SRC__CNT || pgio_uuid_parse(PQgetvalue(res, r, 1), id) != 0)
+                        continue;
+                uint32_t slot = *slot_find(s, key_hash((uint8_t)src, id), (uint8_t)src, id);
+                if (slot == 0 || s->rows[slot - 1].dropped)
+                        continue;
+                ev_row_t *row = &s->rows[slot - 1];
+                rc = put_dup_row(s, row->src, row->id, row->topic, row->partition, row->offset);
+                if (rc != SWI_OK)
+                        break;
+                row->dropped = 1;
+                s->ndropped++;
+                s->n_inbatch_dups++;
+                (*found)++;
+        }
+        PQclear(res);
+        return rc;
+}
+#endif
 
 /* Events through the staging table: handles keys that are already stored. */
 static swi_err_t commit_events_staged(swi_pg_sink_t *s, swi_batch_stats_t *st)
@@ -1706,6 +1408,10 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
         int64_t n;
         bool staged = false;
 
+        rc = swi_pg_sink_settle_dead_letters(s);
+        if (rc != SWI_OK)
+                goto done;
+        nkept = s->nrows - s->ndropped;
         if (nkept == 0 && s->n_inbatch_dups == 0 && s->ndl == 0 && s->noffs == 0)
                 goto done;
 
@@ -1717,17 +1423,33 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
 #ifdef SWI_PG_SINK_NO_FASTPATH
                 staged = true;
 #else
-                char sqlstate[6];
-                rc =
-                    copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows, sqlstate);
-                if (rc == SWI_OK) {
-                        st.events_inserted = (int64_t)nkept;
-                } else if (strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
+                char sqlstate[6] = "";
+                size_t found = 0;
+                bool checked = s->precheck;
+                if (checked)
+                        rc = find_stored(s, &found);
+                if (rc == SWI_OK && s->nrows > s->ndropped)
+                        rc = copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows, s->nrows,
+                                     sqlstate);
+                if (rc != SWI_OK && !checked && strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
                         /* Some key is already stored (re-delivery across
-                         * batches). The COPY was the transaction's first
-                         * statement: start over on the staged path. */
-                        SWI_LOG_D(SUB, "stored duplicates in batch, using staging", "rows=%zu",
+                         * batches), and the COPY was the transaction's first
+                         * statement: start over, looking the keys up first. */
+                        SWI_LOG_D(SUB, "stored duplicates in batch, looking them up", "rows=%zu",
                                   nkept);
+                        rc = exec_simple(s, "ROLLBACK", "ROLLBACK");
+                        if (rc == SWI_OK)
+                                rc = exec_simple(s, "BEGIN", "BEGIN");
+                        checked = true;
+                        if (rc == SWI_OK)
+                                rc = find_stored(s, &found);
+                        if (rc == SWI_OK && s->nrows > s->ndropped)
+                                rc = copy_in(s, SQL_COPY_EVENTS, "COPY events", &s->ev, s->rows,
+                                             s->nrows, sqlstate);
+                }
+                if (rc != SWI_OK && strcmp(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0) {
+                        /* stored meanwhile by another instance: the staged
+                         * path absorbs whatever is there now */
                         rc = exec_simple(s, "ROLLBACK", "ROLLBACK");
                         if (rc == SWI_OK)
                                 rc = exec_simple(s, "BEGIN", "BEGIN");
@@ -1735,6 +1457,9 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                 }
                 if (rc != SWI_OK)
                         goto done;
+                if (!staged)
+                        st.events_inserted = (int64_t)(s->nrows - s->ndropped);
+                s->precheck = found > 0;
 #endif
                 if (staged) {
                         rc = commit_events_staged(s, &st);
@@ -1769,7 +1494,12 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                         goto done;
         }
         if (s->trajectories && s->ntouches > 0) {
-                char err[1024];
+                char err[900];
+                /* touch i is row i: inserted now unless absorbed (after the
+                 * staged path: not known, so none is taken to be) */
+                assert(s->ntouches == s->nrows);
+                for (size_t i = 0; i < s->ntouches; i++)
+                        s->touches[i].is_new = !staged && !s->rows[i].dropped;
                 rc = swi_pg_traj_update(s->conn, s->touches, s->ntouches, &s->traj_stats, err,
                                         sizeof(err));
                 if (rc != SWI_OK) {

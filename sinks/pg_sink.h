@@ -28,6 +28,10 @@ typedef struct swi_dead_letter_s {
         int32_t partition;
         int64_t offset;
         int64_t kafka_timestamp_ms; /* -1 if none */
+        /* The event_id it carries when it decoded that far, else NULL: a
+         * later copy of a stored event is a duplicate, never a dead letter
+         * (events.md), whatever it is judged to be now. */
+        const char *event_id;
 } swi_dead_letter_t;
 
 typedef struct swi_batch_stats_s {
@@ -55,34 +59,27 @@ void swi_pg_sink_batch_reset(swi_pg_sink_t *s);
 /* ev must be pseudonymised (raw ids wiped). */
 swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const char *topic,
                                 int32_t partition, int64_t offset);
+/* Adds a dead letter. Whether it stays one is decided when the batch is
+ * settled (below). */
 swi_err_t swi_pg_sink_add_dead_letter(swi_pg_sink_t *s, const swi_dead_letter_t *dl);
+/* Settles the open batch's dead letters that carry an event_id: one whose
+ * (source, event_id) is an event added to the batch before it, or already
+ * stored in swi.events, is absorbed as a duplicate instead (recorded in
+ * swi_ops.duplicate_events; counted as one in the commit's stats). At most
+ * one read-only query, outside the batch's transaction. Idempotent; commit
+ * settles a batch that was not. A caller that produces dead letters
+ * elsewhere (the dead-letter topic) settles first and produces only those
+ * kept. SWI_ERR_PG (errstr) when the lookup failed: nothing changed. */
+swi_err_t swi_pg_sink_settle_dead_letters(swi_pg_sink_t *s);
+/* Whether the i-th dead letter added to the open batch (0-based) is still
+ * one: true before settling, unless absorbed. */
+bool swi_pg_sink_dead_letter_kept(const swi_pg_sink_t *s, size_t i);
 /* Records that (topic, partition) is consumed up to next_offset - 1. The last
  * call per partition in a batch wins. */
 swi_err_t swi_pg_sink_add_offset(swi_pg_sink_t *s, const char *topic, int32_t partition,
                                  int64_t next_offset);
 /* Messages added since the last reset (events + dead letters). */
 int64_t swi_pg_sink_batch_count(const swi_pg_sink_t *s);
-
-/* The target of a correction or retraction, as far as it is known. */
-typedef struct swi_pg_target_s {
-        bool found;          /* false: not (yet) an event; the rest is zero */
-        bool is_intrekking;  /* the target is itself an Intrekking */
-        swi_evtype_t type;   /* SWI_EV_NONE if the stored type name is unknown */
-        bool has_bsn_ps, has_vnr_ps;
-        uint8_t bsn_ps[SWI_PSEUDO_LEN];
-        uint8_t vnr_ps[SWI_PSEUDO_LEN];
-} swi_pg_target_t;
-
-/* Finds the event (src, target_event_id): first among the events added to the
- * open batch (the row that will be stored, after in-batch duplicates), then
- * in swi.events (one primary-key lookup; read-only, outside any transaction,
- * retried once on a fresh connection when the old one turns out dead). A
- * dead-lettered message is not an event: it is not found.
- * Returns SWI_OK (out->found says whether it exists), SWI_ERR_INVALID_ARG if
- * target_event_id is not a UUID, or SWI_ERR_PG (errstr: purpose plus
- * PQerrorMessage). The open batch is unchanged either way. */
-swi_err_t swi_pg_sink_lookup_target(swi_pg_sink_t *s, swi_source_t src,
-                                    const char *target_event_id, swi_pg_target_t *out);
 
 /* Commits the batch in one transaction and resets it. On failure the
  * transaction is rolled back, the batch is kept for inspection but must be

@@ -6,11 +6,22 @@
  *  2. expands the identity keys the batch touches to their whole clusters and
  *     takes a transaction-scoped advisory lock per key, in key order, so that
  *     several pipeline instances never compute one cluster from different event
- *     sets (PostgreSQL is the place where one person's events meet);
- *  3. loads every event of those clusters, and with the rule code
- *     (transform/trajectory.h) re-derives the versions from the oldest
- *     knowledge time the batch added, replacing those rows, the current rows and
- *     the findings of the clusters' persons.
+ *     sets (PostgreSQL is the place where one person's events meet). The same
+ *     locks cover the event ids of the batch's events and of its references'
+ *     targets; under them the step records the reference edges (a correction
+ *     or retraction clustered by another key than its stored target, whichever
+ *     of the two arrived first: transform/identity.h), so that two instances
+ *     committing a reference and its target at once cannot both miss the
+ *     other;
+ *  3. loads every event of those clusters (the cluster store, pg_store.h);
+ *  4. derives, with the rules and nothing else (transform/derive.h), the
+ *     versions from the oldest knowledge time the batch added to each cluster,
+ *     the persons' current trajectories and the findings;
+ *  5. writes them (pgs_write_trajectories): the versions from that knowledge
+ *     time on, each closed by the next of its key, and the one open there
+ *     closed by key (no window over a person's whole history); the current
+ *     rows of the keys whose versions changed, and only those; the findings.
+ * The steps are the store's; this module only sequences them.
  * Because versions are a function of the stored event set alone, the result is
  * the same whatever the delivery order, batch boundaries or instance count.
  *
@@ -18,20 +29,12 @@
 #ifndef SWI_PG_TRAJECTORY_H
 #define SWI_PG_TRAJECTORY_H
 
-#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/swi_err.h"
+#include "pg_store.h"
 #include "transform/event.h"
-
-/* What the step needs of one new event of the batch. */
-typedef struct swi_traj_touch_s {
-        bool has_bsn, has_vnr;
-        uint8_t bsn_ps[SWI_PSEUDO_LEN];
-        uint8_t vnr_ps[SWI_PSEUDO_LEN];
-        int64_t registered_at;
-} swi_traj_touch_t;
 
 typedef struct swi_traj_stats_s {
         int64_t clusters;

@@ -111,7 +111,7 @@ const char *swi_finding_name(swi_finding_kind_t k)
 /* ---- growable lists --------------------------------------------------------- */
 
 static swi_err_t findings_push(swi_findings_t *f, swi_finding_kind_t kind, int32_t date,
-                               const char *event_id)
+                               const char *event_id, const char *target_id)
 {
         if (f == NULL)
                 return SWI_OK;
@@ -129,6 +129,8 @@ static swi_err_t findings_push(swi_findings_t *f, swi_finding_kind_t kind, int32
         x->date = date;
         if (event_id != NULL)
                 snprintf(x->event_id, sizeof(x->event_id), "%s", event_id);
+        if (target_id != NULL)
+                snprintf(x->target_id, sizeof(x->target_id), "%s", target_id);
         return SWI_OK;
 }
 
@@ -607,6 +609,9 @@ static swi_err_t cluster_at(swi_cluster_t *c, int64_t K)
                         f->kind = SWI_FIND_PENDING_CORRECTION;
                 f->date = e->event_date;
                 snprintf(f->event_id, sizeof(f->event_id), "%s", e->event_id);
+                if (is_intrekking(e->type) ? e->has_retracts : e->has_corrects)
+                        snprintf(f->target_id, sizeof(f->target_id), "%s",
+                                 is_intrekking(e->type) ? e->retracts : e->corrects);
                 c->refhaskey[c->nrefs] = key_of(c, e, &c->refkey[c->nrefs]);
                 c->nrefs++;
         }
@@ -694,7 +699,7 @@ swi_err_t swi_cluster_person_derive(const swi_cluster_t *c, size_t i, int32_t P,
                 out->findings |= 1u << c->refs[r].kind;
                 if (rc == SWI_OK)
                         rc = findings_push(findings, c->refs[r].kind, c->refs[r].date,
-                                           c->refs[r].event_id);
+                                           c->refs[r].event_id, c->refs[r].target_id);
         }
         return rc;
 }
@@ -833,7 +838,7 @@ swi_err_t swi_person_derive(const swi_eff_t *evs, size_t n, int32_t P, const swi
                 p->findings |= 1u << (kind);                                                       \
                 if (rc == SWI_OK)                                                                  \
                         rc = findings_push(findings, (kind), (ev)->val->event_date,                \
-                                           (ev)->root->event_id);                                  \
+                                           (ev)->root->event_id, NULL);                            \
         } while (0)
 
         for (size_t i = 0; i < n; i++) {
@@ -1108,7 +1113,7 @@ swi_err_t swi_person_derive(const swi_eff_t *evs, size_t n, int32_t P, const swi
                         p->findings |= 1u << SWI_FIND_PIP_BEFORE_INTAKE;
                         if (rc == SWI_OK)
                                 rc = findings_push(findings, SWI_FIND_PIP_BEFORE_INTAKE,
-                                                   p->pip_datum, pip_first->event_id);
+                                                   p->pip_datum, pip_first->event_id, NULL);
                 }
         } else {
                 /* Extensions and completion without any PIP on or before P. */
@@ -1125,7 +1130,7 @@ swi_err_t swi_person_derive(const swi_eff_t *evs, size_t n, int32_t P, const swi
         if (p->n_plicht == 0) {
                 p->findings |= 1u << SWI_FIND_NO_PLICHT;
                 if (rc == SWI_OK)
-                        rc = findings_push(findings, SWI_FIND_NO_PLICHT, SWI_DATE_NONE, NULL);
+                        rc = findings_push(findings, SWI_FIND_NO_PLICHT, SWI_DATE_NONE, NULL, NULL);
         }
 #undef FIND
         return rc;

@@ -256,6 +256,10 @@ typedef struct swi_finding_s {
         swi_finding_kind_t kind;
         int32_t date;                    /* the event's event_date, or SWI_DATE_NONE */
         char event_id[SWI_UUID_LEN + 1]; /* the event concerned, "" when none (NO_PLICHT) */
+        /* PENDING_CORRECTION, PENDING_RETRACTION, INVALID_REFERENCE: the
+         * event_id the event refers to (its corrects, or an Intrekking's
+         * retracts); "" for every other kind. */
+        char target_id[SWI_UUID_LEN + 1];
 } swi_finding_t;
 
 /* A growable list. Zero-initialise ({0}) before first use; free with

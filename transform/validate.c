@@ -72,11 +72,38 @@ static bool name_in(const char *name, const char *const *list, size_t n)
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A value shown in a detail: at most max bytes of v (out holds max + 1), every
+ * digit of a run of nine or more digits - in the whole value, the part shown
+ * or not - masked as '#'. A BSN (9 digits) or V-nummer (10) put in the wrong
+ * field thus never reaches a dead-letter table or log, whose details never hold
+ * one (001_core.sql); codes, years and small numbers stay readable. */
+#define MASK_RUN 9
+static const char *masked(const char *v, size_t max, char *out)
+{
+        size_t n = strlen(v), o = 0;
+
+        for (size_t i = 0; i < n && o < max;) {
+                size_t j = i;
+                while (j < n && isdigit((unsigned char)v[j]))
+                        j++;
+                if (j == i) {
+                        out[o++] = v[i++];
+                        continue;
+                }
+                for (size_t k = i; k < j && o < max; k++)
+                        out[o++] = j - i >= MASK_RUN ? '#' : v[k];
+                i = j;
+        }
+        out[o] = '\0';
+        return out;
+}
+
 static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, char *detail,
                                 size_t detail_size)
 {
         static const int32_t y1900 = -25567; /* 1900-01-01 */
         char d1[SWI_DATE_BUF];
+        char shown[24];
 
         if (f->kind == SWI_V_NULL)
                 return SWI_REASON_NONE;
@@ -94,8 +121,10 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
         for (size_t i = 0; i < COUNT(int_rules); i++) {
                 if (f->kind == SWI_V_INT && strcmp(f->name, int_rules[i].name) == 0 &&
                     (f->i < int_rules[i].min || f->i > int_rules[i].max)) {
-                        snprintf(detail, detail_size, "%s %lld is outside %lld..%lld", f->name,
-                                 (long long)f->i, (long long)int_rules[i].min,
+                        char num[24];
+                        snprintf(num, sizeof(num), "%lld", (long long)f->i);
+                        snprintf(detail, detail_size, "%s %s is outside %lld..%lld", f->name,
+                                 masked(num, sizeof(shown) - 1, shown), (long long)int_rules[i].min,
                                  (long long)int_rules[i].max);
                         return SWI_REASON_INVALID_VALUE;
                 }
@@ -107,8 +136,8 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
                                  "%s %s was dissolved before the event_date %s", f->name, f->s,
                                  swi_date_format(ev->event_date, d1));
                 else
-                        snprintf(detail, detail_size,
-                                 "%s \"%.12s\" is not a known CBS gemeente code", f->name, f->s);
+                        snprintf(detail, detail_size, "%s \"%s\" is not a known CBS gemeente code",
+                                 f->name, masked(f->s, 12, shown));
                 return SWI_REASON_INVALID_VALUE;
         }
         if (f->kind == SWI_V_STRING && name_in(f->name, nonempty_fields, COUNT(nonempty_fields)) &&
@@ -120,14 +149,15 @@ static swi_reason_t check_field(const swi_event_t *ev, const swi_field_t *f, cha
                 if (strlen(f->s) != 3 || !isupper((unsigned char)f->s[0]) ||
                     !isupper((unsigned char)f->s[1]) || !isupper((unsigned char)f->s[2])) {
                         snprintf(detail, detail_size,
-                                 "nationaliteit \"%.8s\" is not an ISO 3166-1 alpha-3 code", f->s);
+                                 "nationaliteit \"%s\" is not an ISO 3166-1 alpha-3 code",
+                                 masked(f->s, 8, shown));
                         return SWI_REASON_INVALID_VALUE;
                 }
         }
         if (f->kind == SWI_V_STRING && strcmp(f->name, "sector") == 0) {
                 if (strlen(f->s) != 1 || f->s[0] < 'A' || f->s[0] > 'U') {
-                        snprintf(detail, detail_size, "sector \"%.8s\" is not an SBI section A-U",
-                                 f->s);
+                        snprintf(detail, detail_size, "sector \"%s\" is not an SBI section A-U",
+                                 masked(f->s, 8, shown));
                         return SWI_REASON_INVALID_VALUE;
                 }
         }

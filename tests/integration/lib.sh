@@ -6,7 +6,7 @@ set -euo pipefail
 : "${SWI_TEST_PG:?SWI_TEST_PG is not set: run tools/test.sh (it starts PostgreSQL)}"
 
 it_name=$(basename "$0" .sh)
-work=$(mktemp -d "/tmp/swi-${it_name}.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/swi-${it_name}.XXXXXX")
 db="it_${it_name#test_}_$$"
 pids=()
 passed=0 failed=0
@@ -109,13 +109,16 @@ etl_catch_up() { # conninfo logfile
     it_log "swi-etl failed; see below"; tail -20 "$2" >&2; exit 1; }
 }
 
-# Canonical text dump of the trajectory tables (current, versions, findings).
+# Canonical text dump of the trajectory tables (current, versions, findings,
+# and the identity and reference edges that define the clusters).
 dump_trajectories() { # conninfo
   psql "$1" -X -q -A -t \
     -c "COPY (SELECT * FROM swi.trajectories ORDER BY person_kind, person_ps) TO STDOUT" \
     -c "COPY (SELECT * FROM swi.trajectory_versions ORDER BY person_kind, person_ps, valid_from) TO STDOUT" \
-    -c "COPY (SELECT person_kind, person_ps, kind, event_id, event_date FROM swi_ops.findings
-              ORDER BY 1, 2, 3, 4, 5) TO STDOUT"
+    -c "COPY (SELECT person_kind, person_ps, kind, event_id, event_date, target_event_id
+              FROM swi_ops.findings ORDER BY 1, 2, 3, 4, 5, 6) TO STDOUT" \
+    -c "COPY (SELECT * FROM swi.identity_edges ORDER BY 1, 2) TO STDOUT" \
+    -c "COPY (SELECT * FROM swi.reference_edges ORDER BY 1, 2) TO STDOUT"
 }
 
 # ---- operations helpers (issue 13) ------------------------------------------

@@ -660,6 +660,39 @@ START_TEST(test_decoder_wrong_source)
 }
 END_TEST
 
+/* A rejected message's event type is its own record's (the writer schema
+ * names it), or none, never the previous message's: found when dead letters
+ * of the same messages delivered in another order differed in event_type
+ * (the decoder left ev->type as the message before had set it). */
+START_TEST(test_decoder_rejection_names_its_own_record_type)
+{
+        static const uint8_t junk[] = {0x02, 0x41};
+        swi_reason_t reason = SWI_REASON_NONE;
+        msg_t ok, lbt, pip;
+
+        ENCODE(&ok, "gemeente/Gevestigd.v1.avsc", 23, ENV_BSN, FS("gemeente", "GM0363"));
+        ENCODE(&lbt, "duo/LeerbaarheidstoetsAfgenomen.v1.avsc", 14, ENV_BSN, FI("score", 12),
+               FE("uitkomst", "B1_NIET_HAALBAAR"));
+        ENCODE(&pip, "gemeente/PipVastgesteld.v1.avsc", 27, ENV_BSN, FS("gemeente", "GM0363"),
+               FE("leerroute", "B1"), FB("map", 1), FB("pvt", 1));
+        memcpy(pip.buf + pip.len, "\x01", 1);
+        pip.len += 1;
+
+        decode_ok(&ok, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(decode_src(&lbt, SWI_SRC_COA), SWI_REASON_WRONG_SOURCE);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_DUO_LEERBAARHEIDSTOETS_AFGENOMEN);
+        decode_ok(&ok, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(decode_src(&pip, SWI_SRC_GEMEENTE), SWI_REASON_UNDECODABLE);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_GEM_PIP_VASTGESTELD);
+        decode_ok(&ok, SWI_SRC_GEMEENTE, SWI_EV_GEM_GEVESTIGD);
+        ck_assert_int_eq(swi_decode(fx.dec, SWI_SRC_DUO, 4242, junk, sizeof(junk), &fx.ev, &reason,
+                                    fx.detail, sizeof(fx.detail)),
+                         SWI_OK);
+        ck_assert_int_eq(reason, SWI_REASON_UNKNOWN_SCHEMA);
+        ck_assert_int_eq(fx.ev.type, SWI_EV_NONE);
+}
+END_TEST
+
 /* ---- schema evolution ------------------------------------------------------- */
 
 START_TEST(test_decoder_schema_evolution_v1_message)
@@ -880,6 +913,7 @@ static Suite *decoder_suite(void)
         tcase_add_test(tc, test_decoder_trailing_garbage);
         tcase_add_test(tc, test_decoder_corrupt_body);
         tcase_add_test(tc, test_decoder_wrong_source);
+        tcase_add_test(tc, test_decoder_rejection_names_its_own_record_type);
         tcase_add_test(tc, test_decoder_schema_evolution_v1_message);
         tcase_add_test(tc, test_decoder_unresolvable_writer_schema);
         tcase_add_test(tc, test_decoder_registry_down);

@@ -25,7 +25,7 @@
 
 #include "common/embedded.h"
 #include "common/log.h"
-#include "sinks/pg_cluster.h"
+#include "sinks/pg_store.h"
 #include "sinks/pg_live.h"
 #include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
@@ -465,6 +465,15 @@ START_TEST(test_pg_sink_duplicates_absorbed_and_recorded)
         ck_assert_int_eq(q_int("SELECT next_offset FROM swi_ops.kafka_offsets"
                                " WHERE topic = 'gemeente.events' AND partition = 0"),
                          108);
+
+        /* after batches with stored duplicates the keys are looked up first;
+         * a batch without any then goes straight in */
+        swi_event_t e5 = make_event(SWI_EV_GEM_GEVESTIGD, ID(15));
+        add_ev(s, &e5, 0, 108);
+        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 6);
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -568,7 +577,7 @@ START_TEST(test_pg_sink_reconnects_after_terminate_backend)
 }
 END_TEST
 
-/* Trajectory dates and timestamps go to PostgreSQL as pgc_date_text: every
+/* Trajectory dates and timestamps go to PostgreSQL as pgio_date_text: every
  * year PostgreSQL holds reads back as the same day (swi_date_format's
  * "+10002-01-01" and "-0043-03-15" are not PostgreSQL input). */
 START_TEST(test_pg_sink_date_text_any_year)
@@ -576,10 +585,10 @@ START_TEST(test_pg_sink_date_text_any_year)
         const int32_t days[] = {swi_date_from_ymd(2024, 2, 29), swi_date_from_ymd(1, 1, 1),
                                 swi_date_from_ymd(0, 12, 31),   swi_date_from_ymd(-43, 3, 15),
                                 swi_date_from_ymd(10002, 1, 1), swi_date_from_ymd(5874897, 12, 31)};
-        char text[PGC_DATE_BUF];
+        char text[PGIO_DATE_BUF];
 
         for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
-                const char *vals[1] = {pgc_date_text(days[i], text)};
+                const char *vals[1] = {pgio_date_text(days[i], text)};
                 PGresult *r = PQexecParams(vconn, "SELECT $1::date - DATE '1970-01-01'", 1, NULL,
                                            vals, NULL, NULL, 0);
                 ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", text,
@@ -588,7 +597,7 @@ START_TEST(test_pg_sink_date_text_any_year)
                               PQgetvalue(r, 0, 0));
                 PQclear(r);
         }
-        ck_assert_str_eq(pgc_date_text(swi_date_from_ymd(-43, 3, 15), text), "0044-03-15 BC");
+        ck_assert_str_eq(pgio_date_text(swi_date_from_ymd(-43, 3, 15), text), "0044-03-15 BC");
 }
 END_TEST
 
@@ -721,185 +730,421 @@ START_TEST(test_pg_sink_large_batch_grows_buffers)
 }
 END_TEST
 
-/* ---- correction/retraction targets ---------------------------------------- */
+/* ---- a later copy of a stored event is a duplicate (events.md) ------------ */
 
-static swi_pg_target_t lookup(swi_pg_sink_t *s, swi_source_t src, const char *id)
+static void add_dl(swi_pg_sink_t *s, const swi_dead_letter_t *dl)
 {
-        swi_pg_target_t t;
-        swi_err_t rc = swi_pg_sink_lookup_target(s, src, id, &t);
-        ck_assert_msg(rc == SWI_OK, "lookup_target: %s", swi_pg_sink_errstr(s));
-        return t;
+        ck_assert_msg(swi_pg_sink_add_dead_letter(s, dl) == SWI_OK, "add_dead_letter: %s",
+                      swi_pg_sink_errstr(s));
 }
 
-/* An IND event: v_nummer only, a pseudonym distinct from make_event's bsn one. */
-static swi_event_t make_vnr_event(swi_evtype_t type, const char *event_id)
+static void commit_ok(swi_pg_sink_t *s, swi_batch_stats_t *st)
 {
-        swi_event_t ev = make_event(type, event_id);
-        ev.has_bsn_ps = false;
-        memset(ev.bsn_ps, 0, sizeof(ev.bsn_ps));
-        ev.has_vnr_ps = true;
-        for (int i = 0; i < SWI_PSEUDO_LEN; i++)
-                ev.vnr_ps[i] = (uint8_t)(255 - i * 3);
+        ck_assert_msg(swi_pg_sink_commit(s, st) == SWI_OK, "commit: %s", swi_pg_sink_errstr(s));
+}
+
+/* A message rejected now whose event id is already stored is absorbed as a
+ * duplicate of the stored event, whatever it is judged to be; the id's text
+ * form does not matter, the source does; a dead letter without an id, or
+ * with an unknown one, stays one. */
+START_TEST(test_pg_sink_dead_letter_of_a_stored_event_is_a_duplicate)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t hex = make_event(SWI_EV_GEM_GEVESTIGD, ID(ab));
+        swi_dead_letter_t same = make_dl(SWI_REASON_INVALID_VALUE, "LBT score 57", 11);
+        swi_dead_letter_t other_src = make_dl(SWI_REASON_INVALID_VALUE, "x", 12);
+        swi_dead_letter_t unknown = make_dl(SWI_REASON_IMPLAUSIBLE_DATE, "y", 13);
+        swi_dead_letter_t no_id = make_dl(SWI_REASON_UNDECODABLE, "z", 14);
+
+        add_ev(s, &hex, 0, 1);
+        commit_ok(s, &st);
+        same.event_id = "00000000-0000-4000-8000-0000000000AB";
+        other_src.event_id = ID(ab);
+        other_src.source = SWI_SRC_DUO;
+        other_src.topic = "duo.events";
+        unknown.event_id = ID(ac);
+        add_dl(s, &same);
+        add_dl(s, &other_src);
+        add_dl(s, &unknown);
+        add_dl(s, &no_id);
+        ck_assert(swi_pg_sink_dead_letter_kept(s, 0)); /* not settled yet */
+        ck_assert_msg(swi_pg_sink_settle_dead_letters(s) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert(!swi_pg_sink_dead_letter_kept(s, 0));
+        ck_assert(swi_pg_sink_dead_letter_kept(s, 1));
+        ck_assert(swi_pg_sink_dead_letter_kept(s, 2));
+        ck_assert(swi_pg_sink_dead_letter_kept(s, 3));
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 4); /* still four messages */
+        commit_ok(s, &st);
+        ck_assert_int_eq(st.dead_letters, 3);
+        ck_assert_int_eq(st.duplicates, 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters"), 3);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters WHERE kafka_offset = 11"),
+                         0);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.duplicate_events WHERE kafka_offset = "
+                               "11 AND source = 'gemeente' AND event_id = '" ID(ab) "'"),
+                         1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 1);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Within one batch: a dead letter after an event with its id is absorbed
+ * (in memory, as in-batch duplicates are); one before it stays a dead letter
+ * - the same verdicts as with the two in separate batches. */
+START_TEST(test_pg_sink_dead_letter_after_its_event_in_the_batch_is_a_duplicate)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t e1 = make_event(SWI_EV_GEM_GEVESTIGD, ID(71));
+        swi_event_t e2 = make_event(SWI_EV_GEM_GEVESTIGD, ID(72));
+        swi_dead_letter_t before = make_dl(SWI_REASON_INVALID_VALUE, "first", 1);
+        swi_dead_letter_t after = make_dl(SWI_REASON_INVALID_VALUE, "later copy", 4);
+
+        before.event_id = ID(71);
+        after.event_id = ID(72);
+        add_dl(s, &before);
+        add_ev(s, &e1, 0, 2);
+        add_ev(s, &e2, 0, 3);
+        add_dl(s, &after);
+        commit_ok(s, &st); /* settles by itself */
+        ck_assert_int_eq(st.events_inserted, 2);
+        ck_assert_int_eq(st.dead_letters, 1);
+        ck_assert_int_eq(st.duplicates, 1);
+        ck_assert_int_eq(q_int("SELECT kafka_offset FROM swi_ops.dead_letters"), 1);
+        ck_assert_int_eq(q_int("SELECT kafka_offset FROM swi_ops.duplicate_events"), 4);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* Settling needs the server when an id is not in the batch: a connection
+ * killed while idle is retried once; a real error is reported with its
+ * purpose and changes nothing. */
+START_TEST(test_pg_sink_settle_reports_pg_errors)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        swi_event_t e = make_event(SWI_EV_GEM_GEVESTIGD, ID(81));
+        swi_dead_letter_t dl = make_dl(SWI_REASON_INVALID_VALUE, "later copy", 5);
+
+        add_ev(s, &e, 0, 1);
+        commit_ok(s, &st);
+        dl.event_id = ID(81);
+        add_dl(s, &dl);
+        terminate_sink_backend();
+        ck_assert_msg(swi_pg_sink_settle_dead_letters(s) == SWI_OK, "%s", swi_pg_sink_errstr(s));
+        ck_assert(!swi_pg_sink_dead_letter_kept(s, 0));
+        swi_pg_sink_batch_reset(s);
+
+        add_dl(s, &dl);
+        exec_ok(vconn, "ALTER TABLE swi.events RENAME TO events_gone");
+        ck_assert_int_eq(swi_pg_sink_settle_dead_letters(s), SWI_ERR_PG);
+        ck_assert_msg(strstr(swi_pg_sink_errstr(s), "look up dead letters' event ids: ") ==
+                          swi_pg_sink_errstr(s),
+                      "%s", swi_pg_sink_errstr(s));
+        ck_assert(swi_pg_sink_dead_letter_kept(s, 0));
+        ck_assert_int_eq(swi_pg_sink_batch_count(s), 1);
+        exec_ok(vconn, "ALTER TABLE swi.events_gone RENAME TO events");
+        commit_ok(s, &st);
+        ck_assert_int_eq(st.dead_letters, 0);
+        ck_assert_int_eq(st.duplicates, 1);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* ---- references are judged where the target is (events.md) ------------------ */
+
+/* An event of person `bsn` (pseudonym bytes all = bsn) for the reference
+ * tests, registered `hours` after a fixed start. */
+static swi_event_t ref_ev(swi_evtype_t type, const char *id, int bsn, int days, int hours)
+{
+        swi_event_t ev = make_event(type, id);
+        memset(ev.bsn_ps, bsn, SWI_PSEUDO_LEN);
+        ev.event_date = swi_date_from_ymd(2024, 3, 1) + days;
+        ev.registered_at = INT64_C(1709290800000) + (int64_t)hours * 3600000;
+        if (type == SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN) {
+                add_str(&ev, "wet", "WI2021");
+                add_str(&ev, "doelgroep", "ASIEL");
+        } else if (swi_evtype_source(type) == SWI_SRC_GEMEENTE && type != SWI_EV_GEM_INTREKKING) {
+                add_str(&ev, "gemeente", "GM0363");
+        }
         return ev;
 }
 
-static void assert_target(const swi_pg_target_t *t, const swi_event_t *ev)
+enum { REF_TARGETS = 5, REF_REFS = 5 };
+
+/* Person 0x11's events (the targets), then the references to them: a
+ * correction with another person's BSN (0x22, who has nothing else), one of
+ * another type, an Intrekking of an Intrekking, a correction of an
+ * Intrekking - all invalid - and a retraction carrying another BSN (0x33),
+ * which is valid: a retraction need not carry its target's identifiers. */
+static void ref_events(swi_event_t t[REF_TARGETS], swi_event_t r[REF_REFS])
 {
-        ck_assert(t->found);
-        ck_assert_int_eq(t->type, ev->type);
-        ck_assert_int_eq(t->is_intrekking, swi_evtype_is_intrekking(ev->type));
-        ck_assert_int_eq(t->has_bsn_ps, ev->has_bsn_ps);
-        ck_assert_int_eq(t->has_vnr_ps, ev->has_vnr_ps);
-        if (ev->has_bsn_ps)
-                ck_assert(memcmp(t->bsn_ps, ev->bsn_ps, SWI_PSEUDO_LEN) == 0);
-        if (ev->has_vnr_ps)
-                ck_assert(memcmp(t->vnr_ps, ev->vnr_ps, SWI_PSEUDO_LEN) == 0);
+        t[0] = ref_ev(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, ID(01), 0x11, 0, 1);
+        t[1] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(02), 0x11, 40, 2);
+        add_str(&t[1], "leerroute", "B1");
+        t[2] = ref_ev(SWI_EV_GEM_GEVESTIGD, ID(03), 0x11, 10, 3);
+        t[3] = ref_ev(SWI_EV_GEM_BREDE_INTAKE_GESTART, ID(05), 0x11, 20, 4);
+        t[4] = ref_ev(SWI_EV_GEM_INTREKKING, ID(04), 0x11, 21, 5);
+        t[4].has_retracts = true;
+        snprintf(t[4].retracts, sizeof(t[4].retracts), "%s", ID(05));
+
+        r[0] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(11), 0x22, 41, 100);
+        add_str(&r[0], "leerroute", "Z");
+        r[0].has_corrects = true;
+        snprintf(r[0].corrects, sizeof(r[0].corrects), "%s", ID(02));
+        r[1] = ref_ev(SWI_EV_GEM_LEERROUTE_GEWIJZIGD, ID(12), 0x11, 42, 101);
+        add_str(&r[1], "leerroute", "Z");
+        r[1].has_corrects = true;
+        snprintf(r[1].corrects, sizeof(r[1].corrects), "%s", ID(02));
+        r[2] = ref_ev(SWI_EV_GEM_INTREKKING, ID(13), 0x11, 43, 102);
+        r[2].has_retracts = true;
+        snprintf(r[2].retracts, sizeof(r[2].retracts), "%s", ID(04));
+        r[3] = ref_ev(SWI_EV_GEM_BREDE_INTAKE_GESTART, ID(14), 0x11, 44, 103);
+        r[3].has_corrects = true;
+        snprintf(r[3].corrects, sizeof(r[3].corrects), "%s", ID(04));
+        r[4] = ref_ev(SWI_EV_GEM_INTREKKING, ID(15), 0x33, 45, 104);
+        r[4].has_retracts = true;
+        snprintf(r[4].retracts, sizeof(r[4].retracts), "%s", ID(03));
 }
 
-START_TEST(test_pg_sink_lookup_target_in_open_batch)
+static void add_any(swi_pg_sink_t *s, const swi_event_t *ev, int64_t offset)
+{
+        char topic[32];
+        snprintf(topic, sizeof(topic), "%s.events", swi_source_name(ev->source));
+        ck_assert_msg(swi_pg_sink_add_event(s, ev, topic, 0, offset) == SWI_OK, "add_event: %s",
+                      swi_pg_sink_errstr(s));
+}
+
+/* Trajectories, versions, findings and reference edges as one text. */
+static char *traj_dump(void)
+{
+        return q_str("SELECT coalesce(string_agg(x, E'\\n' ORDER BY x), '') FROM ("
+                     "SELECT t::text x FROM swi.trajectories t UNION ALL "
+                     "SELECT v::text FROM swi.trajectory_versions v UNION ALL "
+                     "SELECT (f.person_kind, f.person_ps, f.kind, f.event_id, f.event_date, "
+                     "f.target_event_id)::text FROM swi_ops.findings f UNION ALL "
+                     "SELECT r::text FROM swi.reference_edges r) z",
+                     NULL);
+}
+
+static void traj_reset(void)
+{
+        exec_ok(vconn, "TRUNCATE swi.events, swi.identity_edges, swi.reference_edges, "
+                       "swi.trajectories, swi.trajectory_versions, swi_ops.findings, "
+                       "swi_ops.publish_queue, swi_ops.kafka_offsets");
+}
+
+/* Whichever arrives first - targets, references, or all at once - the
+ * invalid references are stored, have no effect and are INVALID_REFERENCE
+ * findings with their targets' event ids (on the reference's own person,
+ * also one with no other event), and the valid retraction with another BSN
+ * takes effect: the same tables for every order. */
+START_TEST(test_pg_traj_references_judged_where_the_target_is)
 {
         swi_pg_sink_t *s = new_sink();
-        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(51));
-        swi_event_t intr = make_event(SWI_EV_GEM_INTREKKING, ID(52));
-        swi_event_t ind = make_vnr_event(SWI_EV_IND_ASIELAANVRAAG_INGEDIEND, ID(53));
-        swi_event_t later = make_event(SWI_EV_GEM_LEERROUTE_GEWIJZIGD, ID(54));
-        swi_event_t earlier = later;
-        swi_event_t hex = make_event(SWI_EV_GEM_GEVESTIGD, ID(ab));
-        swi_pg_target_t t;
+        swi_batch_stats_t st;
+        swi_event_t t[REF_TARGETS], r[REF_REFS];
+        char *dump[3];
 
-        add_str(&pip, "gemeente", "GM0363");
-        intr.has_retracts = true;
-        snprintf(intr.retracts, sizeof(intr.retracts), "%s", ID(51));
-        add_ev(s, &pip, 0, 1);
-        add_ev(s, &intr, 0, 2);
-        ck_assert_int_eq(swi_pg_sink_add_event(s, &ind, "ind.events", 0, 3), SWI_OK);
+        swi_pg_sink_set_trajectories(s, true);
+        ref_events(t, r);
+        for (int order = 0; order < 3; order++) {
+                traj_reset();
+                if (order == 0) { /* targets, then references */
+                        for (int i = 0; i < REF_TARGETS; i++)
+                                add_any(s, &t[i], i);
+                        commit_ok(s, &st);
+                        for (int i = 0; i < REF_REFS; i++)
+                                add_any(s, &r[i], 10 + i);
+                        commit_ok(s, &st);
+                } else if (order == 1) { /* references first, one batch each */
+                        for (int i = REF_REFS - 1; i >= 0; i--) {
+                                add_any(s, &r[i], 10 + i);
+                                commit_ok(s, &st);
+                        }
+                        for (int i = 0; i < REF_TARGETS; i++) {
+                                add_any(s, &t[i], i);
+                                commit_ok(s, &st);
+                        }
+                } else { /* one batch */
+                        for (int i = 0; i < REF_REFS; i++)
+                                add_any(s, &r[i], 10 + i);
+                        for (int i = 0; i < REF_TARGETS; i++)
+                                add_any(s, &t[i], i);
+                        commit_ok(s, &st);
+                }
+                ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), REF_TARGETS + REF_REFS);
+                dump[order] = traj_dump();
+        }
+        ck_assert_str_eq(dump[0], dump[1]);
+        ck_assert_str_eq(dump[0], dump[2]);
 
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(51));
-        assert_target(&t, &pip);
-        ck_assert(!t.is_intrekking);
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(52));
-        assert_target(&t, &intr);
-        ck_assert(t.is_intrekking);
-        t = lookup(s, SWI_SRC_IND, ID(53));
-        assert_target(&t, &ind);
-        ck_assert(!t.has_bsn_ps && t.has_vnr_ps);
-        /* the UUID's text form does not matter */
-        add_ev(s, &hex, 0, 4);
-        t = lookup(s, SWI_SRC_GEMEENTE, "00000000-0000-4000-8000-0000000000AB");
-        assert_target(&t, &hex);
-
-        /* an in-batch duplicate: the row that will be stored is the one found
-         * (here the lower offset of the partition, which replaces the first) */
-        later.has_bsn_ps = false;
-        later.has_vnr_ps = true;
-        memset(later.vnr_ps, 9, SWI_PSEUDO_LEN);
-        add_ev(s, &later, 1, 20);
-        add_ev(s, &earlier, 1, 10);
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(54));
-        assert_target(&t, &earlier);
-
-        /* only in memory: nothing reached the server, and an abandoned batch
-         * is forgotten */
-        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 0);
-        swi_pg_sink_batch_reset(s);
-        ck_assert(!lookup(s, SWI_SRC_GEMEENTE, ID(51)).found);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE kind = "
+                               "'INVALID_REFERENCE'"),
+                         4);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings f JOIN swi.events e "
+                               "ON e.event_id = f.event_id WHERE f.kind = 'INVALID_REFERENCE' "
+                               "AND f.target_event_id = coalesce(e.corrects, e.retracts) "
+                               "AND f.person_ps = e.bsn_ps AND f.event_date = e.event_date"),
+                         4);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE kind LIKE 'PENDING%'"),
+                         0);
+        /* the correction with BSN 0x22: its person has a finding, no trajectory */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE person_kind = 'BSN' "
+                               "AND person_ps = '\\x2222222222222222222222222222222222222222222222"
+                               "222222222222222222' AND event_id = '" ID(11) "'"),
+                         1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 1);
+        /* no effect: the PIP's route is B1; the valid retraction removed the
+         * vestiging; the retracted brede intake stays retracted */
+        char *route = q_str("SELECT leerroute || ' ' || coalesce(vestiging_datum::text, '-') || ' ' "
+                            "|| coalesce(brede_intake_start::text, '-') FROM swi.trajectories",
+                            NULL);
+        ck_assert_str_eq(route, "B1 - -");
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.reference_edges"), 2);
+        free(route);
+        for (int i = 0; i < 3; i++)
+                free(dump[i]);
         swi_pg_sink_destroy(s);
 }
 END_TEST
 
-START_TEST(test_pg_sink_lookup_target_stored)
+/* Versions are closed by key and current rows rewritten only where versions
+ * changed: batches that bring knowledge times older than the newest version
+ * (a late event, and retractions registered before their targets, one of
+ * which removes a person altogether, the other a change) leave the same
+ * tables as all the events in one batch. */
+START_TEST(test_pg_traj_late_knowledge_times_rewrite_versions)
 {
         swi_pg_sink_t *s = new_sink();
         swi_batch_stats_t st;
-        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(61));
-        swi_event_t intr = make_event(SWI_EV_DUO_INTREKKING, ID(62));
-        swi_event_t ind = make_vnr_event(SWI_EV_IND_BSN_TOEGEKEND, ID(63));
-        swi_pg_target_t t;
+        char *dump[2];
+        swi_event_t e[8];
 
-        ind.has_bsn_ps = true; /* both identifiers */
-        memset(ind.bsn_ps, 0x5a, SWI_PSEUDO_LEN);
-        intr.has_retracts = true;
-        snprintf(intr.retracts, sizeof(intr.retracts), "%s", ID(99));
-        add_ev(s, &pip, 0, 1);
-        ck_assert_int_eq(swi_pg_sink_add_event(s, &intr, "duo.events", 0, 1), SWI_OK);
-        ck_assert_int_eq(swi_pg_sink_add_event(s, &ind, "ind.events", 0, 1), SWI_OK);
-        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
-        ck_assert_int_eq(st.events_inserted, 3);
-        ck_assert_int_eq(swi_pg_sink_batch_count(s), 0);
-
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(61));
-        assert_target(&t, &pip);
-        ck_assert(t.has_bsn_ps && !t.has_vnr_ps);
-        t = lookup(s, SWI_SRC_DUO, ID(62));
-        assert_target(&t, &intr);
-        ck_assert(t.is_intrekking);
-        t = lookup(s, SWI_SRC_IND, ID(63));
-        assert_target(&t, &ind);
-        ck_assert(t.has_bsn_ps && t.has_vnr_ps);
-        /* the stored event is found while a new batch is open, too */
-        add_ev(s, &pip, 0, 2); /* a stored duplicate in the open batch */
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(61));
-        assert_target(&t, &pip);
+        swi_pg_sink_set_trajectories(s, true);
+        /* person 0x11: plicht (K 1 h), PIP (K 10 h), a late Gevestigd (K 5 h);
+         * person 0x44: only a Gevestigd (K 10 h) */
+        e[0] = ref_ev(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, ID(01), 0x11, 0, 1);
+        e[1] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(02), 0x11, 40, 10);
+        add_str(&e[1], "leerroute", "B1");
+        e[2] = ref_ev(SWI_EV_GEM_BREDE_INTAKE_GESTART, ID(03), 0x11, 20, 20);
+        e[3] = ref_ev(SWI_EV_GEM_GEVESTIGD, ID(04), 0x44, 10, 10);
+        e[4] = ref_ev(SWI_EV_GEM_GEVESTIGD, ID(05), 0x11, 10, 5); /* late: K 5 h */
+        /* registered before their targets: of 0x44's only event (the person
+         * never existed, then) and of the brede intake (no change after all) */
+        e[5] = ref_ev(SWI_EV_GEM_INTREKKING, ID(06), 0x44, 50, 3);
+        e[5].has_retracts = true;
+        snprintf(e[5].retracts, sizeof(e[5].retracts), "%s", ID(04));
+        e[6] = ref_ev(SWI_EV_GEM_INTREKKING, ID(07), 0x11, 50, 15);
+        e[6].has_retracts = true;
+        snprintf(e[6].retracts, sizeof(e[6].retracts), "%s", ID(03));
+        for (int way = 0; way < 2; way++) {
+                traj_reset();
+                if (way == 0) {
+                        for (int i = 0; i < 4; i++)
+                                add_any(s, &e[i], i);
+                        commit_ok(s, &st);
+                        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 2);
+                        for (int i = 4; i < 7; i++) {
+                                add_any(s, &e[i], i);
+                                commit_ok(s, &st);
+                        }
+                } else {
+                        for (int i = 0; i < 7; i++)
+                                add_any(s, &e[i], i);
+                        commit_ok(s, &st);
+                }
+                dump[way] = traj_dump();
+        }
+        ck_assert_str_eq(dump[0], dump[1]);
+        /* 0x44 is gone; 0x11 has its vestiging and no brede intake */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories WHERE vestiging_datum IS NOT "
+                               "NULL AND brede_intake_start IS NULL"),
+                         1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectory_versions WHERE valid_to IS NULL"),
+                         1);
+        free(dump[0]);
+        free(dump[1]);
         swi_pg_sink_destroy(s);
 }
 END_TEST
 
-START_TEST(test_pg_sink_lookup_target_not_found)
+typedef struct traj_thread_s {
+        const swi_event_t *ev;
+        int64_t offset;
+        swi_err_t rc;
+        char err[1024];
+} traj_thread_t;
+
+static void *traj_commit_main(void *arg)
 {
-        swi_pg_sink_t *s = new_sink();
+        traj_thread_t *a = arg;
+        char e[512];
         swi_batch_stats_t st;
-        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(71));
-        swi_dead_letter_t dl = make_dl(SWI_REASON_INVALID_VALUE, "LBT score 57", 2);
-        swi_pg_target_t t;
-
-        add_ev(s, &pip, 0, 1);
-        ck_assert_int_eq(swi_pg_sink_add_dead_letter(s, &dl), SWI_OK);
-        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
-
-        /* unknown id; same id under another source; nothing in a batch */
-        t = lookup(s, SWI_SRC_GEMEENTE, ID(72));
-        ck_assert(!t.found);
-        ck_assert_int_eq(t.type, SWI_EV_NONE);
-        ck_assert(!t.has_bsn_ps && !t.has_vnr_ps && !t.is_intrekking);
-        ck_assert(!lookup(s, SWI_SRC_DUO, ID(71)).found);
-        add_ev(s, &pip, 0, 3);
-        ck_assert(!lookup(s, SWI_SRC_IND, ID(71)).found);
-        /* not a UUID: refused before anything is sent */
-        ck_assert_int_eq(swi_pg_sink_lookup_target(s, SWI_SRC_GEMEENTE, "71", &t),
-                         SWI_ERR_INVALID_ARG);
-        ck_assert(!t.found);
+        swi_pg_sink_t *s = swi_pg_sink_new(db_conninfo, "test-group", e, sizeof(e));
+        if (!s) {
+                a->rc = SWI_ERR_PG;
+                snprintf(a->err, sizeof(a->err), "%s", e);
+                return NULL;
+        }
+        swi_pg_sink_set_trajectories(s, true);
+        char topic[32];
+        snprintf(topic, sizeof(topic), "%s.events", swi_source_name(a->ev->source));
+        a->rc = swi_pg_sink_add_event(s, a->ev, topic, 1, a->offset);
+        if (a->rc == SWI_OK)
+                a->rc = swi_pg_sink_commit(s, &st);
+        snprintf(a->err, sizeof(a->err), "%s", swi_pg_sink_errstr(s));
         swi_pg_sink_destroy(s);
+        return NULL;
 }
-END_TEST
 
-START_TEST(test_pg_sink_lookup_target_reports_pg_errors)
+/* Two instances commit a correction with another BSN and its target at the
+ * same moment: both wait for the lock of the target's event id, so the later
+ * one sees the other's event and the reference is judged (without that lock
+ * each looked for the other before either committed, and the correction
+ * stayed pending for ever). */
+START_TEST(test_pg_traj_reference_and_target_committed_at_once)
 {
-        swi_pg_sink_t *s = new_sink();
-        swi_batch_stats_t st;
-        swi_event_t pip = make_event(SWI_EV_GEM_PIP_VASTGESTELD, ID(81));
-        swi_pg_target_t t;
+        swi_pg_sink_t *s = new_sink(); /* migrates */
+        swi_event_t t[REF_TARGETS], r[REF_REFS];
+        PGconn *side = connect_or_fail(db_conninfo);
+        pthread_t th[2];
+        traj_thread_t arg[2] = {{.ev = NULL}};
 
-        add_ev(s, &pip, 0, 1);
-        ck_assert_msg(swi_pg_sink_commit(s, &st) == SWI_OK, "%s", swi_pg_sink_errstr(s));
-        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
-
-        /* a connection killed while idle: one retry on a fresh one */
-        terminate_sink_backend();
-        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
-
-        /* a real error: reported with the purpose, the batch untouched */
-        add_ev(s, &pip, 0, 2);
-        exec_ok(vconn, "ALTER TABLE swi.events RENAME TO events_gone");
-        ck_assert_int_eq(swi_pg_sink_lookup_target(s, SWI_SRC_GEMEENTE, ID(82), &t), SWI_ERR_PG);
-        ck_assert(!t.found);
-        ck_assert_msg(strstr(swi_pg_sink_errstr(s), "look up target: ") ==
-                          swi_pg_sink_errstr(s) &&
-                          strstr(swi_pg_sink_errstr(s), "events") != NULL,
-                      "%s", swi_pg_sink_errstr(s));
-        ck_assert_int_eq(swi_pg_sink_batch_count(s), 1);
-        exec_ok(vconn, "ALTER TABLE swi.events_gone RENAME TO events");
-        ck_assert(lookup(s, SWI_SRC_GEMEENTE, ID(81)).found);
-        ck_assert(!lookup(s, SWI_SRC_GEMEENTE, ID(82)).found);
+        ref_events(t, r);
+        /* every trajectory lock bucket ("SWI\0" + 0..511), held by a session */
+        exec_ok(side, "SELECT count(pg_advisory_lock(1398229248 + i)) FROM generate_series(0, 511) i");
+        arg[0].ev = &t[1]; /* the PIP */
+        arg[0].offset = 1;
+        arg[1].ev = &r[0]; /* its correction with BSN 0x22 */
+        arg[1].offset = 2;
+        for (int i = 0; i < 2; i++)
+                ck_assert_int_eq(pthread_create(&th[i], NULL, traj_commit_main, &arg[i]), 0);
+        /* both batches inserted their event and wait for a lock */
+        for (int tries = 0; tries < 600; tries++) {
+                if (q_int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+                          "granted") >= 2)
+                        break;
+                usleep(50000);
+        }
+        ck_assert_int_eq(q_int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+                               "granted"),
+                         2);
+        exec_ok(side, "SELECT pg_advisory_unlock_all()");
+        for (int i = 0; i < 2; i++) {
+                pthread_join(th[i], NULL);
+                ck_assert_msg(arg[i].rc == SWI_OK, "commit %d: %s", i, arg[i].err);
+        }
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.reference_edges"), 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE kind = "
+                               "'INVALID_REFERENCE' AND event_id = '" ID(11) "' AND "
+                               "target_event_id = '" ID(02) "'"),
+                         1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE kind LIKE 'PENDING%'"),
+                         0);
+        PQfinish(side);
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -1377,10 +1622,12 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_share_over_zero_storable);
         tcase_add_test(tc, test_pg_sink_rejects_unusable_events_without_poisoning_batch);
         tcase_add_test(tc, test_pg_sink_large_batch_grows_buffers);
-        tcase_add_test(tc, test_pg_sink_lookup_target_in_open_batch);
-        tcase_add_test(tc, test_pg_sink_lookup_target_stored);
-        tcase_add_test(tc, test_pg_sink_lookup_target_not_found);
-        tcase_add_test(tc, test_pg_sink_lookup_target_reports_pg_errors);
+        tcase_add_test(tc, test_pg_sink_dead_letter_of_a_stored_event_is_a_duplicate);
+        tcase_add_test(tc, test_pg_sink_dead_letter_after_its_event_in_the_batch_is_a_duplicate);
+        tcase_add_test(tc, test_pg_sink_settle_reports_pg_errors);
+        tcase_add_test(tc, test_pg_traj_references_judged_where_the_target_is);
+        tcase_add_test(tc, test_pg_traj_reference_and_target_committed_at_once);
+        tcase_add_test(tc, test_pg_traj_late_knowledge_times_rewrite_versions);
         tcase_add_test(tc, test_live_new_day_moves_every_value);
         tcase_add_test(tc, test_live_takes_latest_handed_persons);
         tcase_add_test(tc, test_live_handed_persons_follow_a_merge);

@@ -658,17 +658,50 @@ START_TEST(test_trajectory_invalid_reference_ignored)
            "leerroute", "Z");
         fs(corrects(ev(SWI_EV_GEM_PIP_VASTGESTELD, "c2", "2023-05-20", 300, 2, 0), "a"),
            "leerroute", "Z");
-        /* An Intrekking of an Intrekking. */
+        /* An Intrekking of an Intrekking; a correction of an Intrekking. */
         retr(SWI_EV_GEM_INTREKKING, "r1", "zz", 400, 1, 0);
         retr(SWI_EV_GEM_INTREKKING, "r2", "r1", 500, 1, 0);
+        fs(corrects(ev(SWI_EV_GEM_GEVESTIGD, "c3", "2023-05-21", 600, 1, 0), "r1"), "gemeente",
+           "GM0363");
         swi_findings_t f = {0};
         swi_person_t p = person_at(1, END, ALL, &f);
         ck_assert_int_eq(p.pip_datum, D("2023-05-01"));
         ck_assert_int_eq(p.leerroute, SWI_ROUTE_B1);
+        ck_assert_int_eq(p.vestiging_datum, SWI_DATE_NONE);
         ck_assert(has_finding(&f, SWI_FIND_INVALID_REFERENCE, "c1"));
         ck_assert(has_finding(&f, SWI_FIND_INVALID_REFERENCE, "r2"));
+        ck_assert(has_finding(&f, SWI_FIND_INVALID_REFERENCE, "c3"));
         ck_assert(has_finding(&f, SWI_FIND_PENDING_RETRACTION, "r1"));
+        /* each reference finding names the event it refers to */
+        for (size_t i = 0; i < f.n; i++) {
+                const char *want = !strcmp(f.v[i].event_id, "c1")   ? "a"
+                                   : !strcmp(f.v[i].event_id, "r2") ? "r1"
+                                   : !strcmp(f.v[i].event_id, "c3") ? "r1"
+                                   : !strcmp(f.v[i].event_id, "r1") ? "zz"
+                                                                    : "";
+                ck_assert_str_eq(f.v[i].target_id, want);
+        }
         swi_findings_free(&f);
+
+        /* c2 carries BSN 2, who has no effective event: its finding is among
+         * the cluster's references, under that person's key */
+        char err[128];
+        swi_cluster_t *c = swi_cluster_resolve(ptrs, npool, ALL, err, sizeof(err));
+        ck_assert_ptr_nonnull(c);
+        swi_person_key_t two = key(SWI_PKEY_BSN, 2);
+        ck_assert_int_lt(swi_cluster_person_find(c, &two), 0);
+        const swi_person_key_t *rk;
+        size_t nr, found = 0;
+        const swi_finding_t *refs = swi_cluster_refs(c, &rk, &nr);
+        for (size_t i = 0; i < nr; i++)
+                if (!strcmp(refs[i].event_id, "c2")) {
+                        found++;
+                        ck_assert_int_eq(refs[i].kind, SWI_FIND_INVALID_REFERENCE);
+                        ck_assert_str_eq(refs[i].target_id, "a");
+                        ck_assert(swi_person_key_cmp(&rk[i], &two) == 0);
+                }
+        ck_assert_int_eq(found, 1);
+        swi_cluster_destroy(c);
 }
 END_TEST
 

@@ -264,6 +264,48 @@ START_TEST(test_validate_implausible_date_detail_any_year)
 }
 END_TEST
 
+/* A BSN or V-nummer put in the wrong field never reaches a detail (the dead-letter
+ * table's detail never holds one, 001_core.sql): the quoted value's runs of nine or
+ * more digits are masked, the part shown and the rest alike. Found by the fuzzer
+ * (tests/fuzz/regressions/vnummer-in-gemeente-detail): naar_gemeente
+ * "1376223822..." was quoted with the event's own V-nummer in it. */
+START_TEST(test_validate_detail_masks_identifiers_in_values)
+{
+        static const struct {
+                const char *field, *value, *secret;
+        } cases[] = {
+            {"gemeente", "123456782", "123456782"},
+            {"naar_gemeente", "1376223822\x8a", "1376223822"},
+            {"van_gemeente", "GM1234567890", "1234567890"},
+            {"nationaliteit", "123456782", "12345678"},
+            {"sector", "X123456782", "1234567"},
+        };
+        char detail[256];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                swi_event_t ev = exam();
+                add_field(&ev, cases[i].field, SWI_V_STRING, 0, cases[i].value);
+                ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                                 SWI_REASON_INVALID_VALUE);
+                ck_assert_msg(strstr(detail, cases[i].secret) == NULL, "%s: %s", cases[i].field,
+                              detail);
+                ck_assert_msg(strstr(detail, cases[i].field) != NULL, "%s", detail);
+        }
+        /* a number out of range: the same */
+        swi_event_t ev = exam();
+        add_field(&ev, "score", SWI_V_INT, 123456782, NULL);
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_INVALID_VALUE);
+        ck_assert_str_eq(detail, "score ######### is outside 0..40");
+        /* short digit runs stay readable */
+        ev = exam();
+        add_field(&ev, "gemeente", SWI_V_STRING, 0, "GM12345678");
+        ck_assert_int_eq(swi_validate_event(&ev, &conf, detail, sizeof(detail)),
+                         SWI_REASON_INVALID_VALUE);
+        ck_assert_str_eq(detail, "gemeente \"GM12345678\" is not a known CBS gemeente code");
+}
+END_TEST
+
 START_TEST(test_validate_intrekking_rules)
 {
         swi_event_t ev = exam();
@@ -306,6 +348,7 @@ int main(void)
         tcase_add_test(tc, test_validate_implausible_date);
         tcase_add_test(tc, test_validate_implausible_date_before_invalid_value);
         tcase_add_test(tc, test_validate_implausible_date_detail_any_year);
+        tcase_add_test(tc, test_validate_detail_masks_identifiers_in_values);
         tcase_add_test(tc, test_validate_intrekking_rules);
         tcase_add_test(tc, test_validate_uuid);
         suite_add_tcase(s, tc);

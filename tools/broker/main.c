@@ -1,5 +1,9 @@
 /* swi-broker - the embedded Kafka broker: librdkafka's mock cluster on
  * loopback, with the topics swi-stream uses, until SIGINT or SIGTERM.
+ * SIGUSR1 takes every broker down (clients disconnected, connections
+ * refused), SIGUSR2 brings them up again: an outage for fault tests
+ * (tests/integration/test_chaos.sh) that keeps the data, which lives in this
+ * process's memory only.
  *
  * The mock picks a random free port per broker (librdkafka 2.0.2 cannot be
  * told a fixed one), so the contract with scripts is the bootstrap line on
@@ -29,10 +33,16 @@ static const char *const source_topics[] = {"ind.events", "coa.events", "duo.eve
 #define REPARTITION_TOPIC      "swi.repartition"
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t want_down, want_up;
 
 static void on_signal(int sig)
 {
-        stop_signal = sig;
+        if (sig == SIGUSR1)
+                want_down = 1;
+        else if (sig == SIGUSR2)
+                want_up = 1;
+        else
+                stop_signal = sig;
 }
 
 static void usage(FILE *f)
@@ -41,6 +51,8 @@ static void usage(FILE *f)
                 "Usage: swi-broker [OPTION]...\n"
                 "Runs librdkafka's mock Kafka cluster on 127.0.0.1 with the swi-stream topics\n"
                 "until SIGINT or SIGTERM. Prints bootstrap=HOST:PORT[,...] on stdout once ready.\n"
+                "SIGUSR1 takes every broker down (clients are disconnected, new connections\n"
+                "refused; topics, offsets and groups are kept), SIGUSR2 brings them up again.\n"
                 "\n"
                 "  -b, --brokers N           number of brokers (default 1)\n"
                 "  -p, --partitions N        partitions per source topic and of %s\n"
@@ -209,9 +221,13 @@ int main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGUSR2, &sa, NULL);
         sigemptyset(&block);
         sigaddset(&block, SIGINT);
         sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGUSR1);
+        sigaddset(&block, SIGUSR2);
         sigprocmask(SIG_BLOCK, &block, &old);
 
         m = swi_kafka_mock_new(brokers, errstr, sizeof(errstr));
@@ -240,8 +256,19 @@ int main(int argc, char **argv)
                   swi_kafka_mock_bootstraps(m), brokers, partitions,
                   bootstrap_file ? bootstrap_file : "-");
 
-        while (!stop_signal)
+        while (!stop_signal) {
                 sigsuspend(&old);
+                /* Both flags are only touched with the signals blocked (here)
+                 * or in the handler, which runs inside sigsuspend. */
+                if (want_down) {
+                        want_down = 0;
+                        swi_kafka_mock_set_up(m, -1, false);
+                }
+                if (want_up) {
+                        want_up = 0;
+                        swi_kafka_mock_set_up(m, -1, true);
+                }
+        }
         SWI_LOG_I(SUB, "stopping", "signal=%d", (int)stop_signal);
         rc = 0;
 done:

@@ -196,6 +196,7 @@ typedef struct stats_s {
         uint64_t bad[SWI_REASON__CNT];
         uint64_t old_schema;
         uint64_t bad_refs[3]; /* BADREF_* */
+        uint64_t bad_ref_events[SWI_EV__CNT]; /* the same, by event type */
 } stats_t;
 
 /* Kinds of --bad-references, as named in the manifest. */
@@ -1386,9 +1387,13 @@ static bool badref_fits(swi_gen_t *g, int k, const pev_t *t, const pev_t **donor
 }
 
 /* Appends, for the current person, at most one bad reference of each kind
- * still short of --bad-references. Each keeps its target's key (so its
- * partition) and is delivered after it, so a single consumer meets the target
- * first. Counted in bad_refs only, never as good events. */
+ * still short of --bad-references, delivered after its target. Each is keyed
+ * by its own identity: the target's key (so its partition), except the
+ * correction with another BSN, which goes under that BSN (mostly another
+ * partition). They are stored like any event and judged by the rules
+ * (events.md): counted in bad_refs and among the stored events of the
+ * manifest, never in the rest of the statistics, so that the rest of the
+ * stream is the same without them. */
 static void gen_bad_references(swi_gen_t *g)
 {
         rng_t *r = &g->ref_rng;
@@ -1429,9 +1434,12 @@ static void gen_bad_references(swi_gen_t *g)
                         while (strcmp(ev.bsn, t->ev.bsn) == 0);
                 }
                 deliver = (t->sent > reg ? t->sent : reg) + irange(r, 1000, HOUR_MS);
-                if (!emit(g, ev.source, key_of(&t->ev), &ev, ev.schema_id, deliver))
+                /* keyed as a producer would: by its own identity (another
+                 * BSN: mostly another partition than its target's) */
+                if (!emit(g, ev.source, key_of(&ev), &ev, ev.schema_id, deliver))
                         return;
                 g->st.bad_refs[k]++;
+                g->st.bad_ref_events[ev.type]++;
         }
 }
 
@@ -1801,10 +1809,18 @@ swi_err_t swi_gen_manifest_write(const swi_gen_t *g, FILE *f)
                 snprintf(buf, sizeof(buf), "%s.%s",
                          swi_source_name(swi_evtype_source((swi_evtype_t)t)),
                          swi_evtype_name((swi_evtype_t)t));
-                json_object_set_new(o, buf, json_integer((json_int_t)g->st.events[t]));
+                json_object_set_new(o, buf,
+                                    json_integer((json_int_t)(g->st.events[t] +
+                                                              g->st.bad_ref_events[t])));
         }
+        /* bad references are stored like any event (events.md): counted here
+         * too, and in bad_references */
+        uint64_t nbadref = 0;
+        for (int k = 0; k < BADREF__CNT; k++)
+                nbadref += g->st.bad_refs[k];
         json_object_set_new(root, "good_events_per_type", o);
-        json_object_set_new(root, "good_event_ids", json_integer((json_int_t)g->st.good_events));
+        json_object_set_new(root, "good_event_ids",
+                            json_integer((json_int_t)(g->st.good_events + nbadref)));
         json_object_set_new(root, "duplicate_messages", json_integer((json_int_t)g->st.duplicates));
         json_object_set_new(root, "corrections", json_integer((json_int_t)g->st.corrections));
         json_object_set_new(root, "chained_corrections",
@@ -1824,7 +1840,7 @@ swi_err_t swi_gen_manifest_write(const swi_gen_t *g, FILE *f)
         json_object_set_new(root, "old_schema_messages",
                             json_integer((json_int_t)g->st.old_schema));
         if (g->o.bad_references > 0) {
-                /* INVALID_VALUE once their targets are known; not good events */
+                /* stored, and INVALID_REFERENCE findings once their targets are known */
                 uint64_t n = 0;
                 o = json_object();
                 for (int k = 0; k < BADREF__CNT; k++) {

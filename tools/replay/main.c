@@ -22,6 +22,7 @@ typedef struct msg_s {
         size_t key_len, val_len;
         int64_t registered_at; /* 0 when the message does not decode */
         int bsn_toegekend;
+        int is_ref;            /* a correction or retraction */
         uint64_t rank;         /* shuffle key */
         size_t index;          /* position in the file */
 } msg_t;
@@ -36,6 +37,7 @@ static uint64_t splitmix(uint64_t *s)
 
 static int order_mode; /* 0 file, 1 shuffle, 2 registered */
 static int bsn_mode;   /* 0 none, 1 first, 2 last */
+static int ref_mode;   /* 0 all, 1 only corrections and retractions, 2 none of them */
 
 static int cmp_msg(const void *a, const void *b)
 {
@@ -61,6 +63,10 @@ static void usage(FILE *out)
                 "      --seed N             shuffle seed (default 1)\n"
                 "      --bsn-first          every BsnToegekend before everything else\n"
                 "      --bsn-last           every BsnToegekend after everything else\n"
+                "      --refs-only          only the corrections and retractions\n"
+                "      --no-refs            everything but the corrections and retractions\n"
+                "                           (with --refs-only first: references consumed before\n"
+                "                           their targets)\n"
                 "      --from N             skip the first N messages of the ordered stream\n"
                 "      --to N               stop before message N of the ordered stream\n"
                 "      --rate N             produce at most N messages per second (0: as fast as\n"
@@ -87,6 +93,8 @@ int main(int argc, char **argv)
                 {"to", required_argument, NULL, 7},
                 {"print-k", no_argument, NULL, 8},
                 {"rate", required_argument, NULL, 9},
+                {"refs-only", no_argument, NULL, 10},
+                {"no-refs", no_argument, NULL, 11},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -122,6 +130,8 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         break;
+                case 10: ref_mode = 1; break;
+                case 11: ref_mode = 2; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -167,15 +177,21 @@ int main(int argc, char **argv)
                 size_t blen;
                 char detail[128];
                 swi_event_t ev;
-                /* decoded only when the order needs it: the file is trusted,
+                /* decoded only when the order or selection needs it: the file is trusted,
                  * but may hold hostile bodies (test_hostile_input.sh) whose
                  * absurd string lengths Avro C would try to allocate */
-                if ((order_mode == 2 || bsn_mode != 0 || print_k) &&
+                if ((order_mode == 2 || bsn_mode != 0 || ref_mode != 0 || print_k) &&
                     swi_wire_unframe(x->val, x->val_len, &id, &body, &blen, detail,
                                      sizeof(detail)) == SWI_REASON_NONE &&
                     swi_gen_decode(enc, id, body, blen, &ev) == SWI_OK) {
                         x->registered_at = ev.registered_at;
                         x->bsn_toegekend = ev.type == SWI_EV_IND_BSN_TOEGEKEND;
+                        x->is_ref = ev.has_corrects || ev.has_retracts;
+                }
+                if ((ref_mode == 1 && !x->is_ref) || (ref_mode == 2 && x->is_ref)) {
+                        free(x->key);
+                        free(x->val);
+                        continue;
                 }
                 n++;
         }

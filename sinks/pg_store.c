@@ -1,0 +1,1251 @@
+/* pg_store.c - the cluster store; see pg_store.h. */
+#include "pg_store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "transform/gemeenten.h"
+
+static int key_cmp(const void *a, const void *b)
+{
+        return memcmp(a, b, sizeof(swi_person_key_t));
+}
+
+/* Appends a key (duplicates are removed by pgs_keyset_sort); 0, or -1 on
+ * out of memory. O(1): sets grow by thousands of keys per batch. */
+int pgs_keyset_add(pgs_keyset_t *s, uint8_t kind, const uint8_t *ps)
+{
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 256;
+                swi_person_key_t *v = realloc(s->v, cap * sizeof(*v));
+                if (!v)
+                        return -1;
+                s->v = v;
+                s->cap = cap;
+        }
+        s->v[s->n].kind = kind;
+        memcpy(s->v[s->n].ps, ps, SWI_PSEUDO_LEN);
+        s->n++;
+        return 0;
+}
+
+void pgs_keyset_sort(pgs_keyset_t *s)
+{
+        size_t u = 0;
+        if (s->n > 1)
+                qsort(s->v, s->n, sizeof(swi_person_key_t), key_cmp);
+        for (size_t i = 0; i < s->n; i++)
+                if (u == 0 || key_cmp(&s->v[u - 1], &s->v[i]) != 0)
+                        s->v[u++] = s->v[i];
+        s->n = s->sorted = u;
+}
+
+long pgs_keyset_find(const pgs_keyset_t *s, uint8_t kind, const uint8_t *ps)
+{
+        swi_person_key_t k;
+        k.kind = kind;
+        memcpy(k.ps, ps, SWI_PSEUDO_LEN);
+        const swi_person_key_t *f = bsearch(&k, s->v, s->sorted, sizeof(k), key_cmp);
+        return f ? (long)(f - s->v) : -1;
+}
+
+/* Comma-separated hex pseudonyms of one kind (a text parameter). */
+void pgs_keys_param(const pgs_keyset_t *s, uint8_t kind, pgio_buf_t *b)
+{
+        b->n = 0;
+        pgio_buf_add(b, "", 0);
+        for (size_t i = 0; i < s->n; i++) {
+                if (s->v[i].kind != kind)
+                        continue;
+                if (b->n)
+                        pgio_buf_add(b, ",", 1);
+                pgio_buf_hex(b, s->v[i].ps);
+        }
+}
+
+/* Adds every edge touching a key of s to s; returns how many keys were new. */
+swi_err_t pgs_expand(PGconn *conn, pgs_keyset_t *s, int *added, char *errstr, size_t errstr_size)
+{
+        /* Index scans only (an OR would scan the whole table): identity
+         * edges by either pseudonym, reference edges by either side ($3:
+         * the pseudonyms of both kinds; the kinds are checked below). */
+#define PS_ARRAY(p) "ARRAY(SELECT decode(x, 'hex') FROM unnest(string_to_array(" p ", ',')) x)"
+        static const char sql[] =
+                "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', encode(bsn_ps, 'hex') "
+                "FROM swi.identity_edges WHERE bsn_ps = ANY(" PS_ARRAY("$1") ") "
+                "UNION "
+                "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', encode(bsn_ps, 'hex') "
+                "FROM swi.identity_edges WHERE vnr_ps = ANY(" PS_ARRAY("$2") ") "
+                "UNION "
+                "SELECT ref_kind, encode(ref_ps, 'hex'), target_kind, encode(target_ps, 'hex') "
+                "FROM swi.reference_edges WHERE ref_ps = ANY(" PS_ARRAY("$3") ") "
+                "UNION "
+                "SELECT ref_kind, encode(ref_ps, 'hex'), target_kind, encode(target_ps, 'hex') "
+                "FROM swi.reference_edges WHERE target_ps = ANY(" PS_ARRAY("$3") ")";
+#undef PS_ARRAY
+        pgio_buf_t b = {0}, v = {0}, all = {0};
+        swi_err_t rc = SWI_OK;
+
+        *added = 0;
+        if (s->sorted != s->n)
+                pgs_keyset_sort(s);
+        size_t before = s->n;
+        pgs_keys_param(s, SWI_PKEY_BSN, &b);
+        pgs_keys_param(s, SWI_PKEY_VNR, &v);
+        pgio_buf_add(&all, b.p, b.n);
+        if (b.n && v.n)
+                pgio_buf_add(&all, ",", 1);
+        pgio_buf_add(&all, v.p, v.n);
+        if (b.oom || v.oom || all.oom) {
+                rc = SWI_ERR_NOMEM;
+                goto done;
+        }
+        const char *vals[3] = {b.p, v.p, all.p};
+        PGresult *res = pgio_exec_params(conn, sql, 3, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                rc = pgio_fail(conn, res, "expand identity clusters", errstr, errstr_size);
+                goto done;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                uint8_t a[SWI_PSEUDO_LEN], c[SWI_PSEUDO_LEN];
+                uint8_t ka = pgs_kind_parse(PQgetvalue(res, r, 0));
+                uint8_t kc = pgs_kind_parse(PQgetvalue(res, r, 2));
+                if (!ka || !kc || pgio_parse_hex(PQgetvalue(res, r, 1), a) ||
+                    pgio_parse_hex(PQgetvalue(res, r, 3), c))
+                        continue;
+                /* a reference edge found by a pseudonym of the other kind
+                 * does not touch s (pseudonyms of the two kinds never meet:
+                 * different HMAC prefixes; checked all the same) */
+                if (pgs_keyset_find(s, ka, a) < 0 && pgs_keyset_find(s, kc, c) < 0)
+                        continue;
+                if (pgs_keyset_add(s, ka, a) < 0 || pgs_keyset_add(s, kc, c) < 0) {
+                        PQclear(res);
+                        rc = SWI_ERR_NOMEM;
+                        goto done;
+                }
+        }
+        PQclear(res);
+        pgs_keyset_sort(s);
+        *added = (int)(s->n - before);
+done:
+        free(b.p);
+        free(v.p);
+        free(all.p);
+        return rc;
+}
+
+static const char *const date_fields[] = {"geboortedatum", "nieuwe_einddatum"};
+
+/* One loaded event from a row of the load query. Returns 0 or -1 (skipped). */
+int pgs_row_to_event(PGresult *res, int r, swi_event_t *ev)
+{
+        memset(ev, 0, sizeof(*ev));
+        ev->source = swi_source_from_name(PQgetvalue(res, r, 0));
+        if (ev->source == SWI_SRC__CNT)
+                return -1;
+        ev->type = swi_evtype_lookup(ev->source, PQgetvalue(res, r, 1));
+        if (ev->type == SWI_EV_NONE)
+                return -1;
+        snprintf(ev->event_id, sizeof(ev->event_id), "%s", PQgetvalue(res, r, 2));
+        if (!PQgetisnull(res, r, 3)) {
+                ev->has_bsn_ps = pgio_parse_hex(PQgetvalue(res, r, 3), ev->bsn_ps) == 0;
+        }
+        if (!PQgetisnull(res, r, 4)) {
+                ev->has_vnr_ps = pgio_parse_hex(PQgetvalue(res, r, 4), ev->vnr_ps) == 0;
+        }
+        ev->event_date = (int32_t)atol(PQgetvalue(res, r, 5));
+        ev->registered_at = atoll(PQgetvalue(res, r, 6));
+        if (!PQgetisnull(res, r, 7)) {
+                ev->has_corrects = true;
+                snprintf(ev->corrects, sizeof(ev->corrects), "%s", PQgetvalue(res, r, 7));
+        }
+        if (!PQgetisnull(res, r, 8)) {
+                ev->has_retracts = true;
+                snprintf(ev->retracts, sizeof(ev->retracts), "%s", PQgetvalue(res, r, 8));
+        }
+        json_error_t jerr;
+        json_t *obj = json_loads(PQgetvalue(res, r, 9), 0, &jerr);
+        const char *name;
+        json_t *val;
+        json_object_foreach(obj, name, val)
+        {
+                if (ev->nfields == SWI_MAX_FIELDS)
+                        break;
+                swi_field_t *f = &ev->fields[ev->nfields];
+                snprintf(f->name, sizeof(f->name), "%s", name);
+                if (json_is_string(val)) {
+                        int32_t d;
+                        int is_date = 0;
+                        for (size_t i = 0; i < sizeof(date_fields) / sizeof(date_fields[0]); i++)
+                                if (strcmp(name, date_fields[i]) == 0)
+                                        is_date = 1;
+                        if (is_date && swi_date_parse(json_string_value(val), &d) == 0) {
+                                f->kind = SWI_V_DATE;
+                                f->i = d;
+                        } else {
+                                f->kind = SWI_V_STRING;
+                                snprintf(f->s, sizeof(f->s), "%s", json_string_value(val));
+                        }
+                } else if (json_is_integer(val)) {
+                        f->kind = SWI_V_INT;
+                        f->i = json_integer_value(val);
+                } else if (json_is_boolean(val)) {
+                        f->kind = SWI_V_BOOL;
+                        f->i = json_is_true(val);
+                } else {
+                        f->kind = SWI_V_NULL;
+                }
+                ev->nfields++;
+        }
+        json_decref(obj);
+        return 0;
+}
+
+const char *pgs_kind_name(uint8_t kind)
+{
+        return kind == SWI_PKEY_BSN ? "BSN" : "VNR";
+}
+
+uint8_t pgs_kind_parse(const char *s)
+{
+        return strcmp(s, "BSN") == 0 ? SWI_PKEY_BSN : strcmp(s, "VNR") == 0 ? SWI_PKEY_VNR : 0;
+}
+
+void pgs_loaded_free(pgs_loaded_t *ld)
+{
+        free(ld->evs);
+        swi_idmap_destroy(ld->map);
+        swi_idgroups_free(&ld->g);
+        memset(ld, 0, sizeof(*ld));
+}
+
+/* Loads every stored event of the keys of ks (sorted) and groups them into
+ * clusters (transform/identity.h): the keys of ks and of the events, linked
+ * by the events carrying both identifiers and by the references whose
+ * targets are among them. */
+swi_err_t pgs_load_clusters(PGconn *conn, const pgs_keyset_t *ks, pgs_loaded_t *ld, char *errstr,
+                               size_t errstr_size)
+{
+        /* Two index scans, not one OR: PostgreSQL plans "bsn_ps IN (...) OR
+         * vnr_ps IN (...)" as a sequential scan of the whole table. */
+#define EV_COLS "source, event_type, event_id, encode(bsn_ps, 'hex'), encode(vnr_ps, 'hex'), " \
+                "event_date - DATE '1970-01-01', (extract(epoch FROM registered_at) * 1000)::bigint, " \
+                "corrects, retracts, payload::text"
+        static const char sql[] =
+                "SELECT " EV_COLS " FROM swi.events WHERE bsn_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)) "
+                "UNION ALL "
+                "SELECT " EV_COLS " FROM swi.events WHERE vnr_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x)) "
+                "AND (bsn_ps IS NULL OR NOT bsn_ps = ANY(ARRAY("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)))";
+#undef EV_COLS
+        pgio_buf_t p1 = {0}, p2 = {0};
+        PGresult *res = NULL;
+        const swi_event_t **evp = NULL;
+        swi_err_t rc = SWI_OK;
+        size_t rows, nev = 0;
+
+        memset(ld, 0, sizeof(*ld));
+        pgs_keys_param(ks, SWI_PKEY_BSN, &p1);
+        pgs_keys_param(ks, SWI_PKEY_VNR, &p2);
+        if (p1.oom || p2.oom)
+                goto nomem;
+        {
+                const char *vals[2] = {p1.p, p2.p};
+                res = pgio_exec_params(conn, sql, 2, vals);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pgio_fail(conn, res, "load cluster events", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+        }
+        rows = (size_t)PQntuples(res);
+        ld->evs = malloc((rows ? rows : 1) * sizeof(*ld->evs));
+        evp = malloc((rows ? rows : 1) * sizeof(*evp));
+        ld->map = swi_idmap_new();
+        if (!ld->evs || !evp || !ld->map)
+                goto nomem;
+        for (size_t r = 0; r < rows; r++)
+                if (pgs_row_to_event(res, (int)r, &ld->evs[nev]) == 0)
+                        nev++;
+        PQclear(res);
+        res = NULL;
+        ld->nev = nev;
+        for (size_t i = 0; i < ks->n; i++) {
+                swi_person_key_t k = {.kind = ks->v[i].kind};
+                memcpy(k.ps, ks->v[i].ps, SWI_PSEUDO_LEN);
+                if (swi_idmap_add(ld->map, &k) < 0)
+                        goto nomem;
+        }
+        for (size_t i = 0; i < nev; i++)
+                evp[i] = &ld->evs[i];
+        if (swi_idmap_link_events(ld->map, evp, nev) != 0 ||
+            swi_idmap_group(ld->map, evp, nev, &ld->g) != SWI_OK)
+                goto nomem;
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "loading clusters: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(evp);
+        free(p1.p);
+        free(p2.p);
+        return rc;
+}
+
+swi_person_t *pgs_persons_push(pgs_persons_t *out)
+{
+        if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 4096;
+                swi_person_t *v = realloc(out->v, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                out->v = v;
+                out->cap = cap;
+        }
+        return &out->v[out->n++];
+}
+
+/* Resolves one cluster (events evp[0..n)) at K and appends its persons
+ * derived at P. */
+swi_err_t pgs_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
+                                  pgs_persons_t *out, char *errstr, size_t errstr_size)
+{
+        static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
+        swi_cluster_t *c = swi_cluster_resolve(evp, n, K, errstr, errstr_size);
+        swi_err_t rc = SWI_OK;
+        if (!c)
+                return SWI_ERR_NOMEM;
+        size_t np = swi_cluster_person_count(c);
+        for (size_t i = 0; i < np; i++) {
+                swi_person_t *p = pgs_persons_push(out);
+                if (!p) {
+                        rc = SWI_ERR_NOMEM;
+                        break;
+                }
+                rc = swi_cluster_person_derive(c, i, P, &gl, p, NULL);
+                if (rc != SWI_OK) {
+                        out->n--;
+                        break;
+                }
+        }
+        swi_cluster_destroy(c);
+        return rc;
+}
+
+/* ---- persons handed over ---------------------------------------------------- */
+
+#ifndef SWI_RULES_HASH
+#error "SWI_RULES_HASH comes from CMakeLists.txt"
+#endif
+
+static uint64_t rules_tag(void)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (const char *c = SWI_RULES_HASH; *c; c++)
+                h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+        return h;
+}
+
+void pgs_persons_begin(pgio_buf_t *b, int32_t P)
+{
+        uint8_t hdr[PGS_PERSONS_HDR] = {'S', 'W', 'I', 'P'};
+        uint32_t size = (uint32_t)sizeof(swi_person_t);
+        uint64_t tag = rules_tag();
+        memcpy(hdr + 4, &size, 4);
+        memcpy(hdr + 8, &tag, 8);
+        memcpy(hdr + 16, &P, 4);
+        b->n = 0;
+        pgio_buf_add(b, (const char *)hdr, sizeof(hdr));
+}
+
+void pgs_persons_add(pgio_buf_t *b, const swi_person_t *p)
+{
+        pgio_buf_add(b, (const char *)p, sizeof(*p));
+}
+
+long pgs_persons_check(const uint8_t *blob, size_t len, int32_t *P)
+{
+        uint32_t size;
+        uint64_t tag;
+        if (len < PGS_PERSONS_HDR || memcmp(blob, "SWIP", 4) != 0)
+                return -1;
+        memcpy(&size, blob + 4, 4);
+        memcpy(&tag, blob + 8, 8);
+        memcpy(P, blob + 16, 4);
+        if (size != sizeof(swi_person_t) || tag != rules_tag() ||
+            (len - PGS_PERSONS_HDR) % sizeof(swi_person_t) != 0)
+                return -1;
+        return (long)((len - PGS_PERSONS_HDR) / sizeof(swi_person_t));
+}
+
+/* ---- every cluster --------------------------------------------------------- */
+
+/* Cluster representative of every key that has an identity or reference
+ * edge (transform/identity.h), into a temp table tmp_rep(kind, ps, rep): rep
+ * is "B<hex>" / "V<hex>" of the smallest key of its cluster, the same text an
+ * edge-less key uses for itself. */
+static swi_err_t build_reps(PGconn *conn, char *errstr, size_t errstr_size)
+{
+        swi_idmap_t *m = swi_idmap_new();
+        pgio_buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+        PGresult *res = PQexec(conn, "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', "
+                                     "encode(bsn_ps, 'hex') FROM swi.identity_edges "
+                                     "UNION ALL SELECT ref_kind, encode(ref_ps, 'hex'), "
+                                     "target_kind, encode(target_ps, 'hex') "
+                                     "FROM swi.reference_edges");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                swi_idmap_destroy(m);
+                return pgio_fail(conn, res, "load identity and reference edges", errstr,
+                                   errstr_size);
+        }
+        if (!m)
+                goto nomem;
+        int n = PQntuples(res);
+        for (int r = 0; r < n; r++) {
+                swi_person_key_t x = {.kind = pgs_kind_parse(PQgetvalue(res, r, 0))};
+                swi_person_key_t y = {.kind = pgs_kind_parse(PQgetvalue(res, r, 2))};
+                if (!x.kind || !y.kind || pgio_parse_hex(PQgetvalue(res, r, 1), x.ps) ||
+                    pgio_parse_hex(PQgetvalue(res, r, 3), y.ps))
+                        continue;
+                if (swi_idmap_link(m, &x, &y) != 0)
+                        goto nomem;
+        }
+        PQclear(res);
+        res = NULL;
+        for (size_t i = 0; i < swi_idmap_count(m); i++) {
+                const swi_person_key_t *k = swi_idmap_key(m, i);
+                const swi_person_key_t *root = swi_idmap_key(m, swi_idmap_root(m, i));
+                pgio_buf_add(&b, k->kind == SWI_PKEY_BSN ? "B\t\\\\x" : "V\t\\\\x", 5);
+                pgio_buf_hex(&b, k->ps);
+                pgio_buf_add(&b, root->kind == SWI_PKEY_BSN ? "\tB" : "\tV", 2);
+                pgio_buf_hex(&b, root->ps);
+                pgio_buf_add(&b, "\n", 1);
+        }
+        if (b.oom)
+                goto nomem;
+        rc = pgio_exec_ok(conn, "CREATE TEMP TABLE tmp_rep (kind text, ps bytea, rep text) ON COMMIT DROP",
+                     0, NULL, "create cluster map", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_copy_in(conn, "COPY tmp_rep FROM STDIN", &b, "COPY cluster map", errstr,
+                             errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_exec_ok(conn, "CREATE INDEX ON tmp_rep (kind, ps)", 0, NULL,
+                             "index cluster map", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_exec_ok(conn, "ANALYZE tmp_rep", 0, NULL, "analyze cluster map", errstr,
+                             errstr_size);
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "publication: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        swi_idmap_destroy(m);
+        free(b.p);
+        return rc;
+}
+
+/* Every person at (P, K) from all stored events, appended to *out; counts
+ * events read and clusters. Runs inside the caller's transaction. */
+swi_err_t pgs_load_all_persons(PGconn *conn, int64_t K, int32_t P, pgs_persons_t *out,
+                                  int64_t *events, int64_t *clusters, char *errstr,
+                                  size_t errstr_size)
+{
+        PGresult *res = NULL;
+        swi_event_t *evs = NULL;
+        const swi_event_t **evp = NULL; /* pointers into evs, for the derivation */
+        size_t nev = 0, evcap = 0;
+        char cur_rep[80] = "";
+        char kbuf[32];
+        swi_err_t rc;
+
+        rc = build_reps(conn, errstr, errstr_size);
+        if (rc != SWI_OK)
+                goto done;
+        snprintf(kbuf, sizeof(kbuf), "%lld", (long long)K);
+        {
+                /* NULL: everything stored (SWI_K_ALL has no timestamptz) */
+                const char *vals[1] = {K == SWI_K_ALL ? NULL : kbuf};
+                static const char sql[] =
+                        "DECLARE evs NO SCROLL CURSOR FOR "
+                        "SELECT e.source, e.event_type, e.event_id, encode(e.bsn_ps, 'hex'), "
+                        "encode(e.vnr_ps, 'hex'), e.event_date - DATE '1970-01-01', "
+                        "(extract(epoch FROM e.registered_at) * 1000)::bigint, e.corrects, "
+                        "e.retracts, e.payload::text, "
+                        "coalesce(cb.rep, cv.rep, CASE WHEN e.bsn_ps IS NOT NULL "
+                        "  THEN 'B' || encode(e.bsn_ps, 'hex') ELSE 'V' || encode(e.vnr_ps, 'hex') END) AS rep "
+                        "FROM swi.events e "
+                        "LEFT JOIN tmp_rep cb ON cb.kind = 'B' AND cb.ps = e.bsn_ps "
+                        "LEFT JOIN tmp_rep cv ON cv.kind = 'V' AND cv.ps = e.vnr_ps "
+                        "WHERE $1::bigint IS NULL "
+                        "OR e.registered_at <= timestamptz 'epoch' + $1::bigint * interval '1 millisecond' "
+                        "ORDER BY rep";
+                rc = pgio_exec_ok(conn, sql, 1, vals, "open event cursor", errstr, errstr_size);
+                if (rc != SWI_OK)
+                        goto done;
+        }
+        for (;;) {
+                res = PQexec(conn, "FETCH 20000 FROM evs");
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pgio_fail(conn, res, "fetch events", errstr, errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                int nr = PQntuples(res);
+                for (int r = 0; r <= nr; r++) {
+                        const char *rep = r < nr ? PQgetvalue(res, r, 10) : NULL;
+                        /* a new cluster starts: derive the finished one */
+                        if (nev > 0 && (r == nr ? nr == 0 : strcmp(rep, cur_rep) != 0)) {
+                                for (size_t i = 0; i < nev; i++)
+                                        evp[i] = &evs[i];
+                                rc = pgs_derive_cluster_p(evp, nev, K, P, out, errstr,
+                                                          errstr_size);
+                                if (rc != SWI_OK)
+                                        goto done;
+                                (*clusters)++;
+                                nev = 0;
+                        }
+                        if (r == nr)
+                                break;
+                        snprintf(cur_rep, sizeof(cur_rep), "%s", rep);
+                        if (nev == evcap) {
+                                evcap = evcap ? evcap * 2 : 256;
+                                swi_event_t *v = realloc(evs, evcap * sizeof(*v));
+                                if (v)
+                                        evs = v;
+                                const swi_event_t **vp = realloc(evp, evcap * sizeof(*vp));
+                                if (vp)
+                                        evp = vp;
+                                if (!v || !vp) {
+                                        rc = SWI_ERR_NOMEM;
+                                        goto done;
+                                }
+                        }
+                        if (pgs_row_to_event(res, r, &evs[nev]) == 0)
+                                nev++;
+                        (*events)++;
+                }
+                PQclear(res);
+                res = NULL;
+                if (nr == 0)
+                        break;
+        }
+        rc = pgio_exec_ok(conn, "CLOSE evs", 0, NULL, "close event cursor", errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = pgio_exec_ok(conn, "DROP TABLE tmp_rep", 0, NULL, "drop cluster map", errstr,
+                             errstr_size);
+done:
+        PQclear(res);
+        free(evs);
+        free(evp);
+        return rc;
+}
+
+/* ---- the trajectory step's locks, edges and rows ------------------------------ */
+
+/* Number of advisory lock buckets the identity keys hash into. A transaction
+ * takes at most this many locks however large its batch (PostgreSQL's lock
+ * table holds max_locks_per_transaction * max_connections entries); two keys
+ * in one bucket only serialise a little more than needed. */
+#define LOCK_BUCKETS 512
+#define LOCK_BASE    0x53574900LL /* "SWI\0": keeps clear of other advisory lock users */
+
+static size_t key_bucket(uint8_t kind, const uint8_t *ps)
+{
+        uint64_t h = kind;
+        for (int j = 0; j < 8; j++)
+                h = h << 8 | ps[j];
+        return (size_t)(h % LOCK_BUCKETS);
+}
+
+/* The bucket of event (source, id): the event's own lock when it is a
+ * target, and a reference's lock on its target. */
+static size_t event_bucket(uint8_t source, const uint8_t id[16])
+{
+        uint64_t h = 1469598103934665603ULL;
+        h = (h ^ source) * 1099511628211ULL;
+        for (int j = 0; j < 16; j++)
+                h = (h ^ id[j]) * 1099511628211ULL;
+        return (size_t)(h % LOCK_BUCKETS);
+}
+
+/* Locks the buckets of every key of s and, when touches is not NULL, of the
+ * n touches' event ids and reference targets, in ascending order (no
+ * deadlocks between instances that lock the same way). */
+static swi_err_t lock_keys(PGconn *conn, const pgs_keyset_t *s, const swi_traj_touch_t *touches,
+                           size_t n, char *errstr, size_t errstr_size)
+{
+        static const char sql[] = "SELECT count(pg_advisory_xact_lock(x)) FROM "
+                                  "(SELECT DISTINCT x FROM unnest($1::bigint[]) x ORDER BY x) s";
+        bool used[LOCK_BUCKETS] = {false};
+        pgio_buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+
+        for (size_t i = 0; i < s->n; i++)
+                used[key_bucket(s->v[i].kind, s->v[i].ps)] = true;
+        for (size_t i = 0; touches && i < n; i++) {
+                used[event_bucket(touches[i].source, touches[i].id)] = true;
+                if (touches[i].has_ref)
+                        used[event_bucket(touches[i].source, touches[i].ref)] = true;
+        }
+        pgio_buf_add(&b, "{", 1);
+        int first = 1;
+        for (int i = 0; i < LOCK_BUCKETS; i++) {
+                if (!used[i])
+                        continue;
+                pgio_buf_printf(&b, "%s%lld", first ? "" : ",", LOCK_BASE + i);
+                first = 0;
+        }
+        pgio_buf_add(&b, "}", 1);
+        if (b.oom)
+                return SWI_ERR_NOMEM;
+        const char *vals[1] = {b.p};
+        PGresult *res = pgio_exec_params(conn, sql, 1, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                rc = pgio_fail(conn, res, "lock identity clusters", errstr, errstr_size);
+        else
+                PQclear(res);
+        free(b.p);
+        return rc;
+}
+
+static void add_uuid(pgio_buf_t *b, const uint8_t id[16])
+{
+        static const char hex[] = "0123456789abcdef";
+        char out[SWI_UUID_LEN];
+        size_t o = 0;
+        for (int i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[o++] = '-';
+                out[o++] = hex[id[i] >> 4];
+                out[o++] = hex[id[i] & 15];
+        }
+        pgio_buf_add(b, out, o);
+}
+
+/* Records the reference edges the batch brings (transform/identity.h): its
+ * corrections and retractions whose targets are stored, and the stored ones
+ * whose targets are among its events, when the two are clustered by
+ * different keys. Runs under the locks of the touches' event buckets, so a
+ * reference and its target committed at once by two instances cannot both
+ * miss each other: the later one to take the lock sees the other committed.
+ * The batch's own events are visible here (same transaction). */
+static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                                        char *errstr, size_t errstr_size)
+{
+#define KIND_OF(e) "CASE WHEN " e ".bsn_ps IS NOT NULL THEN 'BSN' ELSE 'VNR' END"
+#define PS_OF(e)   "coalesce(" e ".bsn_ps, " e ".vnr_ps)"
+        static const char sql[] =
+                "WITH b AS (SELECT split_part(x, ':', 1) AS source, "
+                "split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, ',')) x), "
+                "r AS (SELECT split_part(x, ':', 1) AS source, split_part(x, ':', 2)::uuid AS id "
+                "FROM unnest(string_to_array($2, ',')) x), "
+                "p AS ("
+                /* the batch's references and their stored targets */
+                "SELECT e.source, e.event_id, " KIND_OF("e") " AS rk, " PS_OF("e") " AS rp, "
+                KIND_OF("t") " AS tk, " PS_OF("t") " AS tp FROM r "
+                "JOIN swi.events e ON e.source = r.source AND e.event_id = r.id "
+                "JOIN swi.events t ON t.source = e.source AND t.event_id = CASE WHEN "
+                "e.event_type = 'Intrekking' THEN e.retracts ELSE e.corrects END "
+                "UNION ALL "
+                /* stored corrections of the batch's events */
+                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
+                KIND_OF("t") ", " PS_OF("t") " FROM b "
+                "JOIN swi.events e ON e.source = b.source AND e.corrects = b.id "
+                "AND e.event_type <> 'Intrekking' "
+                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id "
+                "UNION ALL "
+                /* stored retractions of the batch's events */
+                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
+                KIND_OF("t") ", " PS_OF("t") " FROM b "
+                "JOIN swi.events e ON e.source = b.source AND e.retracts = b.id "
+                "AND e.event_type = 'Intrekking' "
+                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id) "
+                "INSERT INTO swi.reference_edges (source, event_id, ref_kind, ref_ps, "
+                "target_kind, target_ps) SELECT DISTINCT source, event_id, rk, rp, tk, tp FROM p "
+                "WHERE rp IS NOT NULL AND tp IS NOT NULL AND (rk, rp) IS DISTINCT FROM (tk, tp) "
+                "ON CONFLICT DO NOTHING";
+#undef KIND_OF
+#undef PS_OF
+        pgio_buf_t ids = {0}, refs = {0};
+        swi_err_t rc;
+
+        pgio_buf_add(&ids, "", 0);
+        pgio_buf_add(&refs, "", 0);
+        for (size_t i = 0; i < n; i++) {
+                const char *src = swi_source_name((swi_source_t)touches[i].source);
+                pgio_buf_t *b = &ids;
+                if (ids.n)
+                        pgio_buf_add(b, ",", 1);
+                pgio_buf_add(b, src, strlen(src));
+                pgio_buf_add(b, ":", 1);
+                add_uuid(b, touches[i].id);
+                if (!touches[i].has_ref)
+                        continue;
+                b = &refs;
+                if (refs.n)
+                        pgio_buf_add(b, ",", 1);
+                pgio_buf_add(b, src, strlen(src));
+                pgio_buf_add(b, ":", 1);
+                add_uuid(b, touches[i].id);
+        }
+        if (ids.oom || refs.oom) {
+                free(ids.p);
+                free(refs.p);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[2] = {ids.p, refs.p};
+        rc = pgio_exec_ok(conn, sql, 2, vals, "insert reference edges", errstr, errstr_size);
+        free(ids.p);
+        free(refs.p);
+        return rc;
+}
+
+static void add_date(pgio_buf_t *b, int32_t d)
+{
+        char s[PGIO_DATE_BUF];
+        if (d == SWI_DATE_NONE || d == SWI_DATE_END)
+                pgio_buf_add(b, "\\N", 2);
+        else
+                pgio_buf_add(b, s, strlen(pgio_date_text(d, s)));
+}
+
+static void add_text(pgio_buf_t *b, const char *s)
+{
+        if (!s || !*s)
+                pgio_buf_add(b, "\\N", 2);
+        else
+                pgio_buf_add(b, s, strlen(s));
+}
+
+static void add_enum(pgio_buf_t *b, swi_traj_enum_t which, int v, int zero_is_null)
+{
+        if (v == 0 && zero_is_null)
+                pgio_buf_add(b, "\\N", 2);
+        else
+                add_text(b, swi_traj_name(which, v));
+}
+
+static void add_bool(pgio_buf_t *b, bool v)
+{
+        pgio_buf_add(b, v ? "t" : "f", 1);
+}
+
+#define TAB pgio_buf_add(b, "\t", 1)
+
+/* One row of swi_ops.findings (COPY text) for the person of key. */
+static void add_finding_row(pgio_buf_t *b, const swi_person_key_t *key, const swi_finding_t *f)
+{
+        pgio_buf_add(b, pgs_kind_name(key->kind), 3);
+        pgio_buf_add(b, "\t\\\\x", 4);
+        pgio_buf_hex(b, key->ps);
+        TAB;
+        add_text(b, swi_finding_name(f->kind));
+        TAB;
+        add_text(b, f->event_id);
+        TAB;
+        add_date(b, f->date);
+        TAB;
+        add_text(b, f->target_id);
+        pgio_buf_add(b, "\n", 1);
+}
+
+static void add_person_columns(pgio_buf_t *b, const swi_person_t *p)
+{
+        int y, m, d;
+        add_enum(b, SWI_TE_WET, p->wet, 1);
+        TAB;
+        add_enum(b, SWI_TE_DOELGROEP, p->doelgroep, 1);
+        TAB;
+        if (p->plicht_start != SWI_DATE_NONE) {
+                swi_date_to_ymd(p->plicht_start, &y, &m, &d);
+                pgio_buf_printf(b, "%d", y);
+        } else {
+                pgio_buf_add(b, "\\N", 2);
+        }
+        TAB;
+        add_date(b, p->plicht_start);
+        TAB;
+        add_enum(b, SWI_TE_GESLACHT, p->geslacht, 0);
+        TAB;
+        add_text(b, p->nationaliteit[0] ? p->nationaliteit : "ONBEKEND");
+        TAB;
+        if (p->leeftijd >= 0)
+                pgio_buf_printf(b, "%d", p->leeftijd);
+        else
+                pgio_buf_add(b, "\\N", 2);
+        TAB;
+        add_enum(b, SWI_TE_LFTKLASSE, p->leeftijdsklasse, 0);
+        TAB;
+        add_enum(b, SWI_TE_TRI, p->jongere, 0);
+        TAB;
+        add_date(b, p->status_verleend);
+        TAB;
+        add_date(b, p->koppeling_datum);
+        TAB;
+        add_text(b, p->koppeling_gemeente);
+        TAB;
+        if (p->koppeling_afstand_km >= 0 && p->koppeling_datum != SWI_DATE_NONE)
+                pgio_buf_printf(b, "%d", p->koppeling_afstand_km);
+        else
+                pgio_buf_add(b, "\\N", 2);
+        TAB;
+        add_date(b, p->opvang_instroom);
+        TAB;
+        add_bool(b, p->in_opvang);
+        TAB;
+        pgio_buf_printf(b, "%u", p->overplaatsingen);
+        TAB;
+        add_date(b, p->voorinburgering_start);
+        TAB;
+        add_date(b, p->voorinburgering_einde);
+        TAB;
+        add_enum(b, SWI_TE_VI, p->voorinburgering_uitkomst, 1);
+        TAB;
+        add_date(b, p->vestiging_datum);
+        TAB;
+        add_text(b, p->vestiging_gemeente);
+        TAB;
+        add_text(b, p->gemeente);
+        TAB;
+        add_text(b, p->regio);
+        TAB;
+        add_date(b, p->brede_intake_start);
+        TAB;
+        add_date(b, p->brede_intake_afgerond);
+        TAB;
+        add_enum(b, SWI_TE_OPLEIDING, p->opleidingsniveau, 0);
+        TAB;
+        add_enum(b, SWI_TE_WERKERVARING, p->werkervaring, 0);
+        TAB;
+        add_enum(b, SWI_TE_TRI, p->jonge_kinderen, 0);
+        TAB;
+        add_date(b, p->lbt_datum);
+        TAB;
+        if (p->lbt_score >= 0)
+                pgio_buf_printf(b, "%d", p->lbt_score);
+        else
+                pgio_buf_add(b, "\\N", 2);
+        TAB;
+        add_enum(b, SWI_TE_LBT, p->lbt_uitkomst, 1);
+        TAB;
+        add_date(b, p->pip_datum);
+        TAB;
+        add_enum(b, SWI_TE_LEERROUTE, p->leerroute, 1);
+        TAB;
+        pgio_buf_printf(b, "%u", p->route_switches);
+        TAB;
+        add_bool(b, p->pip_in_opvang);
+        TAB;
+        add_date(b, p->start_pip_termijn);
+        TAB;
+        add_bool(b, p->pip_voor_termijn);
+        TAB;
+        add_bool(b, p->pip_binnen_10_weken);
+        TAB;
+        add_date(b, p->termijn_einde);
+        TAB;
+        add_enum(b, SWI_TE_EINDE, p->einde, 1);
+        TAB;
+        add_date(b, p->einde_datum);
+        TAB;
+        add_enum(b, SWI_TE_NIVEAU, p->einde == SWI_EINDE_VOLDAAN ? p->hoogste_niveau : 0, 1);
+        TAB;
+        pgio_buf_printf(b, "%u", p->n_werk);
+        TAB;
+        pgio_buf_printf(b, "%u", p->n_bijstand);
+        TAB;
+        pgio_buf_add(b, "{", 1);
+        int first = 1;
+        for (int k = 0; k < SWI_FIND__CNT; k++) {
+                if (p->findings & (1u << k)) {
+                        if (!first)
+                                pgio_buf_add(b, ",", 1);
+                        first = 0;
+                        add_text(b, swi_finding_name((swi_finding_kind_t)k));
+                }
+        }
+        pgio_buf_add(b, "}", 1);
+}
+
+/* A closed version carries no attributes: every date absent, every value unknown. */
+static void closed_person(swi_person_t *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->plicht_start = p->geboortedatum = p->status_verleend = p->koppeling_datum =
+                p->vestiging_datum = p->opvang_instroom = p->brede_intake_start =
+                        p->brede_intake_afgerond = p->lbt_datum = p->pip_datum =
+                                p->start_pip_termijn = p->termijn_einde = p->einde_datum =
+                                        p->voorinburgering_start = p->voorinburgering_einde =
+                                                SWI_DATE_NONE;
+        p->koppeling_afstand_km = -1;
+        p->leeftijd = -1;
+        p->lbt_score = -1;
+}
+
+/* Tells the live publisher (pg_live.h) which clusters this batch changed:
+ * one queue row with the keys (kind byte + pseudonym each) and the persons
+ * of those clusters derived at the batch's day (persons: a pgs_persons_*
+ * blob, or empty for none: NULL), and a notification, all delivered when the
+ * batch commits. Both
+ * byte strings go as binary parameters. */
+swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
+                              char *errstr, size_t errstr_size)
+{
+        size_t klen = 1 + SWI_PSEUDO_LEN;
+        char *keys = malloc(ks->n ? ks->n * klen : 1);
+        if (!keys) {
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < ks->n; i++) {
+                keys[i * klen] = (char)ks->v[i].kind;
+                memcpy(keys + i * klen + 1, ks->v[i].ps, SWI_PSEUDO_LEN);
+        }
+        const char *vals[2] = {keys, persons->n ? persons->p : NULL}; /* none: NULL */
+        int lens[2] = {(int)(ks->n * klen), (int)persons->n};
+        int fmts[2] = {1, 1};
+        /* one round trip in the batch transaction for both */
+        PGresult *res = PQexecParams(
+                conn,
+                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, persons) VALUES ($1, $2) "
+                "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
+                2, NULL, vals, lens, fmts, 0);
+        free(keys);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgio_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
+        PQclear(res);
+        return SWI_OK;
+}
+
+
+swi_err_t pgs_touch_keys(const swi_traj_touch_t *touches, size_t n, pgs_keyset_t *ks)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (touches[i].has_bsn && pgs_keyset_add(ks, SWI_PKEY_BSN, touches[i].bsn_ps) < 0)
+                        return SWI_ERR_NOMEM;
+                if (touches[i].has_vnr && pgs_keyset_add(ks, SWI_PKEY_VNR, touches[i].vnr_ps) < 0)
+                        return SWI_ERR_NOMEM;
+        }
+        pgs_keyset_sort(ks);
+        return SWI_OK;
+}
+
+swi_err_t pgs_insert_identity_edges(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                                    char *errstr, size_t errstr_size)
+{
+        static const char sql[] =
+                "INSERT INTO swi.identity_edges (vnr_ps, bsn_ps) "
+                "SELECT DISTINCT decode(split_part(x, ':', 1), 'hex'), "
+                "decode(split_part(x, ':', 2), 'hex') "
+                "FROM unnest(string_to_array($1, ',')) x ON CONFLICT DO NOTHING";
+        pgio_buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!touches[i].has_bsn || !touches[i].has_vnr)
+                        continue;
+                if (b.n)
+                        pgio_buf_add(&b, ",", 1);
+                pgio_buf_hex(&b, touches[i].vnr_ps);
+                pgio_buf_add(&b, ":", 1);
+                pgio_buf_hex(&b, touches[i].bsn_ps);
+        }
+        if (b.oom) {
+                rc = SWI_ERR_NOMEM;
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+        } else if (b.n) {
+                const char *vals[1] = {b.p};
+                rc = pgio_exec_ok(conn, sql, 1, vals, "insert identity edges", errstr,
+                                  errstr_size);
+        }
+        pgio_buf_free(&b);
+        return rc;
+}
+
+swi_err_t pgs_lock_clusters(PGconn *conn, pgs_keyset_t *ks, const swi_traj_touch_t *touches,
+                            size_t n, char *errstr, size_t errstr_size)
+{
+        int added;
+        swi_err_t rc;
+
+        /* most of the clusters before the first lock: one sorted lock call */
+        do {
+                rc = pgs_expand(conn, ks, &added, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        return rc;
+        } while (added > 0);
+        /* the clusters' keys and the batch's event ids (its references'
+         * targets too); under those locks, the reference edges */
+        rc = lock_keys(conn, ks, touches, n, errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = insert_reference_edges(conn, touches, n, errstr, errstr_size);
+        if (rc != SWI_OK)
+                return rc;
+        /* repeat until no other instance (and no reference edge) grew them */
+        for (;;) {
+                rc = pgs_expand(conn, ks, &added, errstr, errstr_size);
+                if (rc != SWI_OK || added == 0)
+                        return rc;
+                rc = lock_keys(conn, ks, NULL, 0, errstr, errstr_size);
+                if (rc != SWI_OK)
+                        return rc;
+        }
+}
+
+/* One key as "KIND:hex" into b, with a leading comma unless b is empty. */
+static void add_key_item(pgio_buf_t *b, const swi_person_key_t *k)
+{
+        if (b->n)
+                pgio_buf_add(b, ",", 1);
+        pgio_buf_add(b, pgs_kind_name(k->kind), 3);
+        pgio_buf_add(b, ":", 1);
+        pgio_buf_hex(b, k->ps);
+}
+
+/* The columns of a version (kind, ps, valid_from, valid_to, closed, ...) or,
+ * with current, of a current row (kind, ps, valid_from, ...). */
+static void add_version_row(pgio_buf_t *b, const swi_version_t *v, int64_t valid_to, bool current)
+{
+        pgio_buf_add(b, pgs_kind_name(v->person.key.kind), 3);
+        pgio_buf_add(b, "\t\\\\x", 4);
+        pgio_buf_hex(b, v->person.key.ps);
+        pgio_buf_add(b, "\t", 1);
+        pgio_add_ts(b, v->valid_from);
+        if (!current) {
+                pgio_buf_add(b, "\t", 1);
+                if (valid_to == INT64_MIN)
+                        pgio_buf_add(b, "\\N", 2);
+                else
+                        pgio_add_ts(b, valid_to);
+                pgio_buf_add(b, v->closed ? "\tt" : "\tf", 2);
+        }
+        pgio_buf_add(b, "\t", 1);
+        if (v->closed) {
+                swi_person_t empty;
+                closed_person(&empty);
+                add_person_columns(b, &empty);
+        } else {
+                add_person_columns(b, &v->person);
+        }
+        pgio_buf_add(b, "\n", 1);
+}
+
+static int version_key_cmp(const void *pa, const void *pb)
+{
+        const swi_version_t *a = *(const swi_version_t *const *)pa;
+        const swi_version_t *b = *(const swi_version_t *const *)pb;
+        int r = swi_person_key_cmp(&a->person.key, &b->person.key);
+        if (r != 0)
+                return r;
+        return a->valid_from < b->valid_from ? -1 : a->valid_from > b->valid_from;
+}
+
+static int traj_key_cmp(const void *pa, const void *pb)
+{
+        return swi_person_key_cmp(&((const pgs_traj_key_t *)pa)->key,
+                                  &((const pgs_traj_key_t *)pb)->key);
+}
+
+/* keys that may have versions from their from_k on, as "KIND:hex:from_k" into b */
+static void add_keys_from(pgio_buf_t *b, const pgs_traj_key_t *keys, size_t nkeys)
+{
+        for (size_t i = 0; i < nkeys; i++) {
+                if (!keys[i].may_have_later)
+                        continue;
+                add_key_item(b, &keys[i].key);
+                pgio_buf_printf(b, ":%lld", (long long)keys[i].from_k);
+        }
+}
+
+/* The key list parameter $1 ("BSN:<hex>,VNR:<hex>,...") as a table d(kind, ps). */
+#define KEYS_ONLY_CTE                                                                              \
+        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "                                        \
+        "decode(split_part(x, ':', 2), 'hex') AS ps FROM unnest(string_to_array($1, ',')) x)"
+/* ... with a knowledge time k ("KIND:hex:ms") */
+#define KEYS_FROM_CTE                                                                              \
+        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "                                        \
+        "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "                       \
+        "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS k "                           \
+        "FROM unnest(string_to_array($1, ',')) x)"
+
+swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkeys,
+                                 const swi_derived_t *d, int64_t *versions_written, char *errstr,
+                                 size_t errstr_size)
+{
+        static const char del[] =
+                KEYS_FROM_CTE " DELETE FROM swi.trajectory_versions v USING d "
+                "WHERE v.person_kind = d.kind AND v.person_ps = d.ps AND v.valid_from >= d.k "
+                "RETURNING v.person_kind, encode(v.person_ps, 'hex')";
+        /* the version open at from_k (the latest before it) now ends where
+         * the key's first new version starts, or not at all */
+        static const char close[] =
+                "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "
+                "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS k, "
+                "timestamptz 'epoch' + nullif(split_part(x, ':', 4), '')::bigint "
+                "* interval '1 millisecond' AS nxt FROM unnest(string_to_array($1, ',')) x) "
+                "UPDATE swi.trajectory_versions v SET valid_to = d.nxt FROM d "
+                "WHERE v.person_kind = d.kind AND v.person_ps = d.ps "
+                "AND v.valid_from = (SELECT max(w.valid_from) FROM swi.trajectory_versions w "
+                "WHERE w.person_kind = d.kind AND w.person_ps = d.ps AND w.valid_from < d.k) "
+                "AND v.valid_to IS DISTINCT FROM d.nxt";
+        static const char cur_del[] =
+                KEYS_ONLY_CTE " DELETE FROM swi.trajectories t USING d "
+                "WHERE t.person_kind = d.kind AND t.person_ps = d.ps";
+        static const char cur_from_versions[] =
+                KEYS_ONLY_CTE " INSERT INTO swi.trajectories (person_kind, person_ps, valid_from, "
+                PGIO_TRAJ_COLS ") SELECT v.person_kind, v.person_ps, v.valid_from, "
+                PGIO_TRAJ_COLS " FROM swi.trajectory_versions v JOIN d ON v.person_kind = d.kind "
+                "AND v.person_ps = d.ps WHERE v.valid_to IS NULL AND NOT v.closed";
+        static const char fnd_del[] =
+                KEYS_ONLY_CTE " DELETE FROM swi_ops.findings f USING d "
+                "WHERE f.person_kind = d.kind AND f.person_ps = d.ps";
+        pgio_buf_t b = {0}, rows = {0}, cur = {0}, changed = {0}, curkeys = {0};
+        const swi_version_t **byk = NULL;
+        bool *touched = NULL; /* per key: versions deleted or added */
+        PGresult *res = NULL;
+        swi_err_t rc = SWI_OK;
+        size_t nv = d->versions.n;
+
+        *versions_written = 0;
+        qsort(keys, nkeys, sizeof(*keys), traj_key_cmp);
+        touched = calloc(nkeys ? nkeys : 1, sizeof(*touched));
+        byk = malloc((nv ? nv : 1) * sizeof(*byk));
+        if (!touched || !byk)
+                goto nomem;
+
+        /* 1. the versions the new knowledge times replace */
+        add_keys_from(&b, keys, nkeys);
+        if (b.oom)
+                goto nomem;
+        if (b.n) {
+                const char *vals[1] = {b.p};
+                res = pgio_exec_params(conn, del, 1, vals);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                        rc = pgio_fail(conn, res, "delete replaced trajectory versions", errstr,
+                                       errstr_size);
+                        res = NULL;
+                        goto done;
+                }
+                for (int r = 0; r < PQntuples(res); r++) {
+                        pgs_traj_key_t k = {.key = {.kind = pgs_kind_parse(PQgetvalue(res, r, 0))}};
+                        if (pgio_parse_hex(PQgetvalue(res, r, 1), k.key.ps) != 0)
+                                continue;
+                        pgs_traj_key_t *f = bsearch(&k, keys, nkeys, sizeof(*keys), traj_key_cmp);
+                        if (f)
+                                touched[f - keys] = true;
+                }
+                PQclear(res);
+                res = NULL;
+        }
+
+        /* 2. the new versions, each closed by the next of its key; the last
+         * of a key is its current trajectory (unless it closes the person) */
+        for (size_t i = 0; i < nv; i++)
+                byk[i] = &d->versions.v[i];
+        qsort(byk, nv, sizeof(*byk), version_key_cmp);
+        for (size_t i = 0; i < nv; i++) {
+                bool last = i + 1 == nv || swi_person_key_cmp(&byk[i]->person.key,
+                                                              &byk[i + 1]->person.key) != 0;
+                add_version_row(&rows, byk[i], last ? INT64_MIN : byk[i + 1]->valid_from, false);
+                if (last && !byk[i]->closed)
+                        add_version_row(&cur, byk[i], 0, true);
+                bool first = i == 0 || swi_person_key_cmp(&byk[i - 1]->person.key,
+                                                          &byk[i]->person.key) != 0;
+                if (!first)
+                        continue;
+                pgs_traj_key_t k = {.key = byk[i]->person.key};
+                pgs_traj_key_t *f = bsearch(&k, keys, nkeys, sizeof(*keys), traj_key_cmp);
+                if (!f)
+                        continue; /* cannot be: every person's key is a cluster key */
+                touched[f - keys] = false; /* listed here, not as curkeys */
+                add_key_item(&changed, &f->key);
+                pgio_buf_printf(&changed, ":%lld:%lld", (long long)f->from_k,
+                                (long long)byk[i]->valid_from);
+                add_key_item(&curkeys, &f->key); /* its current row is replaced */
+        }
+        /* keys that lost versions and got none: back to the one before */
+        pgio_buf_t back = {0};
+        for (size_t k = 0; k < nkeys; k++) {
+                if (!touched[k])
+                        continue;
+                add_key_item(&changed, &keys[k].key);
+                pgio_buf_printf(&changed, ":%lld:", (long long)keys[k].from_k);
+                add_key_item(&curkeys, &keys[k].key);
+                add_key_item(&back, &keys[k].key);
+        }
+        if (rows.oom || cur.oom || changed.oom || curkeys.oom || back.oom) {
+                pgio_buf_free(&back);
+                goto nomem;
+        }
+        *versions_written = (int64_t)nv;
+        if (rows.n)
+                rc = pgio_copy_in(conn,
+                                  "COPY swi.trajectory_versions (person_kind, person_ps, "
+                                  "valid_from, valid_to, closed, " PGIO_TRAJ_COLS ") FROM STDIN",
+                                  &rows, "COPY trajectory versions", errstr, errstr_size);
+        if (rc == SWI_OK && changed.n) {
+                const char *vals[1] = {changed.p};
+                rc = pgio_exec_ok(conn, close, 1, vals, "close trajectory versions", errstr,
+                                  errstr_size);
+        }
+        /* 3. the current rows of the keys whose versions changed */
+        if (rc == SWI_OK && curkeys.n) {
+                const char *vals[1] = {curkeys.p};
+                rc = pgio_exec_ok(conn, cur_del, 1, vals, "delete current trajectories", errstr,
+                                  errstr_size);
+        }
+        if (rc == SWI_OK && cur.n)
+                rc = pgio_copy_in(conn,
+                                  "COPY swi.trajectories (person_kind, person_ps, valid_from, "
+                                  PGIO_TRAJ_COLS ") FROM STDIN",
+                                  &cur, "COPY current trajectories", errstr, errstr_size);
+        if (rc == SWI_OK && back.n) {
+                const char *vals[1] = {back.p};
+                rc = pgio_exec_ok(conn, cur_from_versions, 1, vals,
+                                  "restore current trajectories", errstr, errstr_size);
+        }
+        pgio_buf_free(&back);
+        if (rc != SWI_OK)
+                goto done;
+
+        /* 4. the findings of every key, as known now */
+        b.n = 0;
+        for (size_t k = 0; k < nkeys; k++)
+                add_key_item(&b, &keys[k].key);
+        rows.n = 0;
+        for (size_t f = 0; f < d->nfindings; f++)
+                add_finding_row(&rows, &d->findings[f].key, &d->findings[f].f);
+        if (b.oom || rows.oom)
+                goto nomem;
+        if (b.n) {
+                const char *vals[1] = {b.p};
+                rc = pgio_exec_ok(conn, fnd_del, 1, vals, "delete findings", errstr, errstr_size);
+        }
+        if (rc == SWI_OK && rows.n)
+                rc = pgio_copy_in(conn, "COPY swi_ops.findings (" PGIO_FINDING_COLS ") FROM STDIN",
+                                  &rows, "COPY findings", errstr, errstr_size);
+        goto done;
+nomem:
+        snprintf(errstr, errstr_size, "trajectory step: out of memory");
+        rc = SWI_ERR_NOMEM;
+done:
+        PQclear(res);
+        free(touched);
+        free(byk);
+        pgio_buf_free(&b);
+        pgio_buf_free(&rows);
+        pgio_buf_free(&cur);
+        pgio_buf_free(&changed);
+        pgio_buf_free(&curkeys);
+        return rc;
+}

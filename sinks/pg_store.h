@@ -1,0 +1,175 @@
+/* pg_store.h - the cluster store (private to the swi_pg module): the identity
+ * clusters in PostgreSQL - sets of identity keys expanded over the identity and
+ * reference edges, loading a set of clusters with all their events, loading
+ * every cluster, deriving their persons. Used by the trajectory step
+ * (pg_trajectory.c), publications (pg_publish.c) and the live publisher
+ * (pg_live.c). Statements and buffers come from pg_io.h; the grouping into
+ * clusters from transform/identity.h.
+ *
+ * Thread safety: no global state; key sets and loaded clusters belong to their
+ * caller; a connection to one thread at a time. */
+#ifndef SWI_PG_STORE_H
+#define SWI_PG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pg_io.h"
+#include "transform/derive.h"
+#include "transform/identity.h"
+#include "transform/indicators.h"
+#include "transform/trajectory.h"
+
+/* A set of keys: pgs_keyset_add() appends, pgs_keyset_sort() sorts and
+ * removes duplicates; lookups and indices need a sort after the last add. */
+typedef struct pgs_keyset_s {
+        swi_person_key_t *v;
+        size_t n, cap;
+        size_t sorted; /* v[0..sorted) is sorted and unique */
+} pgs_keyset_t;
+
+/* The events of a key set, grouped into identity clusters
+ * (pgs_load_clusters; transform/identity.h). */
+typedef struct pgs_loaded_s {
+        swi_event_t *evs;
+        size_t nev;
+        swi_idmap_t *map; /* the key set's keys and the events', linked */
+        swi_idgroups_t g; /* cluster c: g.evp[g.first[c] .. g.first[c + 1]) */
+} pgs_loaded_t;
+
+/* A growable array of persons. */
+typedef struct pgs_persons_s {
+        swi_person_t *v;
+        size_t n, cap;
+} pgs_persons_t;
+
+/* Appends a key (duplicates go at the next sort); 0, or -1 on out of memory. */
+int pgs_keyset_add(pgs_keyset_t *s, uint8_t kind, const uint8_t *ps);
+void pgs_keyset_sort(pgs_keyset_t *s);
+long pgs_keyset_find(const pgs_keyset_t *s, uint8_t kind, const uint8_t *ps);
+/* Comma-separated hex pseudonyms of one kind of s into b (a text parameter). */
+void pgs_keys_param(const pgs_keyset_t *s, uint8_t kind, pgio_buf_t *b);
+/* Adds every identity and reference edge touching a key of s to s (sorted
+ * after); *added = how many keys were new. */
+swi_err_t pgs_expand(PGconn *conn, pgs_keyset_t *s, int *added, char *errstr, size_t errstr_size);
+/* One event from row r of a load query (source, type, id, bsn, vnr, date,
+ * registered_at ms, corrects, retracts, payload); 0, or -1 when skipped. */
+int pgs_row_to_event(PGresult *res, int r, swi_event_t *ev);
+const char *pgs_kind_name(uint8_t kind);
+/* SWI_PKEY_BSN for "BSN", SWI_PKEY_VNR for "VNR", else 0. */
+uint8_t pgs_kind_parse(const char *s);
+void pgs_loaded_free(pgs_loaded_t *ld);
+/* Loads every stored event of the keys of ks (sorted, expanded) and groups
+ * them into clusters; every key of ks is in ld->map. Free with
+ * pgs_loaded_free(). */
+swi_err_t pgs_load_clusters(PGconn *conn, const pgs_keyset_t *ks, pgs_loaded_t *ld, char *errstr,
+                               size_t errstr_size);
+/* Room for one more person at the end of out (counted already); NULL on out
+ * of memory. */
+swi_person_t *pgs_persons_push(pgs_persons_t *out);
+/* Resolves one cluster (events evp[0..n)) at K and appends its persons at P. */
+swi_err_t pgs_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
+                                  pgs_persons_t *out, char *errstr, size_t errstr_size);
+
+/* The session advisory lock the live publisher holds ("SWILIVE"): one
+ * publisher per database. */
+#define PGS_LIVE_LOCK 0x5357494C495645LL
+
+/* ---- persons handed from the trajectory step to the live publisher ----
+ * A blob is a header (magic, sizeof(swi_person_t), a tag of the person rules
+ * this build was made from, P) followed by the persons byte for byte
+ * (swi_person_t is a value type, zeroed before it is derived). Another
+ * build's blob - other rules, other layout - is refused, never guessed at. */
+#define PGS_PERSONS_HDR 24
+/* Empties b and writes the header of a blob of persons derived at P. */
+void pgs_persons_begin(pgio_buf_t *b, int32_t P);
+void pgs_persons_add(pgio_buf_t *b, const swi_person_t *p);
+/* The number of persons in blob[0..len), *P their peildatum; -1 when the blob
+ * is malformed or from a build with other person rules. Person i starts at
+ * blob + PGS_PERSONS_HDR + i * sizeof(swi_person_t), unaligned: copy it out. */
+long pgs_persons_check(const uint8_t *blob, size_t len, int32_t *P);
+
+/* What the step needs of one new event of the batch. */
+typedef struct swi_traj_touch_s {
+        bool has_bsn, has_vnr;
+        bool has_ref; /* a correction or retraction: ref is its target's event_id */
+        bool is_new;  /* inserted by this batch (false: absorbed, or not known) */
+        uint8_t source; /* swi_source_t */
+        uint8_t id[16];  /* event_id */
+        uint8_t ref[16];
+        uint8_t bsn_ps[SWI_PSEUDO_LEN];
+        uint8_t vnr_ps[SWI_PSEUDO_LEN];
+        int64_t registered_at;
+} swi_traj_touch_t;
+
+/* ---- the trajectory step's locks, edges and rows ---- */
+
+/* The identity keys of the n touches into ks (sorted). */
+swi_err_t pgs_touch_keys(const swi_traj_touch_t *touches, size_t n, pgs_keyset_t *ks);
+/* Records the identity edges (V-nummer and BSN on one event) of the touches. */
+swi_err_t pgs_insert_identity_edges(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                                    char *errstr, size_t errstr_size);
+/* Expands ks to its whole clusters and takes a transaction-scoped advisory
+ * lock on the bucket of every key (512 buckets, ascending order), and of every
+ * touch's event id and reference target; under those, records the reference
+ * edges the touches bring (a correction or retraction clustered by another key
+ * than its stored target, whichever of the two came first); then expands and
+ * locks again until no other instance (and no new edge) grew the clusters.
+ * Two instances committing a reference and its target at once therefore
+ * cannot both miss the other. Inside the batch's transaction. */
+swi_err_t pgs_lock_clusters(PGconn *conn, pgs_keyset_t *ks, const swi_traj_touch_t *touches,
+                            size_t n, char *errstr, size_t errstr_size);
+
+/* One key of the loaded clusters and the oldest knowledge time the batch
+ * added to its cluster. */
+typedef struct pgs_traj_key_s {
+        swi_person_key_t key;
+        int64_t from_k;
+        /* false: no stored event of the cluster was registered at from_k or
+         * later, so it can have no version from from_k on to replace */
+        bool may_have_later;
+} pgs_traj_key_t;
+
+/* Writes what d derived for the clusters of the nkeys keys (sorted here):
+ * replaces their versions from each key's from_k on by d's (each closed by
+ * the next of its key), closes the version open at from_k, replaces the
+ * current rows of the keys whose versions changed (only those), and the
+ * findings of every key. Inside the batch's transaction. */
+swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkeys,
+                                 const swi_derived_t *d, int64_t *versions_written, char *errstr,
+                                 size_t errstr_size);
+
+/* Tells the live publisher (pg_live.h) which clusters the batch changed: one
+ * queue row with the keys of ks and the persons (a pgs_persons_* blob; empty:
+ * none), and a notification, delivered when the batch commits. */
+swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
+                              char *errstr, size_t errstr_size);
+
+/* ---- publications (pg_publish.c), also used by the live publisher ---- */
+
+/* Every person at (P, K) from all stored events, appended to *out; counts
+ * events read and clusters. Inside the caller's transaction. */
+swi_err_t pgs_load_all_persons(PGconn *conn, int64_t K, int32_t P, pgs_persons_t *out,
+                               int64_t *events, int64_t *clusters, char *errstr,
+                               size_t errstr_size);
+
+/* The generated column swi_pub.indicator_values.cell of r, as a COPY text
+ * field (no delimiter after it). */
+void pgs_add_cell(pgio_buf_t *b, const swi_ind_row_t *r);
+/* One COPY line of swi.indicator_raw (peildatum, cell, raw_num, raw_den): the
+ * unrounded value of r, for researchers (migration 008). */
+void pgs_add_raw_line(pgio_buf_t *b, const swi_ind_row_t *r, int32_t P);
+/* COPY column lists of swi.indicator_raw. */
+#define PGS_RAW_COPY "COPY swi.indicator_raw (peildatum, cell, raw_num, raw_den) FROM STDIN"
+
+/* Replaces every value of publication name (creating or updating its row:
+ * P, known_at as text, parameters) with rows, whose known_at column is
+ * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
+ * Inside the caller's transaction. */
+swi_err_t pgs_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
+                                int64_t row_k, int64_t base, int64_t thr,
+                                const char *description, const swi_ind_rows_t *rows, pgio_buf_t *b,
+                                char *errstr, size_t errstr_size);
+
+#endif
