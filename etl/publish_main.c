@@ -19,21 +19,21 @@
 
 static void usage(FILE *out)
 {
-        fprintf(
-            out,
-            "Usage: swi-publish [options]\n"
-            "Computes the ten indicator families with disclosure control from the events\n"
-            "in PostgreSQL and writes them to swi_pub.indicator_values.\n\n"
-            "  -c, --config FILE       swi-etl configuration file (pg.conninfo, publish.*)\n"
-            "  -X, --set NAME=VALUE    set one property (as swi-etl)\n"
-            "  -n, --name NAME         publication name (default: actueel)\n"
-            "  -p, --peildatum DATE    P as YYYY-MM-DD (default: today, UTC)\n"
-            "  -k, --known-at TS       K as 'YYYY-MM-DD HH:MM:SS' UTC or ms since epoch\n"
-            "                          (default: now)\n"
-            "      --freeze            make the publication final (also writes\n"
-            "                          herberekening:NAME at the same P with K = now)\n"
-            "      --revise            recompute herberekening:NAME of every frozen publication\n"
-            "  -h, --help\n");
+        fprintf(out,
+                "Usage: swi-publish [options]\n"
+                "Computes the ten indicator families with disclosure control from the events\n"
+                "in PostgreSQL and writes them to swi_pub.indicator_values.\n\n"
+                "  -c, --config FILE       swi-etl configuration file (pg.conninfo, publish.*)\n"
+                "  -X, --set NAME=VALUE    set one property (as swi-etl)\n"
+                "  -n, --name NAME         publication name (default: actueel)\n"
+                "  -p, --peildatum DATE    P as YYYY-MM-DD (default: today, UTC)\n"
+                "  -k, --known-at TS       K as 'YYYY-MM-DD HH:MM:SS' UTC or ms since epoch\n"
+                "                          (default: now)\n"
+                "      --freeze            make the publication final (also writes\n"
+                "                          herberekening:NAME at the same P with K = now)\n"
+                "      --revise            recompute herberekening:NAME (the publication NAME at\n"
+                "                          --peildatum, K = now); give both as published\n"
+                "  -h, --help\n");
 }
 
 static int parse_k(const char *s, int64_t *out)

@@ -71,6 +71,8 @@ static const char SQL_COPY_STAGE_DL[] =
     "kafka_topic, kafka_partition, kafka_offset, kafka_timestamp) FROM STDIN";
 
 static const char SQL_CREATE_STAGE[] =
+    /* dates as the trajectory step writes them, for its comparisons */
+    "SET datestyle = ISO;"
     "CREATE TEMP TABLE IF NOT EXISTS swi_stage_events (LIKE swi.events INCLUDING DEFAULTS) "
     "ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS swi_stage_dups (source text NOT NULL, "

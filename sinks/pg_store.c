@@ -1011,44 +1011,6 @@ static void add_key_item(pgio_buf_t *b, const swi_person_key_t *k)
         pgio_buf_hex(b, k->ps);
 }
 
-/* The columns of a version (kind, ps, valid_from, valid_to, closed, ...) or,
- * with current, of a current row (kind, ps, valid_from, ...). */
-static void add_version_row(pgio_buf_t *b, const swi_version_t *v, int64_t valid_to, bool current)
-{
-        pgio_buf_add(b, pgs_kind_name(v->person.key.kind), 3);
-        pgio_buf_add(b, "\t\\\\x", 4);
-        pgio_buf_hex(b, v->person.key.ps);
-        pgio_buf_add(b, "\t", 1);
-        pgio_add_ts(b, v->valid_from);
-        if (!current) {
-                pgio_buf_add(b, "\t", 1);
-                if (valid_to == INT64_MIN)
-                        pgio_buf_add(b, "\\N", 2);
-                else
-                        pgio_add_ts(b, valid_to);
-                pgio_buf_add(b, v->closed ? "\tt" : "\tf", 2);
-        }
-        pgio_buf_add(b, "\t", 1);
-        if (v->closed) {
-                swi_person_t empty;
-                closed_person(&empty);
-                add_person_columns(b, &empty);
-        } else {
-                add_person_columns(b, &v->person);
-        }
-        pgio_buf_add(b, "\n", 1);
-}
-
-static int version_key_cmp(const void *pa, const void *pb)
-{
-        const swi_version_t *a = *(const swi_version_t *const *)pa;
-        const swi_version_t *b = *(const swi_version_t *const *)pb;
-        int r = swi_person_key_cmp(&a->person.key, &b->person.key);
-        if (r != 0)
-                return r;
-        return a->valid_from < b->valid_from ? -1 : a->valid_from > b->valid_from;
-}
-
 static int traj_key_cmp(const void *pa, const void *pb)
 {
         return swi_person_key_cmp(&((const pgs_traj_key_t *)pa)->key,
@@ -1070,23 +1032,195 @@ static void add_keys_from(pgio_buf_t *b, const pgs_traj_key_t *keys, size_t nkey
 #define KEYS_ONLY_CTE                                                                              \
         "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "                                        \
         "decode(split_part(x, ':', 2), 'hex') AS ps FROM unnest(string_to_array($1, ',')) x)"
-/* ... with a knowledge time k ("KIND:hex:ms") */
-#define KEYS_FROM_CTE                                                                              \
-        "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "                                        \
-        "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "                       \
-        "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS k "                           \
-        "FROM unnest(string_to_array($1, ',')) x)"
+
+/* One version, new or stored, in the comparable form: its key, times and the
+ * trajectory columns as COPY text. */
+typedef struct vrow_s {
+        swi_person_key_t key;
+        int64_t vf, vt; /* vt INT64_MIN: open */
+        bool closed;
+        size_t off, len; /* the columns in the arena */
+} vrow_t;
+
+typedef struct vrows_s {
+        vrow_t *v;
+        size_t n, cap;
+        pgio_buf_t text;
+} vrows_t;
+
+static vrow_t *vrows_push(vrows_t *r)
+{
+        if (r->n == r->cap) {
+                size_t cap = r->cap ? r->cap * 2 : 256;
+                vrow_t *v = realloc(r->v, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                r->v = v;
+                r->cap = cap;
+        }
+        return &r->v[r->n++];
+}
+
+static void vrows_free(vrows_t *r)
+{
+        free(r->v);
+        pgio_buf_free(&r->text);
+}
+
+static int vrow_cmp(const void *pa, const void *pb)
+{
+        const vrow_t *a = pa, *b = pb;
+        int r = swi_person_key_cmp(&a->key, &b->key);
+        if (r != 0)
+                return r;
+        return a->vf < b->vf ? -1 : a->vf > b->vf;
+}
+
+static bool vrow_same(const vrows_t *x, const vrow_t *a, const vrows_t *y, const vrow_t *b)
+{
+        return a->vf == b->vf && a->vt == b->vt && a->closed == b->closed && a->len == b->len &&
+               memcmp(x->text.p + a->off, y->text.p + b->off, a->len) == 0;
+}
+
+/* The new versions of d, sorted by (key, valid_from), each closed by the next
+ * of its key. */
+static swi_err_t new_rows(const swi_derived_t *d, vrows_t *out)
+{
+        for (size_t i = 0; i < d->versions.n; i++) {
+                const swi_version_t *v = &d->versions.v[i];
+                vrow_t *r = vrows_push(out);
+                if (!r)
+                        return SWI_ERR_NOMEM;
+                r->key = v->person.key;
+                r->vf = v->valid_from;
+                r->vt = INT64_MIN;
+                r->closed = v->closed;
+                r->off = out->text.n;
+                if (v->closed) {
+                        swi_person_t empty;
+                        closed_person(&empty);
+                        add_person_columns(&out->text, &empty);
+                } else {
+                        add_person_columns(&out->text, &v->person);
+                }
+                r->len = out->text.n - r->off;
+        }
+        if (out->text.oom)
+                return SWI_ERR_NOMEM;
+        if (out->n > 1) /* qsort of no rows would get NULL */
+                qsort(out->v, out->n, sizeof(*out->v), vrow_cmp);
+        for (size_t i = 0; i + 1 < out->n; i++)
+                if (swi_person_key_cmp(&out->v[i].key, &out->v[i + 1].key) == 0)
+                        out->v[i].vt = out->v[i + 1].vf;
+        return SWI_OK;
+}
+
+/* The stored versions from each key's from_k on (keys with may_have_later),
+ * sorted like new_rows', the columns as PostgreSQL prints them (datestyle
+ * ISO) - the text the COPY writer produces for the same values. */
+static swi_err_t stored_rows(PGconn *conn, const pgs_traj_key_t *keys, size_t nkeys, vrows_t *out,
+                             char *errstr, size_t errstr_size)
+{
+        static const char sql[] =
+                "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "
+                "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS k "
+                "FROM unnest(string_to_array($1, ',')) x) "
+                "SELECT v.person_kind, encode(v.person_ps, 'hex'), "
+                "(extract(epoch FROM v.valid_from) * 1000)::bigint, "
+                "(extract(epoch FROM v.valid_to) * 1000)::bigint, v.closed, " PGIO_TRAJ_COLS
+                " FROM swi.trajectory_versions v JOIN d ON v.person_kind = d.kind "
+                "AND v.person_ps = d.ps AND v.valid_from >= d.k";
+        pgio_buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+
+        add_keys_from(&b, keys, nkeys);
+        if (b.oom)
+                return SWI_ERR_NOMEM;
+        if (b.n == 0)
+                return SWI_OK;
+        const char *vals[1] = {b.p};
+        PGresult *res = pgio_exec_params(conn, sql, 1, vals);
+        pgio_buf_free(&b);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgio_fail(conn, res, "read the versions to compare", errstr, errstr_size);
+        int nf = PQnfields(res);
+        for (int r = 0; r < PQntuples(res) && rc == SWI_OK; r++) {
+                vrow_t *v = vrows_push(out);
+                if (!v) {
+                        rc = SWI_ERR_NOMEM;
+                        break;
+                }
+                memset(&v->key, 0, sizeof(v->key));
+                v->key.kind = pgs_kind_parse(PQgetvalue(res, r, 0));
+                if (pgio_parse_hex(PQgetvalue(res, r, 1), v->key.ps) != 0)
+                        v->key.kind = 0; /* cannot be: never equal to a new one */
+                v->vf = atoll(PQgetvalue(res, r, 2));
+                v->vt = PQgetisnull(res, r, 3) ? INT64_MIN : atoll(PQgetvalue(res, r, 3));
+                v->closed = strcmp(PQgetvalue(res, r, 4), "t") == 0;
+                v->off = out->text.n;
+                for (int c = 5; c < nf; c++) {
+                        if (c > 5)
+                                pgio_buf_add(&out->text, "\t", 1);
+                        if (PQgetisnull(res, r, c))
+                                pgio_buf_add(&out->text, "\\N", 2);
+                        else
+                                pgio_buf_add(&out->text, PQgetvalue(res, r, c),
+                                             (size_t)PQgetlength(res, r, c));
+                }
+                v->len = out->text.n - v->off;
+                if (out->text.oom)
+                        rc = SWI_ERR_NOMEM;
+        }
+        PQclear(res);
+        if (rc == SWI_OK && out->n > 1) /* qsort of no rows would get NULL */
+                qsort(out->v, out->n, sizeof(*out->v), vrow_cmp);
+        return rc;
+}
+
+/* A version row for COPY: kind, ps, valid_from, valid_to, closed, columns;
+ * with current, a current row: kind, ps, valid_from, columns. */
+static void add_vrow(pgio_buf_t *b, const vrows_t *rs, const vrow_t *r, bool current)
+{
+        pgio_buf_add(b, pgs_kind_name(r->key.kind), 3);
+        pgio_buf_add(b, "\t\\\\x", 4);
+        pgio_buf_hex(b, r->key.ps);
+        pgio_buf_add(b, "\t", 1);
+        pgio_add_ts(b, r->vf);
+        if (!current) {
+                pgio_buf_add(b, "\t", 1);
+                if (r->vt == INT64_MIN)
+                        pgio_buf_add(b, "\\N", 2);
+                else
+                        pgio_add_ts(b, r->vt);
+                pgio_buf_add(b, r->closed ? "\tt" : "\tf", 2);
+        }
+        pgio_buf_add(b, "\t", 1);
+        pgio_buf_add(b, rs->text.p + r->off, r->len);
+        pgio_buf_add(b, "\n", 1);
+}
+
+/* The stored version c as a "KIND:hex:valid_from" item of b. */
+static void add_gone(pgio_buf_t *b, const vrow_t *c)
+{
+        add_key_item(b, &c->key);
+        pgio_buf_printf(b, ":%lld", (long long)c->vf);
+}
 
 swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkeys,
                                  const swi_derived_t *d, int64_t *versions_written, char *errstr,
                                  size_t errstr_size)
 {
+        /* versions gone or changed, by their primary key */
         static const char del[] =
-                KEYS_FROM_CTE " DELETE FROM swi.trajectory_versions v USING d "
-                "WHERE v.person_kind = d.kind AND v.person_ps = d.ps AND v.valid_from >= d.k "
-                "RETURNING v.person_kind, encode(v.person_ps, 'hex')";
+                "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
+                "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "
+                "split_part(x, ':', 3)::bigint * interval '1 millisecond' AS vf "
+                "FROM unnest(string_to_array($1, ',')) x) "
+                "DELETE FROM swi.trajectory_versions v USING d "
+                "WHERE v.person_kind = d.kind AND v.person_ps = d.ps AND v.valid_from = d.vf";
         /* the version open at from_k (the latest before it) now ends where
-         * the key's first new version starts, or not at all */
+         * the key's first version from from_k on starts, or not at all */
         static const char close[] =
                 "WITH d AS (SELECT split_part(x, ':', 1) AS kind, "
                 "decode(split_part(x, ':', 2), 'hex') AS ps, timestamptz 'epoch' + "
@@ -1109,96 +1243,91 @@ swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkey
         static const char fnd_del[] =
                 KEYS_ONLY_CTE " DELETE FROM swi_ops.findings f USING d "
                 "WHERE f.person_kind = d.kind AND f.person_ps = d.ps";
-        pgio_buf_t b = {0}, rows = {0}, cur = {0}, changed = {0}, curkeys = {0};
-        const swi_version_t **byk = NULL;
-        bool *touched = NULL; /* per key: versions deleted or added */
-        PGresult *res = NULL;
-        swi_err_t rc = SWI_OK;
-        size_t nv = d->versions.n;
+        vrows_t nw = {0}, st = {0};
+        pgio_buf_t b = {0}, rows = {0}, cur = {0}, gone = {0}, closes = {0}, curkeys = {0},
+                   back = {0};
+        size_t written = 0;
+        swi_err_t rc;
 
         *versions_written = 0;
         qsort(keys, nkeys, sizeof(*keys), traj_key_cmp);
-        touched = calloc(nkeys ? nkeys : 1, sizeof(*touched));
-        byk = malloc((nv ? nv : 1) * sizeof(*byk));
-        if (!touched || !byk)
+        rc = new_rows(d, &nw);
+        if (rc == SWI_OK)
+                rc = stored_rows(conn, keys, nkeys, &st, errstr, errstr_size);
+        if (rc == SWI_ERR_NOMEM)
                 goto nomem;
+        if (rc != SWI_OK)
+                goto done;
 
-        /* 1. the versions the new knowledge times replace */
-        add_keys_from(&b, keys, nkeys);
-        if (b.oom)
-                goto nomem;
-        if (b.n) {
-                const char *vals[1] = {b.p};
-                res = pgio_exec_params(conn, del, 1, vals);
-                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        rc = pgio_fail(conn, res, "delete replaced trajectory versions", errstr,
-                                       errstr_size);
-                        res = NULL;
-                        goto done;
-                }
-                for (int r = 0; r < PQntuples(res); r++) {
-                        pgs_traj_key_t k = {.key = {.kind = pgs_kind_parse(PQgetvalue(res, r, 0))}};
-                        if (pgio_parse_hex(PQgetvalue(res, r, 1), k.key.ps) != 0)
-                                continue;
-                        pgs_traj_key_t *f = bsearch(&k, keys, nkeys, sizeof(*keys), traj_key_cmp);
-                        if (f)
-                                touched[f - keys] = true;
-                }
-                PQclear(res);
-                res = NULL;
-        }
-
-        /* 2. the new versions, each closed by the next of its key; the last
-         * of a key is its current trajectory (unless it closes the person) */
-        for (size_t i = 0; i < nv; i++)
-                byk[i] = &d->versions.v[i];
-        qsort(byk, nv, sizeof(*byk), version_key_cmp);
-        for (size_t i = 0; i < nv; i++) {
-                bool last = i + 1 == nv || swi_person_key_cmp(&byk[i]->person.key,
-                                                              &byk[i + 1]->person.key) != 0;
-                add_version_row(&rows, byk[i], last ? INT64_MIN : byk[i + 1]->valid_from, false);
-                if (last && !byk[i]->closed)
-                        add_version_row(&cur, byk[i], 0, true);
-                bool first = i == 0 || swi_person_key_cmp(&byk[i - 1]->person.key,
-                                                          &byk[i]->person.key) != 0;
-                if (!first)
-                        continue;
-                pgs_traj_key_t k = {.key = byk[i]->person.key};
-                pgs_traj_key_t *f = bsearch(&k, keys, nkeys, sizeof(*keys), traj_key_cmp);
-                if (!f)
-                        continue; /* cannot be: every person's key is a cluster key */
-                touched[f - keys] = false; /* listed here, not as curkeys */
-                add_key_item(&changed, &f->key);
-                pgio_buf_printf(&changed, ":%lld:%lld", (long long)f->from_k,
-                                (long long)byk[i]->valid_from);
-                add_key_item(&curkeys, &f->key); /* its current row is replaced */
-        }
-        /* keys that lost versions and got none: back to the one before */
-        pgio_buf_t back = {0};
+        /* per key, merge the stored and the new versions from from_k on */
+        size_t i = 0, j = 0;
         for (size_t k = 0; k < nkeys; k++) {
-                if (!touched[k])
-                        continue;
-                add_key_item(&changed, &keys[k].key);
-                pgio_buf_printf(&changed, ":%lld:", (long long)keys[k].from_k);
-                add_key_item(&curkeys, &keys[k].key);
-                add_key_item(&back, &keys[k].key);
+                const swi_person_key_t *key = &keys[k].key;
+                size_t i0 = i, j0 = j;
+                while (i < nw.n && swi_person_key_cmp(&nw.v[i].key, key) == 0)
+                        i++;
+                while (j < st.n && swi_person_key_cmp(&st.v[j].key, key) == 0)
+                        j++;
+                size_t a = i0, c = j0;
+                bool changed = false;
+                while (a < i || c < j) {
+                        if (c == j || (a < i && nw.v[a].vf < st.v[c].vf)) {
+                                add_vrow(&rows, &nw, &nw.v[a++], false);
+                                written++;
+                                changed = true;
+                        } else if (a == i || st.v[c].vf < nw.v[a].vf) {
+                                add_gone(&gone, &st.v[c++]);
+                                changed = true;
+                        } else {
+                                if (!vrow_same(&nw, &nw.v[a], &st, &st.v[c])) {
+                                        add_gone(&gone, &st.v[c]);
+                                        add_vrow(&rows, &nw, &nw.v[a], false);
+                                        written++;
+                                        changed = true;
+                                }
+                                a++;
+                                c++;
+                        }
+                }
+                if (!changed)
+                        continue; /* nothing, or the same versions again */
+                /* the version before from_k ends where the first from from_k
+                 * on starts: write it when that start moved */
+                int64_t was = j > j0 ? st.v[j0].vf : INT64_MIN;
+                int64_t now = i > i0 ? nw.v[i0].vf : INT64_MIN;
+                if (was != now) {
+                        add_key_item(&closes, key);
+                        pgio_buf_printf(&closes, ":%lld:", (long long)keys[k].from_k);
+                        if (now != INT64_MIN)
+                                pgio_buf_printf(&closes, "%lld", (long long)now);
+                }
+                /* the current row: the last version, unless it closes the
+                 * person; with none from from_k on any more, the one before */
+                add_key_item(&curkeys, key);
+                if (i > i0 && !nw.v[i - 1].closed)
+                        add_vrow(&cur, &nw, &nw.v[i - 1], true);
+                else if (i == i0)
+                        add_key_item(&back, key);
         }
-        if (rows.oom || cur.oom || changed.oom || curkeys.oom || back.oom) {
-                pgio_buf_free(&back);
+        if (rows.oom || cur.oom || gone.oom || closes.oom || curkeys.oom || back.oom)
                 goto nomem;
+        *versions_written = (int64_t)written;
+        if (gone.n) {
+                const char *vals[1] = {gone.p};
+                rc = pgio_exec_ok(conn, del, 1, vals, "delete replaced trajectory versions", errstr,
+                                  errstr_size);
         }
-        *versions_written = (int64_t)nv;
-        if (rows.n)
+        if (rc == SWI_OK && rows.n)
                 rc = pgio_copy_in(conn,
                                   "COPY swi.trajectory_versions (person_kind, person_ps, "
                                   "valid_from, valid_to, closed, " PGIO_TRAJ_COLS ") FROM STDIN",
                                   &rows, "COPY trajectory versions", errstr, errstr_size);
-        if (rc == SWI_OK && changed.n) {
-                const char *vals[1] = {changed.p};
+        if (rc == SWI_OK && closes.n) {
+                const char *vals[1] = {closes.p};
                 rc = pgio_exec_ok(conn, close, 1, vals, "close trajectory versions", errstr,
                                   errstr_size);
         }
-        /* 3. the current rows of the keys whose versions changed */
+        /* the current rows of the keys whose versions changed */
         if (rc == SWI_OK && curkeys.n) {
                 const char *vals[1] = {curkeys.p};
                 rc = pgio_exec_ok(conn, cur_del, 1, vals, "delete current trajectories", errstr,
@@ -1214,12 +1343,10 @@ swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkey
                 rc = pgio_exec_ok(conn, cur_from_versions, 1, vals,
                                   "restore current trajectories", errstr, errstr_size);
         }
-        pgio_buf_free(&back);
         if (rc != SWI_OK)
                 goto done;
 
-        /* 4. the findings of every key, as known now */
-        b.n = 0;
+        /* the findings of every key, as known now */
         for (size_t k = 0; k < nkeys; k++)
                 add_key_item(&b, &keys[k].key);
         rows.n = 0;
@@ -1239,13 +1366,14 @@ nomem:
         snprintf(errstr, errstr_size, "trajectory step: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
-        PQclear(res);
-        free(touched);
-        free(byk);
+        vrows_free(&nw);
+        vrows_free(&st);
         pgio_buf_free(&b);
         pgio_buf_free(&rows);
         pgio_buf_free(&cur);
-        pgio_buf_free(&changed);
+        pgio_buf_free(&gone);
+        pgio_buf_free(&closes);
         pgio_buf_free(&curkeys);
+        pgio_buf_free(&back);
         return rc;
 }

@@ -132,10 +132,15 @@ typedef struct pgs_traj_key_s {
 } pgs_traj_key_t;
 
 /* Writes what d derived for the clusters of the nkeys keys (sorted here):
- * replaces their versions from each key's from_k on by d's (each closed by
- * the next of its key), closes the version open at from_k, replaces the
- * current rows of the keys whose versions changed (only those), and the
- * findings of every key. Inside the batch's transaction. */
+ * makes their versions from each key's from_k on d's (each closed by the next
+ * of its key: stored ones that differ or are gone are deleted, new ones
+ * written), closes the version open at from_k by key when the first version
+ * from there moved, replaces the current rows of the keys whose versions
+ * changed (only those), and the findings of every key. Versions equal to
+ * the stored ones (the same valid_from, valid_to and columns) are not written
+ * again, nor the current row of a key whose versions did not change;
+ * *versions_written counts the version rows written. Inside the batch's
+ * transaction. */
 swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkeys,
                                  const swi_derived_t *d, int64_t *versions_written, char *errstr,
                                  size_t errstr_size);

@@ -10,16 +10,24 @@ shift || true
 pkgs=(build-essential cmake pkg-config git librdkafka-dev libavro-dev libpq-dev check
       libsubunit-dev libjansson-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
       postgresql postgresql-client kcat openssl procps jq curl
-      prometheus python3 python3-yaml nodejs systemd
+      prometheus python3 python3-yaml nodejs systemd zlib1g-dev
       clang libclang-rt-14-dev dpkg-dev)
 # prometheus: promtool (tests lint /metrics and the alert rules); python3: the
 # tests' log and compose checks; nodejs: kafkajs, the independent Kafka client
-# of the offset tests; systemd: systemd-analyze verify of deploy/systemd;
-# clang, libclang-rt-14-dev: libFuzzer (tools/fuzz.sh); dpkg-dev: apt-get source.
+# of the offset tests, and the dashboard's build and tests; systemd:
+# systemd-analyze verify of deploy/systemd; zlib1g-dev: swi-dashboard gzips its
+# front end; clang, libclang-rt-14-dev: libFuzzer (tools/fuzz.sh); dpkg-dev: apt-get source.
+# the test suite also drives the dashboard in a headless browser (tools/test.sh sets this)
+if [ "${SWI_SETUP_TESTS:-0}" = 1 ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian's nodejs comes without npm (NodeSource's includes it): the dashboard's
+# front end is built with npm ci
+if ! command -v npm >/dev/null 2>&1 && ! printf '%s\n' "${missing[@]}" | grep -qx nodejs; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing packages: ${missing[*]}" >&2

@@ -21,6 +21,7 @@ mkdir -p "$SWI_RUN_DIR"
 log() { printf '%s test: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 log "setting up and building (warnings as errors)"
+export SWI_SETUP_TESTS=1 # also the headless browser of the dashboard tests
 "$here/tools/setup.sh" "$here/build-test" -DSWI_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 log "starting PostgreSQL"
 "$here/deploy/pg.sh" start

@@ -83,5 +83,29 @@ rc=0; CREDENTIALS_DIRECTORY="$work/creds" "$work/prefix/bin/swi-etl" \
 check_eq "example configuration with credentials" 0 "$rc"
 check_eq "the credential is not printed" 0 "$(grep -c 'password=pw\b' "$work/example.txt" || true)"
 
+# swi-dashboard as installed: its front end where the program looks for it, the systemd
+# example and the container stack's configuration load with their secrets resolved, and
+# neither prints the password
+if [ -x "$SWI_BIN/swi-dashboard" ]; then
+  for f in bin/swi-dashboard share/swi-stream/dashboard-web/index.html \
+           etc/swi-stream/swi-dashboard.conf.example; do
+    check_eq "installed $f" 1 "$([ -e "$work/prefix/$f" ] && echo 1 || echo 0)"
+  done
+  rc=0; CREDENTIALS_DIRECTORY="$work/creds" "$work/prefix/bin/swi-dashboard" \
+    -c "$SWI_SRC/deploy/systemd/swi-dashboard.conf.example" --print-config >"$work/dash.txt" 2>&1 || rc=$?
+  check_eq "dashboard example configuration with credentials" 0 "$rc"
+  check_eq "dashboard: the credential is not printed" 0 "$(grep -c 'password=pw\b' "$work/dash.txt" || true)"
+  check_eq "dashboard: the web root is the installed one" 1 \
+    "$(grep -c "^web.root = $work/prefix/bin/../share/swi-stream/dashboard-web\$" "$work/dash.txt" || true)"
+  sed "s|/run/secrets/dashboard_password|$work/creds/pg.password|" "$SWI_SRC/deploy/compose/swi-dashboard.conf" \
+    >"$work/compose-dashboard.conf"
+  rc=0; "$work/prefix/bin/swi-dashboard" -c "$work/compose-dashboard.conf" --print-config \
+    >"$work/dash2.txt" 2>&1 || rc=$?
+  check_eq "dashboard: the compose configuration loads" 0 "$rc"
+  check_eq "dashboard: compose listens where docker-compose.yml expects it" "http.bind = 0.0.0.0|http.port = 8080" \
+    "$(grep -E '^http\.(bind|port) = ' "$work/dash2.txt" | paste -sd'|')"
+  check_eq "dashboard: the compose password is not printed" 0 "$(grep -c 'password=pw\b' "$work/dash2.txt" || true)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -201,6 +201,35 @@ check_eq "gemeente user: own mapping only" "GM0363" "$(as_role "$gm" "SELECT str
 denied "gemeente user: swi.events" "$gm" "SELECT count(*) FROM swi.events"
 denied "gemeente user: swi.indicator_values_raw" "$gm" "SELECT count(*) FROM swi.indicator_values_raw"
 
+# ---- code tables and typed views (010, 011): analysts read them, write nothing ----------
+check_eq "migrations 010, 011 applied" "10,11" \
+  "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM swi_ops.schema_migrations WHERE version IN (10, 11)")"
+check_eq "analyst: typed view with labels" "Asielmigranten|PIP vastgesteld|9700|true|false" \
+  "$(as_role "$an" "SELECT doelgroep_label || '|' || measure_label || '|' || aantal || '|' || cohort_totaal::int::bool || '|' || onderdrukt
+                     FROM swi_pub.tabel_fase_plichtigen WHERE publication = 'actueel' AND measure = 'pip_vastgesteld'")"
+check_eq "analyst: a suppressed cell in a typed view is '.'" ".|" \
+  "$(as_role "$an" "SELECT weergave || '|' || coalesce(aantal::text, '') FROM swi_pub.tabel_populatie_gemeente
+                     WHERE publication = 'actueel' AND gemeente IS NOT DISTINCT FROM 'ONBEKEND'")"
+check_eq "analyst: gemeente names in the typed view" "Amsterdam" \
+  "$(as_role "$an" "SELECT gemeente_label FROM swi_pub.tabel_populatie_gemeente WHERE publication = 'actueel' AND gemeente = 'GM0363'")"
+check_eq "gemeente user: own gemeente and the total through the typed view" "GM0363,TOTAAL" \
+  "$(as_role "$gm" "SELECT string_agg(coalesce(gemeente, 'TOTAAL'), ',' ORDER BY coalesce(gemeente, 'TOTAAL')) FROM swi_pub.tabel_populatie_gemeente WHERE publication = 'actueel'")"
+for rel in categorieen gemeenten tabellen maten dimensies provincies arbeidsmarktregios; do
+  denied "analyst: no write on swi_pub.$rel" "$an" "DELETE FROM swi_pub.$rel"
+done
+check_eq "analyst, researcher, gemeente user: SELECT only on the typed views and source_status" "" \
+  "$(q "SELECT string_agg(r || ':' || c.relname || ':' || p, ' ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          CROSS JOIN unnest(ARRAY['analyst', 'researcher', 'gemeente_user']) r
+          CROSS JOIN (VALUES ('SELECT', true), ('INSERT', false), ('UPDATE', false), ('DELETE', false)) v(p, want)
+         WHERE n.nspname = 'swi_pub' AND (c.relname LIKE 'tabel\\_%' OR c.relname = 'source_status') AND c.relkind = 'v'
+           AND has_table_privilege(r, c.oid, p) <> want")"
+denied "researcher: no write on the code tables" "$rs" "UPDATE swi_pub.gemeenten SET naam = 'x'"
+denied "no role: code tables" "$nobody" "SELECT count(*) FROM swi_pub.gemeenten"
+check_eq "typed views run with the reader's rights (row-level security applies)" "0" \
+  "$(q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'swi_pub' AND c.relname LIKE 'tabel\\_%' AND c.relkind = 'v'
+           AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)")"
+
 # ---- frozen publications ----------------------------------------------------------------
 frozen_msg='publication "SWI 2024" is frozen'
 for who in "" "SET ROLE swi_writer;"; do

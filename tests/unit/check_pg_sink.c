@@ -1071,6 +1071,64 @@ START_TEST(test_pg_traj_late_knowledge_times_rewrite_versions)
 }
 END_TEST
 
+/* Versions the new knowledge times derive again, but unchanged, are not
+ * written again, nor the current row of their key: a correction with
+ * another person's BSN, registered before the newest version of its
+ * target's person, joins the two clusters and so re-derives that person's
+ * versions from its knowledge time on, which it does not change (it is an
+ * invalid reference: no effect). Same tables as in one batch. */
+START_TEST(test_pg_traj_unchanged_versions_are_not_rewritten)
+{
+        swi_pg_sink_t *s = new_sink();
+        swi_batch_stats_t st;
+        char *dump[2], *before = NULL;
+        swi_event_t e[3];
+        static const char rows_of_11[] =
+            "SELECT string_agg(x, ',' ORDER BY x) FROM ("
+            "SELECT v.valid_from::text || '/' || v.xmin::text x FROM swi.trajectory_versions v "
+            "WHERE v.person_ps = '\\x1111111111111111111111111111111111111111111111111111111111111111' "
+            "UNION ALL SELECT 'current/' || t.xmin::text FROM swi.trajectories t "
+            "WHERE t.person_ps = '\\x1111111111111111111111111111111111111111111111111111111111111111') z";
+
+        swi_pg_sink_set_trajectories(s, true);
+        e[0] = ref_ev(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, ID(01), 0x11, 0, 1);
+        e[1] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(02), 0x11, 40, 10);
+        add_str(&e[1], "leerroute", "B1");
+        e[2] = ref_ev(SWI_EV_GEM_PIP_VASTGESTELD, ID(03), 0x22, 41, 3); /* K 3 h */
+        add_str(&e[2], "leerroute", "Z");
+        e[2].has_corrects = true;
+        snprintf(e[2].corrects, sizeof(e[2].corrects), "%s", ID(02));
+        for (int way = 0; way < 2; way++) {
+                traj_reset();
+                if (way == 0) {
+                        add_any(s, &e[0], 0);
+                        add_any(s, &e[1], 1);
+                        commit_ok(s, &st);
+                        before = q_str(rows_of_11, NULL);
+                        add_any(s, &e[2], 2);
+                        commit_ok(s, &st);
+                        char *after = q_str(rows_of_11, NULL);
+                        ck_assert_str_eq(after, before);
+                        free(after);
+                        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.reference_edges"), 1);
+                } else {
+                        for (int i = 0; i < 3; i++)
+                                add_any(s, &e[i], i);
+                        commit_ok(s, &st);
+                }
+                dump[way] = traj_dump();
+        }
+        ck_assert_str_eq(dump[0], dump[1]);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.findings WHERE kind = "
+                               "'INVALID_REFERENCE'"),
+                         1);
+        free(before);
+        free(dump[0]);
+        free(dump[1]);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 typedef struct traj_thread_s {
         const swi_event_t *ev;
         int64_t offset;
@@ -1628,6 +1686,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_traj_references_judged_where_the_target_is);
         tcase_add_test(tc, test_pg_traj_reference_and_target_committed_at_once);
         tcase_add_test(tc, test_pg_traj_late_knowledge_times_rewrite_versions);
+        tcase_add_test(tc, test_pg_traj_unchanged_versions_are_not_rewritten);
         tcase_add_test(tc, test_live_new_day_moves_every_value);
         tcase_add_test(tc, test_live_takes_latest_handed_persons);
         tcase_add_test(tc, test_live_handed_persons_follow_a_merge);
