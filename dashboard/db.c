@@ -94,7 +94,7 @@ static PGconn *db_connect(swi_db_t *db, char *errstr, size_t errstr_size)
 {
         const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
         const char *vals[] = {db->conninfo, "swi-dashboard", "5", NULL};
-        char set[160];
+        char set[256];
         PGconn *c = PQconnectdbParams(keys, vals, 1);
         PGresult *r;
 
@@ -106,9 +106,13 @@ static PGconn *db_connect(swi_db_t *db, char *errstr, size_t errstr_size)
                 return NULL;
         }
         PQsetNoticeProcessor(c, notice_to_log, NULL);
+        /* jit off: the API's queries are short index lookups, but the row
+         * security policies' subplans inflate their cost estimates past
+         * jit_above_cost, and compiling took ~1 s of a 1 ms query (the
+         * publications list at 150k persons, bench/dashboard.sh) */
         snprintf(set, sizeof(set),
                  "SET default_transaction_read_only = on; SET statement_timeout = %lld; "
-                 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'",
+                 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET jit = off",
                  (long long)db->statement_timeout_ms);
         r = PQexec(c, set);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
