@@ -7,35 +7,11 @@
 #include "transform/identity.h"
 
 #define MAXEV 32
-static swi_event_t pool[MAXEV];
-static const swi_event_t *ptrs[MAXEV];
-static size_t npool;
+#include "event_pool.h"
 
-static void reset(void)
-{
-        memset(pool, 0, sizeof(pool));
-        npool = 0;
-}
-
-/* An event; bsn / vnr are pseudonyms of one repeated byte (0 = absent). */
 static swi_event_t *ev(swi_evtype_t t, const char *id, int bsn, int vnr)
 {
-        ck_assert_uint_lt(npool, MAXEV);
-        swi_event_t *e = &pool[npool];
-        ptrs[npool++] = e;
-        memset(e, 0, sizeof(*e));
-        e->type = t;
-        e->source = swi_evtype_source(t);
-        snprintf(e->event_id, sizeof(e->event_id), "%s", id);
-        if (bsn) {
-                e->has_bsn_ps = true;
-                memset(e->bsn_ps, bsn, SWI_PSEUDO_LEN);
-        }
-        if (vnr) {
-                e->has_vnr_ps = true;
-                memset(e->vnr_ps, vnr, SWI_PSEUDO_LEN);
-        }
-        return e;
+        return pool_event(t, id, bsn, vnr);
 }
 
 static swi_event_t *corr(swi_event_t *e, const char *target)

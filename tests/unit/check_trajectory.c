@@ -12,47 +12,12 @@
 /* ---- fixture helpers ----------------------------------------------------- */
 
 #define MAXEV 256
-static swi_event_t pool[MAXEV];
-static const swi_event_t *ptrs[MAXEV];
-static size_t npool;
+#include "event_pool.h"
 
-static void reset(void)
-{
-        memset(pool, 0, sizeof(pool));
-        npool = 0;
-}
-
-static int32_t D(const char *s)
-{
-        int32_t d = 0;
-        ck_assert_msg(swi_date_parse(s, &d) == 0, "bad date %s", s);
-        return d;
-}
-
-/* An event of type t; bsn / vnr are pseudonyms made of one repeated byte
- * (0 = absent). */
 static swi_event_t *ev(swi_evtype_t t, const char *id, const char *date, int64_t reg, int bsn,
                        int vnr)
 {
-        ck_assert_uint_lt(npool, MAXEV);
-        swi_event_t *e = &pool[npool];
-        ptrs[npool] = e;
-        npool++;
-        memset(e, 0, sizeof(*e));
-        e->type = t;
-        e->source = swi_evtype_source(t);
-        snprintf(e->event_id, sizeof(e->event_id), "%s", id);
-        e->event_date = D(date);
-        e->registered_at = reg;
-        if (bsn) {
-                e->has_bsn_ps = true;
-                memset(e->bsn_ps, bsn, SWI_PSEUDO_LEN);
-        }
-        if (vnr) {
-                e->has_vnr_ps = true;
-                memset(e->vnr_ps, vnr, SWI_PSEUDO_LEN);
-        }
-        return e;
+        return pool_dated(t, id, date, reg, bsn, vnr);
 }
 
 static swi_field_t *field(swi_event_t *e, const char *name, swi_vkind_t kind)
