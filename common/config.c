@@ -90,6 +90,16 @@ static const swi_prop_t props[] = {
      "for lag monitoring only: PostgreSQL's offsets are the ones the consumer seeks to)"},
     {"trajectories.enable", SWI_PROP_BOOL, "true", 0, 1, OFF(trajectories),
      "derive trajectories, versions and findings in every batch's transaction"},
+    {"trajectories.defer", SWI_PROP_STR, "auto", 0, 0, OFF(trajectories_defer),
+     "auto: a batch read from a backlog (full, with more messages waiting) stores its events "
+     "and records the identity keys it touches instead of deriving their trajectories; the "
+     "deferred clusters are derived once each, in chunks, when the pipeline has caught up "
+     "(and at least every `trajectories.defer.max.s` while the backlog lasts). off: every "
+     "batch runs the trajectory step. always: every batch defers (bulk loads, tests)"},
+    {"trajectories.defer.max.s", SWI_PROP_INT, "300", 1, 86400, OFF(trajectories_defer_max_s),
+     "while a backlog lasts, work the deferred trajectories off at least this often"},
+    {"trajectories.drain.keys", SWI_PROP_INT, "20000", 1, 1000000, OFF(trajectories_drain_keys),
+     "deferred identity keys whose clusters one transaction derives when working them off"},
     {"publish.interval.s", SWI_PROP_INT, "60", 0, 86400, OFF(publish_interval_s),
      "0: no live figures. Otherwise this instance runs the live publisher of the current "
      "figures (publication 'actueel'; one instance per database publishes, elected by an "

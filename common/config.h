@@ -66,6 +66,9 @@ typedef struct swi_conf_s {
         char *registry_ca, *registry_cert, *registry_key, *registry_key_password;
         bool exit_at_end;
         bool trajectories;
+        char *trajectories_defer; /* auto, off or always */
+        int64_t trajectories_defer_max_s;
+        int64_t trajectories_drain_keys;
         int64_t publish_interval_s;
         int64_t publish_rounding_base;
         int64_t publish_threshold;

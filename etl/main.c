@@ -156,6 +156,13 @@ int main(int argc, char **argv)
                         conf.log_format);
                 return 2;
         }
+        if (strcmp(conf.trajectories_defer, "auto") != 0 &&
+            strcmp(conf.trajectories_defer, "off") != 0 &&
+            strcmp(conf.trajectories_defer, "always") != 0) {
+                fprintf(stderr, "swi-etl: trajectories.defer \"%s\" is not auto, off or always\n",
+                        conf.trajectories_defer);
+                return 2;
+        }
         /* From here on every secret value is masked in every log line. */
         swi_conf_register_secrets(&conf);
         swi_conf_check_files(&conf);

@@ -40,6 +40,7 @@ void swi_metrics_init(swi_metrics_t *m)
         m->started_ms = swi_now_ms();
         m->heartbeat_ms = m->started_ms;
         m->liveness_timeout_ms = 120000;
+        m->traj_pending_keys = -1;
         snprintf(m->group_state, sizeof(m->group_state), "init");
 }
 
@@ -212,6 +213,19 @@ char *swi_metrics_render(swi_metrics_t *m, size_t *len)
                                 ((double)now - (double)t) / 1000.0);
         }
 
+        /* deferred trajectory work */
+        counter(f, "swi_trajectory_deferred_keys_total",
+                "Identity keys whose trajectory step a batch deferred (read from a backlog).",
+                atomic_load(&m->traj_deferred_keys));
+        counter(f, "swi_trajectory_drained_keys_total",
+                "Deferred identity keys whose clusters this instance derived afterwards.",
+                atomic_load(&m->traj_drained_keys));
+        if (atomic_load(&m->traj_pending_keys) >= 0)
+                gauge(f, "swi_trajectory_pending_keys",
+                      "Identity keys with deferred trajectory work (all instances; as last "
+                      "counted): 0 when the trajectories are current.",
+                      (double)atomic_load(&m->traj_pending_keys));
+
         /* current figures */
         counter(f, "swi_publications_total", "Rounds that committed current figures ('actueel').",
                 atomic_load(&m->publications));
@@ -354,6 +368,9 @@ char *swi_metrics_health_json(swi_metrics_t *m, bool readiness, bool *ok)
         json_object_set_new(root, "phase", json_string(phase_names[phase]));
         json_object_set_new(root, "checks", checks);
         json_object_set_new(root, "caught_up", json_boolean(atomic_load(&m->caught_up)));
+        if (atomic_load(&m->traj_pending_keys) >= 0)
+                json_object_set_new(root, "trajectory_pending_keys",
+                                    json_integer((json_int_t)atomic_load(&m->traj_pending_keys)));
         json_object_set_new(root, "loop_s_ago",
                             json_real(now > beat ? (double)(now - beat) / 1000.0 : 0.0));
         json_object_set_new(root, "uptime_s",

@@ -70,6 +70,10 @@ typedef struct swi_metrics_s {
         /* Kafka */
         _Atomic uint64_t kafka_commit_failures; /* monitoring offset commits that failed */
         _Atomic uint64_t offset_refusals;       /* partitions refused (offset beyond the end) */
+        /* trajectory step deferred during a backlog (migration 020) */
+        _Atomic uint64_t traj_deferred_keys; /* keys recorded by deferring batches */
+        _Atomic uint64_t traj_drained_keys;  /* pending keys taken by drain chunks */
+        _Atomic int64_t traj_pending_keys;   /* all instances', as last counted; -1 unknown */
         /* current figures */
         _Atomic uint64_t publications; /* 'actueel' recomputations */
         _Atomic uint64_t last_publish_ms;

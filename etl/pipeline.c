@@ -72,6 +72,15 @@ struct swi_pipeline_s {
         int64_t lag_total;
         double lag_seconds_max;
         long kill_after_commits; /* test hook: SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT */
+
+        /* The trajectory step deferred during a backlog (sinks/pg_sink.h,
+         * migration 020): worked off when caught up, or when overdue. */
+        enum { DEFER_OFF, DEFER_AUTO, DEFER_ALWAYS } defer_mode;
+        bool drain_wanted;           /* deferred work may be pending */
+        uint64_t deferring_since_ms; /* first deferral not yet worked off; 0: none */
+        uint64_t drain_retry_ms;     /* after a failed chunk: not before this */
+        uint64_t drain_check_ms;     /* last look for other instances' work */
+        int drain_failures;
 };
 
 static void sleep_ms(int ms)
@@ -602,6 +611,65 @@ static void offsets_committed(swi_pipeline_t *p)
         swi_kafka_consumer_committed(p->consumer);
 }
 
+/* Does the batch of n messages being committed defer its trajectory step?
+ * With auto: when it is full and more messages are waiting (a backlog),
+ * where deriving a cluster once for many batches beats once per batch. */
+static bool should_defer(swi_pipeline_t *p, int64_t n)
+{
+        if (!p->conf->trajectories || p->defer_mode == DEFER_OFF)
+                return false;
+        if (p->defer_mode == DEFER_ALWAYS)
+                return true;
+        return n >= p->batch_limit && !swi_kafka_consumer_caught_up(p->consumer);
+}
+
+/* Works deferred trajectory work off: one chunk (trajectories.drain.keys),
+ * or with all every chunk until none is left (or a stop). Returns false when
+ * work may be left (a failure: retried after a back-off). */
+static bool drain_deferred(swi_pipeline_t *p, bool all)
+{
+        for (;;) {
+                swi_drain_stats_t st;
+                uint64_t t0 = swi_now_ms();
+                p->metrics.heartbeat_ms = t0;
+                swi_err_t rc =
+                    swi_pg_sink_drain(p->sink, (size_t)p->conf->trajectories_drain_keys, &st);
+                uint64_t now = swi_now_ms();
+                p->drain_check_ms = now;
+                if (rc != SWI_OK) {
+                        p->drain_failures++;
+                        p->drain_retry_ms = now + (uint64_t)pg_backoff_ms(p, p->drain_failures);
+                        SWI_LOG_E("trajectory", "deferred trajectories not worked off; retrying",
+                                  "error=\"%s\"", swi_pg_sink_errstr(p->sink));
+                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                        return false;
+                }
+                p->drain_failures = 0;
+                pg_state(p, NULL);
+                if (st.seeds == 0) {
+                        if (p->drain_wanted || p->deferring_since_ms)
+                                SWI_LOG_I("trajectory", "deferred trajectories worked off",
+                                          "%s", "pending_keys=0");
+                        p->metrics.traj_pending_keys = 0;
+                        p->drain_wanted = false;
+                        p->deferring_since_ms = 0;
+                        return true;
+                }
+                p->metrics.traj_drained_keys += (uint64_t)st.keys;
+                int64_t left = -1;
+                if (swi_pg_sink_pending_keys(p->sink, &left) == SWI_OK)
+                        p->metrics.traj_pending_keys = left;
+                SWI_LOG_I("trajectory", "deferred trajectories derived",
+                          "keys=%lld clusters=%lld events_loaded=%lld versions=%lld ms=%llu "
+                          "pending_keys=%lld",
+                          (long long)st.keys, (long long)st.clusters, (long long)st.events_loaded,
+                          (long long)st.versions_written, (unsigned long long)(now - t0),
+                          (long long)left);
+                if (!all || p->stop)
+                        return false;
+        }
+}
+
 /* Commits the open batch; on failure it is abandoned (abandon_batch). */
 static swi_err_t commit_batch(swi_pipeline_t *p)
 {
@@ -618,6 +686,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         if (rc != SWI_OK)
                 goto failed;
         count_kept_dead_letters(p, dead_letters);
+        swi_pg_sink_defer_next(p->sink, should_defer(p, messages));
         rc = swi_pg_sink_commit(p->sink, &st);
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
@@ -634,6 +703,13 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         }
         count_committed(p, &st, messages, dead_letters);
         uint64_t now = swi_now_ms();
+        int64_t deferred = swi_pg_sink_deferred_keys(p->sink);
+        if (deferred > 0) {
+                p->metrics.traj_deferred_keys += (uint64_t)deferred;
+                p->drain_wanted = true;
+                if (p->deferring_since_ms == 0)
+                        p->deferring_since_ms = now;
+        }
         p->metrics.last_commit_ms = now;
         p->metrics.last_commit_duration_us = (now - t0) * 1000;
         for (int s = 0; s < SWI_SRC__CNT; s++) {
@@ -769,6 +845,10 @@ swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t er
         p->topics[SWI_SRC_GEMEENTE] = conf->topic_gemeente;
         kill = getenv("SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT");
         p->kill_after_commits = kill ? strtol(kill, NULL, 10) : 0;
+        p->defer_mode = strcmp(conf->trajectories_defer, "off") == 0      ? DEFER_OFF
+                        : strcmp(conf->trajectories_defer, "always") == 0 ? DEFER_ALWAYS
+                                                                           : DEFER_AUTO;
+        p->drain_wanted = true; /* work a previous run left, if any */
 
         /* Local files only: what is wrong here is a configuration error and
          * fails at once. Nothing is contacted before swi_pipeline_run. */
@@ -932,7 +1012,19 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         rc = SWI_ERR_KAFKA;
                         break;
                 }
-                if (p->conf->exit_at_end && caught_up && swi_pg_sink_batch_count(p->sink) == 0)
+                bool idle = caught_up && swi_pg_sink_batch_count(p->sink) == 0;
+                if (p->conf->trajectories && now >= p->drain_retry_ms) {
+                        bool overdue = p->deferring_since_ms > 0 &&
+                                       now - p->deferring_since_ms >=
+                                           (uint64_t)p->conf->trajectories_defer_max_s * 1000;
+                        /* idle: a chunk per turn, so new messages wait at most
+                         * one chunk; others' leftovers are looked for now and then */
+                        if (overdue || (p->conf->exit_at_end && idle))
+                                drain_deferred(p, true);
+                        else if (idle && (p->drain_wanted || now - p->drain_check_ms >= 30000))
+                                drain_deferred(p, false);
+                }
+                if (p->conf->exit_at_end && idle && (!p->conf->trajectories || !p->drain_wanted))
                         break;
         }
         p->metrics.phase = SWI_PHASE_STOPPING;

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -224,6 +225,9 @@ struct swi_pg_sink_s {
         swi_traj_touch_t *touches;
         size_t ntouches, touches_cap;
         swi_traj_stats_t traj_stats;
+        bool defer_next;        /* the next commit defers its step (migration 020) */
+        int64_t deferred_keys;  /* keys the last commit deferred */
+        uint64_t drains;        /* swi_pg_sink_drain calls, for its starting points */
 };
 
 /* ---- errors -------------------------------------------------------------- */
@@ -997,6 +1001,7 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
                         s->touches_cap = cap;
                 }
                 swi_traj_touch_t *tt = &s->touches[s->ntouches++];
+                tt->key_only = false;
                 tt->has_bsn = ev->has_bsn_ps;
                 tt->has_vnr = ev->has_vnr_ps;
                 tt->source = (uint8_t)ev->source;
@@ -1017,6 +1022,80 @@ swi_err_t swi_pg_sink_add_event(swi_pg_sink_t *s, const swi_event_t *ev, const c
 void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable)
 {
         s->trajectories = enable;
+}
+
+void swi_pg_sink_defer_next(swi_pg_sink_t *s, bool defer)
+{
+        s->defer_next = defer;
+}
+
+int64_t swi_pg_sink_deferred_keys(const swi_pg_sink_t *s)
+{
+        return s->deferred_keys;
+}
+
+swi_err_t swi_pg_sink_drain(swi_pg_sink_t *s, size_t max_keys, swi_drain_stats_t *st)
+{
+        swi_traj_touch_t *seeds = NULL;
+        size_t nseeds = 0;
+        uint8_t start[SWI_PSEUDO_LEN];
+        char err[900];
+        swi_err_t rc;
+
+        memset(st, 0, sizeof(*st));
+        /* a random point of the key space: instances draining at once mostly
+         * take different clusters (taking the same is only duplicate work) */
+        uint64_t x = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL ^
+                     (uint64_t)(pgio_now_s() * 1e6) ^ (uint64_t)++s->drains << 40;
+        for (size_t i = 0; i < sizeof(start); i++) {
+                x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL; /* splitmix64 steps */
+                x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+                start[i] = (uint8_t)(x >> 56);
+        }
+        rc = start_op(s, "BEGIN", "BEGIN");
+        if (rc != SWI_OK)
+                return rc;
+        rc = pgs_pending_seeds(s->conn, max_keys ? max_keys : 1, start, &seeds, &nseeds, err,
+                               sizeof(err));
+        if (rc == SWI_OK && nseeds > 0) {
+                swi_traj_stats_t ts;
+                rc = swi_pg_traj_update(s->conn, seeds, nseeds, &ts, err, sizeof(err));
+                st->clusters = ts.clusters;
+                st->events_loaded = ts.events_loaded;
+                st->versions_written = ts.versions_written;
+                st->keys = ts.claimed;
+        }
+        free(seeds);
+        if (rc != SWI_OK) {
+                set_err(s, "working off deferred trajectories", err);
+                rollback_quietly(s);
+                memset(st, 0, sizeof(*st));
+                return rc;
+        }
+        rc = exec_simple(s, "COMMIT", "COMMIT");
+        if (rc != SWI_OK) {
+                rollback_quietly(s);
+                memset(st, 0, sizeof(*st));
+                return rc;
+        }
+        st->seeds = (int64_t)nseeds;
+        return SWI_OK;
+}
+
+swi_err_t swi_pg_sink_pending_keys(swi_pg_sink_t *s, int64_t *keys)
+{
+        swi_err_t rc = start_op(s, NULL, "count deferred trajectory work");
+        if (rc != SWI_OK)
+                return rc;
+        PGresult *res = PQexec(s->conn, "SELECT count(*) FROM swi_ops.trajectory_pending");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                set_pg_err(s, "count deferred trajectory work");
+                PQclear(res);
+                return SWI_ERR_PG;
+        }
+        *keys = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        return SWI_OK;
 }
 
 void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters, int64_t *events_loaded,
@@ -1409,6 +1488,8 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
         swi_err_t rc = SWI_OK;
         swi_batch_stats_t st = {0, 0, 0};
         size_t nkept = s->nrows - s->ndropped;
+
+        s->deferred_keys = 0;
         const char *params[4];
         int64_t n;
         bool staged = false;
@@ -1505,10 +1586,21 @@ swi_err_t swi_pg_sink_commit(swi_pg_sink_t *s, swi_batch_stats_t *stats)
                 assert(s->ntouches == s->nrows);
                 for (size_t i = 0; i < s->ntouches; i++)
                         s->touches[i].is_new = !staged && !s->rows[i].dropped;
-                rc = swi_pg_traj_update(s->conn, s->touches, s->ntouches, &s->traj_stats, err,
-                                        sizeof(err));
+                if (s->defer_next) {
+                        memset(&s->traj_stats, 0, sizeof(s->traj_stats));
+                        rc = pgs_insert_identity_edges(s->conn, s->touches, s->ntouches, err,
+                                                       sizeof(err));
+                        if (rc == SWI_OK)
+                                rc = pgs_defer_touches(s->conn, s->touches, s->ntouches,
+                                                       &s->deferred_keys, err, sizeof(err));
+                } else {
+                        rc = swi_pg_traj_update(s->conn, s->touches, s->ntouches,
+                                                &s->traj_stats, err, sizeof(err));
+                }
                 if (rc != SWI_OK) {
-                        set_err(s, "trajectory step", err);
+                        set_err(s, s->defer_next ? "deferring the trajectory step"
+                                                 : "trajectory step",
+                                err);
                         goto done;
                 }
         }

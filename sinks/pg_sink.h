@@ -95,6 +95,31 @@ void swi_pg_sink_set_trajectories(swi_pg_sink_t *s, bool enable);
 void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
                                   int64_t *events_loaded, int64_t *versions);
 
+/* ---- the trajectory step deferred during a backlog (migration 020) ----
+ * With defer set, the next commit stores the batch as always but, instead of
+ * the trajectory step, records the identity keys it touches in
+ * swi_ops.trajectory_pending (with the reference and identity edges, so the
+ * clusters are complete). swi_pg_sink_drain works that off: one transaction
+ * that runs the step for up to max_keys pending keys' clusters (every step,
+ * deferred or live, takes the pending rows of the clusters it derives). The
+ * result is the same as without deferral; a cluster touched by many deferred
+ * batches is derived once. */
+void swi_pg_sink_defer_next(swi_pg_sink_t *s, bool defer);
+/* Keys the last commit deferred (0: it ran the step, or touched nothing). */
+int64_t swi_pg_sink_deferred_keys(const swi_pg_sink_t *s);
+
+typedef struct swi_drain_stats_s {
+        int64_t seeds;            /* pending keys read to start from (0: none left) */
+        int64_t keys;             /* pending rows taken (the seeds' clusters' keys) */
+        int64_t clusters, events_loaded, versions_written;
+} swi_drain_stats_t;
+
+/* One chunk of deferred work (outside a batch: call with no batch open).
+ * st->seeds == 0: nothing was pending. */
+swi_err_t swi_pg_sink_drain(swi_pg_sink_t *s, size_t max_keys, swi_drain_stats_t *st);
+/* How many keys are pending (all instances'). */
+swi_err_t swi_pg_sink_pending_keys(swi_pg_sink_t *s, int64_t *keys);
+
 /* Runs SELECT 1 (reconnecting first when the connection is broken): the
  * health check while no batch proves PostgreSQL up. SWI_OK or SWI_ERR_PG. */
 swi_err_t swi_pg_sink_ping(swi_pg_sink_t *s);

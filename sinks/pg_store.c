@@ -240,8 +240,10 @@ swi_err_t pgs_load_clusters(PGconn *conn, const pgs_keyset_t *ks, pgs_loaded_t *
                 "UNION ALL "
                 "SELECT " EV_COLS " FROM swi.events WHERE vnr_ps = ANY(ARRAY("
                 "  SELECT decode(x, 'hex') FROM unnest(string_to_array($2, ',')) x)) "
-                "AND (bsn_ps IS NULL OR NOT bsn_ps = ANY(ARRAY("
-                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x)))";
+                /* NOT IN a subquery: a hashed subplan (NOT ... = ANY(array)
+                 * compared every row with every key: quadratic) */
+                "AND (bsn_ps IS NULL OR bsn_ps NOT IN ("
+                "  SELECT decode(x, 'hex') FROM unnest(string_to_array($1, ',')) x))";
 #undef EV_COLS
         pgio_buf_t p1 = {0}, p2 = {0};
         PGresult *res = NULL;
@@ -591,6 +593,8 @@ static swi_err_t lock_keys(PGconn *conn, const pgs_keyset_t *s, const swi_traj_t
         for (size_t i = 0; i < s->n; i++)
                 used[key_bucket(s->v[i].kind, s->v[i].ps)] = true;
         for (size_t i = 0; touches && i < n; i++) {
+                if (touches[i].key_only)
+                        continue;
                 used[event_bucket(touches[i].source, touches[i].id)] = true;
                 if (touches[i].has_ref)
                         used[event_bucket(touches[i].source, touches[i].ref)] = true;
@@ -606,6 +610,10 @@ static swi_err_t lock_keys(PGconn *conn, const pgs_keyset_t *s, const swi_traj_t
         pgio_buf_add(&b, "}", 1);
         if (b.oom)
                 return SWI_ERR_NOMEM;
+        if (first) { /* nothing to lock */
+                free(b.p);
+                return SWI_OK;
+        }
         const char *vals[1] = {b.p};
         PGresult *res = pgio_exec_params(conn, sql, 1, vals);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -642,36 +650,42 @@ static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *to
 {
 #define KIND_OF(e) "CASE WHEN " e ".bsn_ps IS NOT NULL THEN 'BSN' ELSE 'VNR' END"
 #define PS_OF(e)   "coalesce(" e ".bsn_ps, " e ".vnr_ps)"
+        /* Index probes per event only (LATERAL with OFFSET 0, which keeps
+         * the planner from flattening it: nested loops; the merge join it
+         * chose read every stored retraction, a cost growing with the
+         * history): the stored
+         * references of the batch's events in the small partial indexes on
+         * corrects / retracts, then the targets of the few found. */
+#define REF_COLS "e.source, e.event_id, e.event_type, e.corrects, e.retracts, e.bsn_ps, e.vnr_ps"
         static const char sql[] =
-                "WITH b AS (SELECT split_part(x, ':', 1) AS source, "
+                "WITH b AS MATERIALIZED (SELECT split_part(x, ':', 1) AS source, "
                 "split_part(x, ':', 2)::uuid AS id FROM unnest(string_to_array($1, ',')) x), "
                 "r AS (SELECT split_part(x, ':', 1) AS source, split_part(x, ':', 2)::uuid AS id "
                 "FROM unnest(string_to_array($2, ',')) x), "
-                "p AS ("
-                /* the batch's references and their stored targets */
-                "SELECT e.source, e.event_id, " KIND_OF("e") " AS rk, " PS_OF("e") " AS rp, "
-                KIND_OF("t") " AS tk, " PS_OF("t") " AS tp FROM r "
-                "JOIN swi.events e ON e.source = r.source AND e.event_id = r.id "
-                "JOIN swi.events t ON t.source = e.source AND t.event_id = CASE WHEN "
-                "e.event_type = 'Intrekking' THEN e.retracts ELSE e.corrects END "
+                "refs AS MATERIALIZED ("
+                /* the batch's references */
+                "SELECT " REF_COLS " FROM r CROSS JOIN LATERAL (SELECT * FROM swi.events e "
+                "WHERE e.source = r.source AND e.event_id = r.id) e "
                 "UNION ALL "
                 /* stored corrections of the batch's events */
-                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
-                KIND_OF("t") ", " PS_OF("t") " FROM b "
-                "JOIN swi.events e ON e.source = b.source AND e.corrects = b.id "
-                "AND e.event_type <> 'Intrekking' "
-                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id "
+                "SELECT " REF_COLS " FROM b CROSS JOIN LATERAL (SELECT * FROM swi.events e "
+                "WHERE e.source = b.source AND e.corrects = b.id "
+                "AND e.event_type <> 'Intrekking' OFFSET 0) e "
                 "UNION ALL "
                 /* stored retractions of the batch's events */
-                "SELECT e.source, e.event_id, " KIND_OF("e") ", " PS_OF("e") ", "
-                KIND_OF("t") ", " PS_OF("t") " FROM b "
-                "JOIN swi.events e ON e.source = b.source AND e.retracts = b.id "
-                "AND e.event_type = 'Intrekking' "
-                "JOIN swi.events t ON t.source = b.source AND t.event_id = b.id) "
+                "SELECT " REF_COLS " FROM b CROSS JOIN LATERAL (SELECT * FROM swi.events e "
+                "WHERE e.source = b.source AND e.retracts = b.id "
+                "AND e.event_type = 'Intrekking' OFFSET 0) e), "
+                /* with their stored targets */
+                "p AS (SELECT e.source, e.event_id, " KIND_OF("e") " AS rk, " PS_OF("e") " AS rp, "
+                KIND_OF("t") " AS tk, " PS_OF("t") " AS tp FROM refs e "
+                "JOIN swi.events t ON t.source = e.source AND t.event_id = CASE WHEN "
+                "e.event_type = 'Intrekking' THEN e.retracts ELSE e.corrects END) "
                 "INSERT INTO swi.reference_edges (source, event_id, ref_kind, ref_ps, "
                 "target_kind, target_ps) SELECT DISTINCT source, event_id, rk, rp, tk, tp FROM p "
                 "WHERE rp IS NOT NULL AND tp IS NOT NULL AND (rk, rp) IS DISTINCT FROM (tk, tp) "
                 "ON CONFLICT DO NOTHING";
+#undef REF_COLS
 #undef KIND_OF
 #undef PS_OF
         pgio_buf_t ids = {0}, refs = {0};
@@ -680,6 +694,8 @@ static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *to
         pgio_buf_add(&ids, "", 0);
         pgio_buf_add(&refs, "", 0);
         for (size_t i = 0; i < n; i++) {
+                if (touches[i].key_only)
+                        continue;
                 const char *src = swi_source_name((swi_source_t)touches[i].source);
                 pgio_buf_t *b = &ids;
                 if (ids.n)
@@ -701,6 +717,11 @@ static swi_err_t insert_reference_edges(PGconn *conn, const swi_traj_touch_t *to
                 free(refs.p);
                 snprintf(errstr, errstr_size, "trajectory step: out of memory");
                 return SWI_ERR_NOMEM;
+        }
+        if (ids.n == 0) { /* key-only touches: no event brings an edge */
+                free(ids.p);
+                free(refs.p);
+                return SWI_OK;
         }
         const char *vals[2] = {ids.p, refs.p};
         rc = pgio_exec_ok(conn, sql, 2, vals, "insert reference edges", errstr, errstr_size);
@@ -898,8 +919,10 @@ static void closed_person(swi_person_t *p)
  * batch commits. Both
  * byte strings go as binary parameters. */
 swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
-                              char *errstr, size_t errstr_size)
+                              int64_t since_ms, char *errstr, size_t errstr_size)
 {
+        char since[32];
+        snprintf(since, sizeof(since), "%lld", (long long)(since_ms == INT64_MAX ? 0 : since_ms));
         size_t klen = 1 + SWI_PSEUDO_LEN;
         char *keys = malloc(ks->n ? ks->n * klen : 1);
         if (!keys) {
@@ -910,15 +933,19 @@ swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_b
                 keys[i * klen] = (char)ks->v[i].kind;
                 memcpy(keys + i * klen + 1, ks->v[i].ps, SWI_PSEUDO_LEN);
         }
-        const char *vals[2] = {keys, persons->n ? persons->p : NULL}; /* none: NULL */
-        int lens[2] = {(int)(ks->n * klen), (int)persons->n};
-        int fmts[2] = {1, 1};
-        /* one round trip in the batch transaction for both */
+        const char *vals[3] = {keys, persons->n ? persons->p : NULL, /* none: NULL */
+                               since_ms == INT64_MAX ? NULL : since};
+        int lens[3] = {(int)(ks->n * klen), (int)persons->n, 0};
+        int fmts[3] = {1, 1, 0};
+        /* one round trip in the batch transaction for both; committed_at is
+         * the oldest deferral of the work this row carries, if older */
         PGresult *res = PQexecParams(
                 conn,
-                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, persons) VALUES ($1, $2) "
+                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, persons, committed_at) "
+                "VALUES ($1, $2, least(clock_timestamp(), timestamptz 'epoch' + "
+                "$3::bigint * interval '1 millisecond')) "
                 "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
-                2, NULL, vals, lens, fmts, 0);
+                3, NULL, vals, lens, fmts, 0);
         free(keys);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 return pgio_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
@@ -1376,4 +1403,209 @@ done:
         pgio_buf_free(&curkeys);
         pgio_buf_free(&back);
         return rc;
+}
+
+/* ---- the trajectory step deferred (migration 020) -------------------------- */
+
+/* One key and the oldest knowledge time a batch added to it. */
+typedef struct pending_key_s {
+        swi_person_key_t key;
+        int64_t from_k;
+} pending_key_t;
+
+static int pending_key_cmp(const void *a, const void *b)
+{
+        return swi_person_key_cmp(&((const pending_key_t *)a)->key,
+                                  &((const pending_key_t *)b)->key);
+}
+
+swi_err_t pgs_defer_touches(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                            int64_t *keys, char *errstr, size_t errstr_size)
+{
+        /* In key order (the rows lock in that order: no deadlock with another
+         * deferring batch or with a step claiming rows, which also goes in
+         * key order); one row per key, so ON CONFLICT touches each once. */
+        static const char sql[] =
+                "INSERT INTO swi_ops.trajectory_pending AS t (kind, ps, from_k) "
+                "SELECT split_part(x, ':', 1), decode(split_part(x, ':', 2), 'hex'), "
+                "split_part(x, ':', 3)::bigint FROM unnest(string_to_array($1, ',')) "
+                "WITH ORDINALITY u(x, o) ORDER BY o "
+                "ON CONFLICT (kind, ps) DO UPDATE SET from_k = least(t.from_k, excluded.from_k)";
+        static const pgs_keyset_t none = {0};
+        pending_key_t *v = malloc((n > 0 ? 2 * n : 1) * sizeof(*v));
+        pgio_buf_t b = {0};
+        size_t m = 0, u = 0;
+        swi_err_t rc;
+
+        *keys = 0;
+        if (!v)
+                goto nomem;
+        for (size_t i = 0; i < n; i++) {
+                if (touches[i].has_bsn) {
+                        v[m].key.kind = SWI_PKEY_BSN;
+                        memcpy(v[m].key.ps, touches[i].bsn_ps, SWI_PSEUDO_LEN);
+                        v[m++].from_k = touches[i].registered_at;
+                }
+                if (touches[i].has_vnr) {
+                        v[m].key.kind = SWI_PKEY_VNR;
+                        memcpy(v[m].key.ps, touches[i].vnr_ps, SWI_PSEUDO_LEN);
+                        v[m++].from_k = touches[i].registered_at;
+                }
+        }
+        if (m > 1)
+                qsort(v, m, sizeof(*v), pending_key_cmp);
+        for (size_t i = 0; i < m; i++) {
+                if (u > 0 && swi_person_key_cmp(&v[u - 1].key, &v[i].key) == 0) {
+                        if (v[i].from_k < v[u - 1].from_k)
+                                v[u - 1].from_k = v[i].from_k;
+                        continue;
+                }
+                v[u++] = v[i];
+        }
+        pgio_buf_add(&b, "", 0);
+        for (size_t i = 0; i < u; i++) {
+                if (i)
+                        pgio_buf_add(&b, ",", 1);
+                pgio_buf_add(&b, pgs_kind_name(v[i].key.kind), 3);
+                pgio_buf_add(&b, ":", 1);
+                pgio_buf_hex(&b, v[i].key.ps);
+                pgio_buf_printf(&b, ":%lld", (long long)v[i].from_k);
+        }
+        if (b.oom)
+                goto nomem;
+        /* the reference edges under the locks of the events' buckets, as
+         * the step records them (pgs_lock_clusters) */
+        rc = lock_keys(conn, &none, touches, n, errstr, errstr_size);
+        if (rc == SWI_OK)
+                rc = insert_reference_edges(conn, touches, n, errstr, errstr_size);
+        if (rc == SWI_OK && u > 0) {
+                const char *vals[1] = {b.p};
+                rc = pgio_exec_ok(conn, sql, 1, vals, "defer the trajectory step", errstr,
+                                  errstr_size);
+        }
+        if (rc == SWI_OK)
+                *keys = (int64_t)u;
+        free(v);
+        free(b.p);
+        return rc;
+nomem:
+        free(v);
+        free(b.p);
+        snprintf(errstr, errstr_size, "deferring the trajectory step: out of memory");
+        return SWI_ERR_NOMEM;
+}
+
+swi_err_t pgs_claim_pending(PGconn *conn, const pgs_keyset_t *ks, pgs_claimed_t *out,
+                            char *errstr, size_t errstr_size)
+{
+        /* Locks the rows in key order first (see pgs_defer_touches), then
+         * deletes them. Only rows of committed batches are seen: their
+         * events are visible to the load that follows. */
+        static const char sql[] =
+                "WITH k AS (SELECT split_part(x, ':', 1) AS kind, "
+                "decode(split_part(x, ':', 2), 'hex') AS ps FROM unnest(string_to_array($1, ',')) x), "
+                "c AS (SELECT p.kind, p.ps FROM swi_ops.trajectory_pending p JOIN k "
+                "ON p.kind = k.kind AND p.ps = k.ps ORDER BY p.kind, p.ps FOR UPDATE OF p) "
+                "DELETE FROM swi_ops.trajectory_pending t USING c WHERE t.kind = c.kind "
+                "AND t.ps = c.ps RETURNING t.kind, encode(t.ps, 'hex'), t.from_k, "
+                "(extract(epoch FROM t.deferred_at) * 1000)::bigint";
+        pgio_buf_t b = {0};
+        swi_err_t rc = SWI_OK;
+
+        out->n = 0;
+        out->oldest_ms = INT64_MAX;
+        pgio_buf_add(&b, "", 0);
+        for (size_t i = 0; i < ks->n; i++) {
+                if (i)
+                        pgio_buf_add(&b, ",", 1);
+                pgio_buf_add(&b, pgs_kind_name(ks->v[i].kind), 3);
+                pgio_buf_add(&b, ":", 1);
+                pgio_buf_hex(&b, ks->v[i].ps);
+        }
+        if (b.oom) {
+                free(b.p);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        const char *vals[1] = {b.p};
+        PGresult *res = pgio_exec_params(conn, sql, 1, vals);
+        free(b.p);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgio_fail(conn, res, "take deferred trajectory work", errstr, errstr_size);
+        size_t rows = (size_t)PQntuples(res);
+        if (rows > out->cap) {
+                pgs_claim_t *v = realloc(out->v, rows * sizeof(*v));
+                if (!v) {
+                        PQclear(res);
+                        snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                        return SWI_ERR_NOMEM;
+                }
+                out->v = v;
+                out->cap = rows;
+        }
+        for (size_t r = 0; r < rows; r++) {
+                pgs_claim_t *c = &out->v[out->n];
+                c->key.kind = pgs_kind_parse(PQgetvalue(res, (int)r, 0));
+                if (!c->key.kind || pgio_parse_hex(PQgetvalue(res, (int)r, 1), c->key.ps))
+                        continue;
+                c->from_k = strtoll(PQgetvalue(res, (int)r, 2), NULL, 10);
+                int64_t at = strtoll(PQgetvalue(res, (int)r, 3), NULL, 10);
+                if (at < out->oldest_ms)
+                        out->oldest_ms = at;
+                out->n++;
+        }
+        PQclear(res);
+        return rc;
+}
+
+swi_err_t pgs_pending_seeds(PGconn *conn, size_t max, const uint8_t start[SWI_PSEUDO_LEN],
+                            swi_traj_touch_t **touches, size_t *n, char *errstr,
+                            size_t errstr_size)
+{
+        /* From a point of the key space onwards, then from its beginning:
+         * instances draining at once start at different points. */
+        static const char sql[] =
+                "(SELECT kind, encode(ps, 'hex'), from_k FROM swi_ops.trajectory_pending "
+                "WHERE (kind, ps) >= ($3, decode($1, 'hex')) ORDER BY kind, ps LIMIT $2) "
+                "UNION ALL "
+                "(SELECT kind, encode(ps, 'hex'), from_k FROM swi_ops.trajectory_pending "
+                "WHERE (kind, ps) < ($3, decode($1, 'hex')) ORDER BY kind, ps LIMIT $2)";
+        char hex[2 * SWI_PSEUDO_LEN + 1], lim[32];
+        static const char digits[] = "0123456789abcdef";
+        for (int i = 0; i < SWI_PSEUDO_LEN; i++) {
+                hex[2 * i] = digits[start[i] >> 4];
+                hex[2 * i + 1] = digits[start[i] & 15];
+        }
+        hex[2 * SWI_PSEUDO_LEN] = '\0';
+        snprintf(lim, sizeof(lim), "%zu", max);
+        const char *vals[3] = {hex, lim, start[0] & 1 ? "VNR" : "BSN"};
+        PGresult *res = pgio_exec_params(conn, sql, 3, vals);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                return pgio_fail(conn, res, "read deferred trajectory work", errstr, errstr_size);
+        size_t rows = (size_t)PQntuples(res);
+        if (rows > max)
+                rows = max;
+        swi_traj_touch_t *t = calloc(rows ? rows : 1, sizeof(*t));
+        if (!t) {
+                PQclear(res);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
+        }
+        size_t k = 0;
+        for (size_t r = 0; r < rows; r++) {
+                uint8_t kind = pgs_kind_parse(PQgetvalue(res, (int)r, 0));
+                uint8_t ps[SWI_PSEUDO_LEN];
+                if (!kind || pgio_parse_hex(PQgetvalue(res, (int)r, 1), ps))
+                        continue;
+                t[k].key_only = true;
+                t[k].has_bsn = kind == SWI_PKEY_BSN;
+                t[k].has_vnr = kind == SWI_PKEY_VNR;
+                memcpy(kind == SWI_PKEY_BSN ? t[k].bsn_ps : t[k].vnr_ps, ps, SWI_PSEUDO_LEN);
+                t[k].registered_at = strtoll(PQgetvalue(res, (int)r, 2), NULL, 10);
+                k++;
+        }
+        PQclear(res);
+        *touches = t;
+        *n = k;
+        return SWI_OK;
 }

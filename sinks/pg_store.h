@@ -95,6 +95,9 @@ typedef struct swi_traj_touch_s {
         bool has_bsn, has_vnr;
         bool has_ref; /* a correction or retraction: ref is its target's event_id */
         bool is_new;  /* inserted by this batch (false: absorbed, or not known) */
+        /* not an event: a key of deferred work (pgs_pending_seeds), with
+         * registered_at its from_k; no event id, no reference */
+        bool key_only;
         uint8_t source; /* swi_source_t */
         uint8_t id[16];  /* event_id */
         uint8_t ref[16];
@@ -147,9 +150,48 @@ swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkey
 
 /* Tells the live publisher (pg_live.h) which clusters the batch changed: one
  * queue row with the keys of ks and the persons (a pgs_persons_* blob; empty:
- * none), and a notification, delivered when the batch commits. */
+ * none), and a notification, delivered when the batch commits. since_ms: the
+ * oldest deferral of work the row carries (ms since 1970; INT64_MAX: none),
+ * its committed_at when older than now. */
 swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
-                              char *errstr, size_t errstr_size);
+                              int64_t since_ms, char *errstr, size_t errstr_size);
+
+/* ---- the trajectory step deferred (migration 020) ----
+ * A batch read from a backlog records the keys it touches in
+ * swi_ops.trajectory_pending instead of deriving their clusters; every step
+ * takes the rows of the keys it derives (pgs_claim_pending); the pipeline
+ * works the rest off in chunks (pgs_pending_seeds). */
+
+/* In the batch's transaction instead of the step: the reference edges the
+ * touches bring (under their events' bucket locks, as the step records them)
+ * and one pending row per key with the oldest registered_at of its touches
+ * (the identity edges: pgs_insert_identity_edges, as for the step). *keys =
+ * the keys recorded. */
+swi_err_t pgs_defer_touches(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
+                            int64_t *keys, char *errstr, size_t errstr_size);
+
+typedef struct pgs_claim_s {
+        swi_person_key_t key;
+        int64_t from_k;
+} pgs_claim_t;
+
+typedef struct pgs_claimed_s {
+        pgs_claim_t *v;
+        size_t n, cap;
+        int64_t oldest_ms; /* the oldest deferred_at among them (INT64_MAX: none) */
+} pgs_claimed_t;
+
+/* Deletes and returns the pending rows of the keys of ks (under the
+ * clusters' locks, before their events are loaded). out keeps its memory
+ * across calls; free out->v. */
+swi_err_t pgs_claim_pending(PGconn *conn, const pgs_keyset_t *ks, pgs_claimed_t *out,
+                            char *errstr, size_t errstr_size);
+
+/* Up to max pending keys, from pseudonym start on (wrapping), as key-only
+ * touches (*touches malloc'd, *n of them). Reads only; the step claims. */
+swi_err_t pgs_pending_seeds(PGconn *conn, size_t max, const uint8_t start[SWI_PSEUDO_LEN],
+                            swi_traj_touch_t **touches, size_t *n, char *errstr,
+                            size_t errstr_size);
 
 /* ---- publications (pg_publish.c), also used by the live publisher ---- */
 

@@ -93,6 +93,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         batch_ids_t ids = {0};
         swi_derived_t der = {0};
         pgio_buf_t handed = {0};
+        pgs_claimed_t claimed = {0};
         swi_err_t rc = SWI_OK;
         bool publisher = false;
         /* the live figures' peildatum: today (UTC) */
@@ -112,8 +113,12 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 goto done;
         tp[1] = pgio_now_s();
         rc = pgs_lock_clusters(conn, &ks, touches, n, errstr, errstr_size);
+        /* deferred work of these clusters (migration 020) is done here too */
+        if (rc == SWI_OK)
+                rc = pgs_claim_pending(conn, &ks, &claimed, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
+        stats->claimed = (int64_t)claimed.n;
         tp[2] = pgio_now_s();
         rc = pgs_load_clusters(conn, &ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
@@ -138,6 +143,14 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                                    swi_idmap_root(ld.map, (size_t)a));
                 if (c >= 0 && touches[i].registered_at < from_k[c])
                         from_k[c] = touches[i].registered_at;
+        }
+        for (size_t i = 0; i < claimed.n; i++) {
+                long a = swi_idmap_find(ld.map, &claimed.v[i].key);
+                long c = a < 0 ? -1
+                               : swi_idgroups_find(&ld.g, ld.map,
+                                                   swi_idmap_root(ld.map, (size_t)a));
+                if (c >= 0 && claimed.v[i].from_k < from_k[c])
+                        from_k[c] = claimed.v[i].from_k;
         }
         /* newest knowledge time per cluster among the events stored before
          * this batch: versions from from_k on exist only if it is >= from_k */
@@ -186,12 +199,13 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                 if (handed.oom)
                         goto nomem;
         }
-        rc = pgs_enqueue_publish(conn, &ks, &handed, errstr, errstr_size);
+        rc = pgs_enqueue_publish(conn, &ks, &handed, claimed.oldest_ms, errstr, errstr_size);
         tp[5] = pgio_now_s();
         SWI_LOG_D("trajectory", "step",
-                  "clusters=%lld events=%lld versions=%lld edges_s=%.3f lock_s=%.3f load_s=%.3f "
-                  "derive_s=%.3f write_s=%.3f",
+                  "clusters=%lld events=%lld claimed=%lld versions=%lld edges_s=%.3f lock_s=%.3f "
+                  "load_s=%.3f derive_s=%.3f write_s=%.3f",
                   (long long)stats->clusters, (long long)stats->events_loaded,
+                  (long long)stats->claimed,
                   (long long)stats->versions_written, tp[1] - tp[0], tp[2] - tp[1],
                   tp[3] - tp[2], tp[4] - tp[3], tp[5] - tp[4]);
         goto done;
@@ -200,6 +214,7 @@ nomem:
         rc = SWI_ERR_NOMEM;
 done:
         free(ks.v);
+        free(claimed.v);
         free(keys);
         free(from_k);
         free(prev_k);

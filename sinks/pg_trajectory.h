@@ -40,6 +40,7 @@ typedef struct swi_traj_stats_s {
         int64_t clusters;
         int64_t events_loaded;
         int64_t versions_written;
+        int64_t claimed; /* deferred keys taken (migration 020) */
 } swi_traj_stats_t;
 
 /* Runs the step for the n touches. errstr gets PQerrorMessage plus the

@@ -102,8 +102,9 @@ drop_extra_dbs() { # by name prefix: new_db runs in $(...), a subshell, so it ca
 trap 'drop_extra_dbs; it_cleanup' EXIT
 
 # Runs swi-etl until caught up against conninfo $1 and the current broker.
+# Extra configuration lines: the array etl_extra, if set.
 etl_catch_up() { # conninfo logfile
-  write_conf "$work/etl.conf"
+  write_conf "$work/etl.conf" "${etl_extra[@]}"
   sed -i "s|^pg.conninfo = .*|pg.conninfo = $1|" "$work/etl.conf"
   "$SWI_BIN/swi-etl" -c "$work/etl.conf" --until-caught-up 2>>"$2" || {
     it_log "swi-etl failed; see below"; tail -20 "$2" >&2; exit 1; }

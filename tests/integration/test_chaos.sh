@@ -559,7 +559,9 @@ run_scenario() { # name
     [kill]="SIGKILL"
     [pg]="sub=pg .*(reconnecting|connection lost|commit failed|cannot load)|sub=publish .*not updated|start-up failed"
     [broker]="_ALL_BROKERS_DOWN|_TRANSPORT"
-    [registry]="schema registry unreachable"
+    # a lookup that found it down, or (when the outage fell where nothing was
+    # left to decode: the stream read to its end) the health probe
+    [registry]="schema registry unreachable|schema registry health check failed"
     [membership]="partitions revoked"
   )
   for kind in kill pg broker registry membership; do
