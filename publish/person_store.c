@@ -146,8 +146,7 @@ swi_err_t swi_pstore_remove(swi_pstore_t *s, const swi_person_key_t *keys, size_
 }
 
 swi_err_t swi_pstore_replace(swi_pstore_t *s, const swi_person_key_t *keys, size_t n,
-                             const swi_idgroups_t *g, int32_t P, char *errstr,
-                             size_t errstr_size)
+                             const swi_idgroups_t *g, int32_t P, char *errstr, size_t errstr_size)
 {
         if (swi_pstore_remove(s, keys, n) != SWI_OK)
                 goto nomem;

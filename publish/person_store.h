@@ -62,7 +62,6 @@ swi_err_t swi_pstore_remove(swi_pstore_t *s, const swi_person_key_t *keys, size_
  * it is current again on SWI_OK. SWI_ERR_NOMEM sets errstr (the store may
  * then hold part of the clusters: rebuild it). */
 swi_err_t swi_pstore_replace(swi_pstore_t *s, const swi_person_key_t *keys, size_t n,
-                             const swi_idgroups_t *g, int32_t P, char *errstr,
-                             size_t errstr_size);
+                             const swi_idgroups_t *g, int32_t P, char *errstr, size_t errstr_size);
 
 #endif

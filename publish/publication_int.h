@@ -36,8 +36,8 @@ void pub_add_raw_line(pgio_buf_t *b, const swi_ind_row_t *r, int32_t P);
  * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
  * Inside the caller's transaction. */
 swi_err_t pub_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
-                                int64_t row_k, int64_t base, int64_t thr,
-                                const char *description, const swi_ind_rows_t *rows, pgio_buf_t *b,
-                                char *errstr, size_t errstr_size);
+                                int64_t row_k, int64_t base, int64_t thr, const char *description,
+                                const swi_ind_rows_t *rows, pgio_buf_t *b, char *errstr,
+                                size_t errstr_size);
 
 #endif

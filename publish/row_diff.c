@@ -87,8 +87,7 @@ void swi_rowdiff_free(swi_rowdiff_t *d)
         memset(d, 0, sizeof(*d));
 }
 
-swi_err_t swi_rowdiff_compute(swi_rowdiff_t *d, const swi_ind_rows_t *old,
-                              const swi_ind_rows_t *nw)
+swi_err_t swi_rowdiff_compute(swi_rowdiff_t *d, const swi_ind_rows_t *old, const swi_ind_rows_t *nw)
 {
         size_t n = nw->n ? nw->n : 1, no = old->n ? old->n : 1;
         bool *used = calloc(no, sizeof(*used));

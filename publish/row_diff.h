@@ -25,11 +25,11 @@ typedef enum swi_rowdiff_op_e {
 } swi_rowdiff_op_t;
 
 typedef struct swi_rowdiff_s {
-        size_t n;              /* rows of the new set */
-        long *old_of;          /* per new row: the same cell's index in old, or -1 */
-        uint8_t *op;           /* per new row: swi_rowdiff_op_t */
-        bool *raw_changed;     /* per new row: matched, and raw_num or raw_den differs */
-        size_t *gone;          /* indices in old of the cells not in new, ascending */
+        size_t n;          /* rows of the new set */
+        long *old_of;      /* per new row: the same cell's index in old, or -1 */
+        uint8_t *op;       /* per new row: swi_rowdiff_op_t */
+        bool *raw_changed; /* per new row: matched, and raw_num or raw_den differs */
+        size_t *gone;      /* indices in old of the cells not in new, ascending */
         size_t ngone;
         size_t nupdate, ninsert, nraw; /* counts of the above */
 } swi_rowdiff_t;

@@ -68,9 +68,8 @@ START_TEST(test_person_store_remove_swaps_and_ignores_duplicates)
         for (int b = 1; b <= 6; b++)
                 push(&s, SWI_PKEY_BSN, b, 100 + b);
         ck_assert_int_eq(swi_pstore_index(&s), SWI_OK);
-        swi_person_key_t gone[] = {key(SWI_PKEY_BSN, 2), key(SWI_PKEY_BSN, 6),
-                                   key(SWI_PKEY_BSN, 2), key(SWI_PKEY_VNR, 3),
-                                   key(SWI_PKEY_BSN, 5)};
+        swi_person_key_t gone[] = {key(SWI_PKEY_BSN, 2), key(SWI_PKEY_BSN, 6), key(SWI_PKEY_BSN, 2),
+                                   key(SWI_PKEY_VNR, 3), key(SWI_PKEY_BSN, 5)};
         ck_assert_int_eq(swi_pstore_remove(&s, gone, sizeof(gone) / sizeof(gone[0])), SWI_OK);
         ck_assert_uint_eq(s.n, 3);
         ck_assert_int_eq(swi_pstore_index(&s), SWI_OK);
@@ -129,8 +128,8 @@ static swi_idmap_t *group(size_t from, swi_idgroups_t *g)
 
 static swi_event_t *plicht(const char *id, int bsn, int vnr, const char *doelgroep)
 {
-        swi_event_t *e = pool_dated(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, id, "2023-03-01", 10,
-                                    bsn, vnr);
+        swi_event_t *e =
+            pool_dated(SWI_EV_DUO_INBURGERINGSPLICHT_ONTSTAAN, id, "2023-03-01", 10, bsn, vnr);
         const char *names[2] = {"wet", "doelgroep"}, *vals[2] = {"WI2021", doelgroep};
         for (int i = 0; i < 2; i++) {
                 swi_field_t *f = &e->fields[e->nfields++];

@@ -109,6 +109,7 @@ START_TEST(test_row_diff_updates_values_and_raw_values)
         b.v[1].raw_num = 21; /* same rounded value */
         b.v[2].onderdrukt = true;
         b.v[3].decimals = 1;
+        b.v[3].raw_den = 2; /* a share's denominator alone moved */
         ck_assert_int_eq(swi_rowdiff_compute(&d, &a, &b), SWI_OK);
         ck_assert_int_eq(d.op[0], SWI_ROWDIFF_UPDATE);
         ck_assert(d.raw_changed[0]);
@@ -117,8 +118,9 @@ START_TEST(test_row_diff_updates_values_and_raw_values)
         ck_assert_int_eq(d.op[2], SWI_ROWDIFF_UPDATE);
         ck_assert(!d.raw_changed[2]);
         ck_assert_int_eq(d.op[3], SWI_ROWDIFF_UPDATE);
+        ck_assert(d.raw_changed[3]);
         ck_assert_uint_eq(d.nupdate, 3);
-        ck_assert_uint_eq(d.nraw, 2);
+        ck_assert_uint_eq(d.nraw, 3);
         ck_assert_uint_eq(d.ninsert + d.ngone, 0);
         b.v[2].onderdrukt = false;
         b.v[2].reden = 1;
