@@ -144,12 +144,17 @@ static swi_err_t live_apply(swi_live_t *l, const pgs_keyset_t *ks, int64_t *clus
                             size_t errstr_size)
 {
         pgs_loaded_t ld = {0};
+        double t0 = pgio_now_s(), t1;
         swi_err_t rc = pgs_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
+        t1 = pgio_now_s();
         rc = swi_pstore_replace(&l->persons, ks->v, ks->n, &ld.g, l->P, errstr, errstr_size);
         if (rc == SWI_OK)
                 *clusters = (int64_t)ld.g.n;
+        SWI_LOG_D("publish", "clusters derived again",
+                  "keys=%zu clusters=%zu events=%zu load_s=%.3f derive_s=%.3f", ks->n, ld.g.n,
+                  ld.nev, t1 - t0, pgio_now_s() - t1);
 done:
         pgs_loaded_free(&ld);
         return rc;
