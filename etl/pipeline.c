@@ -13,7 +13,7 @@
 #include "ingest/kafka.h"
 #include "ingest/schema_registry.h"
 #include "ingest/wire_format.h"
-#include "sinks/pg_live.h"
+#include "publish/live.h"
 #include "sinks/pg_sink.h"
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
@@ -53,7 +53,7 @@ struct swi_pipeline_s {
         swi_metrics_t metrics;
 
         /* Publisher thread: keeps 'actueel' up to date batch by batch
-         * (sinks/pg_live.h), woken by the batches' notifications. It has its
+         * (publish/live.h), woken by the batches' notifications. It has its
          * own connection and snapshot; the consume loop never waits for it. */
         pthread_t publisher;
         bool publisher_started;
@@ -350,10 +350,10 @@ static swi_err_t publish_round(swi_pipeline_t *p, swi_live_t *l, swi_live_stats_
                           lag_max);
         else
                 SWI_LOG_D("publish", "current figures updated",
-                          "batches=%lld handed=%lld rederived_clusters=%lld persons=%lld "
+                          "batches=%lld rederived_clusters=%lld persons=%lld "
                           "rows_changed=%lld seconds=%.3f load_s=%.3f compute_s=%.3f write_s=%.3f "
                           "lag_max_s=%.3f",
-                          (long long)st->batches, (long long)st->handed, (long long)st->clusters,
+                          (long long)st->batches, (long long)st->clusters,
                           (long long)st->persons, (long long)st->rows_written, st->seconds,
                           st->seconds_load, st->seconds_compute, st->seconds_write, lag_max);
         return SWI_OK;

@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "etl/metrics.h"
-#include "sinks/pg_publish.h"
+#include "publish/publication.h"
 #include "sinks/pg_sink.h"
 #include "transform/event.h"
 

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "transform/gemeenten.h"
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -297,256 +296,6 @@ done:
         free(evp);
         free(p1.p);
         free(p2.p);
-        return rc;
-}
-
-swi_person_t *pgs_persons_push(pgs_persons_t *out)
-{
-        if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 4096;
-                swi_person_t *v = realloc(out->v, cap * sizeof(*v));
-                if (!v)
-                        return NULL;
-                out->v = v;
-                out->cap = cap;
-        }
-        return &out->v[out->n++];
-}
-
-/* Resolves one cluster (events evp[0..n)) at K and appends its persons
- * derived at P. */
-swi_err_t pgs_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
-                                  pgs_persons_t *out, char *errstr, size_t errstr_size)
-{
-        static const swi_gemeente_lookup_t gl = {swi_gemeente_successor, swi_gemeente_region};
-        swi_cluster_t *c = swi_cluster_resolve(evp, n, K, errstr, errstr_size);
-        swi_err_t rc = SWI_OK;
-        if (!c)
-                return SWI_ERR_NOMEM;
-        size_t np = swi_cluster_person_count(c);
-        for (size_t i = 0; i < np; i++) {
-                swi_person_t *p = pgs_persons_push(out);
-                if (!p) {
-                        rc = SWI_ERR_NOMEM;
-                        break;
-                }
-                rc = swi_cluster_person_derive(c, i, P, &gl, p, NULL);
-                if (rc != SWI_OK) {
-                        out->n--;
-                        break;
-                }
-        }
-        swi_cluster_destroy(c);
-        return rc;
-}
-
-/* ---- persons handed over ---------------------------------------------------- */
-
-#ifndef SWI_RULES_HASH
-#error "SWI_RULES_HASH comes from CMakeLists.txt"
-#endif
-
-static uint64_t rules_tag(void)
-{
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (const char *c = SWI_RULES_HASH; *c; c++)
-                h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-        return h;
-}
-
-void pgs_persons_begin(pgio_buf_t *b, int32_t P)
-{
-        uint8_t hdr[PGS_PERSONS_HDR] = {'S', 'W', 'I', 'P'};
-        uint32_t size = (uint32_t)sizeof(swi_person_t);
-        uint64_t tag = rules_tag();
-        memcpy(hdr + 4, &size, 4);
-        memcpy(hdr + 8, &tag, 8);
-        memcpy(hdr + 16, &P, 4);
-        b->n = 0;
-        pgio_buf_add(b, (const char *)hdr, sizeof(hdr));
-}
-
-void pgs_persons_add(pgio_buf_t *b, const swi_person_t *p)
-{
-        pgio_buf_add(b, (const char *)p, sizeof(*p));
-}
-
-long pgs_persons_check(const uint8_t *blob, size_t len, int32_t *P)
-{
-        uint32_t size;
-        uint64_t tag;
-        if (len < PGS_PERSONS_HDR || memcmp(blob, "SWIP", 4) != 0)
-                return -1;
-        memcpy(&size, blob + 4, 4);
-        memcpy(&tag, blob + 8, 8);
-        memcpy(P, blob + 16, 4);
-        if (size != sizeof(swi_person_t) || tag != rules_tag() ||
-            (len - PGS_PERSONS_HDR) % sizeof(swi_person_t) != 0)
-                return -1;
-        return (long)((len - PGS_PERSONS_HDR) / sizeof(swi_person_t));
-}
-
-/* ---- every cluster --------------------------------------------------------- */
-
-/* Cluster representative of every key that has an identity or reference
- * edge (transform/identity.h), into a temp table tmp_rep(kind, ps, rep): rep
- * is "B<hex>" / "V<hex>" of the smallest key of its cluster, the same text an
- * edge-less key uses for itself. */
-static swi_err_t build_reps(PGconn *conn, char *errstr, size_t errstr_size)
-{
-        swi_idmap_t *m = swi_idmap_new();
-        pgio_buf_t b = {0};
-        swi_err_t rc = SWI_OK;
-        PGresult *res = PQexec(conn, "SELECT 'VNR', encode(vnr_ps, 'hex'), 'BSN', "
-                                     "encode(bsn_ps, 'hex') FROM swi.identity_edges "
-                                     "UNION ALL SELECT ref_kind, encode(ref_ps, 'hex'), "
-                                     "target_kind, encode(target_ps, 'hex') "
-                                     "FROM swi.reference_edges");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                swi_idmap_destroy(m);
-                return pgio_fail(conn, res, "load identity and reference edges", errstr,
-                                   errstr_size);
-        }
-        if (!m)
-                goto nomem;
-        int n = PQntuples(res);
-        for (int r = 0; r < n; r++) {
-                swi_person_key_t x = {.kind = pgs_kind_parse(PQgetvalue(res, r, 0))};
-                swi_person_key_t y = {.kind = pgs_kind_parse(PQgetvalue(res, r, 2))};
-                if (!x.kind || !y.kind || pgio_parse_hex(PQgetvalue(res, r, 1), x.ps) ||
-                    pgio_parse_hex(PQgetvalue(res, r, 3), y.ps))
-                        continue;
-                if (swi_idmap_link(m, &x, &y) != 0)
-                        goto nomem;
-        }
-        PQclear(res);
-        res = NULL;
-        for (size_t i = 0; i < swi_idmap_count(m); i++) {
-                const swi_person_key_t *k = swi_idmap_key(m, i);
-                const swi_person_key_t *root = swi_idmap_key(m, swi_idmap_root(m, i));
-                pgio_buf_add(&b, k->kind == SWI_PKEY_BSN ? "B\t\\\\x" : "V\t\\\\x", 5);
-                pgio_buf_hex(&b, k->ps);
-                pgio_buf_add(&b, root->kind == SWI_PKEY_BSN ? "\tB" : "\tV", 2);
-                pgio_buf_hex(&b, root->ps);
-                pgio_buf_add(&b, "\n", 1);
-        }
-        if (b.oom)
-                goto nomem;
-        rc = pgio_exec_ok(conn, "CREATE TEMP TABLE tmp_rep (kind text, ps bytea, rep text) ON COMMIT DROP",
-                     0, NULL, "create cluster map", errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgio_copy_in(conn, "COPY tmp_rep FROM STDIN", &b, "COPY cluster map", errstr,
-                             errstr_size);
-        if (rc == SWI_OK)
-                rc = pgio_exec_ok(conn, "CREATE INDEX ON tmp_rep (kind, ps)", 0, NULL,
-                             "index cluster map", errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgio_exec_ok(conn, "ANALYZE tmp_rep", 0, NULL, "analyze cluster map", errstr,
-                             errstr_size);
-        goto done;
-nomem:
-        snprintf(errstr, errstr_size, "publication: out of memory");
-        rc = SWI_ERR_NOMEM;
-done:
-        PQclear(res);
-        swi_idmap_destroy(m);
-        free(b.p);
-        return rc;
-}
-
-/* Every person at (P, K) from all stored events, appended to *out; counts
- * events read and clusters. Runs inside the caller's transaction. */
-swi_err_t pgs_load_all_persons(PGconn *conn, int64_t K, int32_t P, pgs_persons_t *out,
-                                  int64_t *events, int64_t *clusters, char *errstr,
-                                  size_t errstr_size)
-{
-        PGresult *res = NULL;
-        swi_event_t *evs = NULL;
-        const swi_event_t **evp = NULL; /* pointers into evs, for the derivation */
-        size_t nev = 0, evcap = 0;
-        char cur_rep[80] = "";
-        char kbuf[32];
-        swi_err_t rc;
-
-        rc = build_reps(conn, errstr, errstr_size);
-        if (rc != SWI_OK)
-                goto done;
-        snprintf(kbuf, sizeof(kbuf), "%lld", (long long)K);
-        {
-                /* NULL: everything stored (SWI_K_ALL has no timestamptz) */
-                const char *vals[1] = {K == SWI_K_ALL ? NULL : kbuf};
-                static const char sql[] =
-                        "DECLARE evs NO SCROLL CURSOR FOR "
-                        "SELECT e.source, e.event_type, e.event_id, encode(e.bsn_ps, 'hex'), "
-                        "encode(e.vnr_ps, 'hex'), e.event_date - DATE '1970-01-01', "
-                        "(extract(epoch FROM e.registered_at) * 1000)::bigint, e.corrects, "
-                        "e.retracts, e.payload::text, "
-                        "coalesce(cb.rep, cv.rep, CASE WHEN e.bsn_ps IS NOT NULL "
-                        "  THEN 'B' || encode(e.bsn_ps, 'hex') ELSE 'V' || encode(e.vnr_ps, 'hex') END) AS rep "
-                        "FROM swi.events e "
-                        "LEFT JOIN tmp_rep cb ON cb.kind = 'B' AND cb.ps = e.bsn_ps "
-                        "LEFT JOIN tmp_rep cv ON cv.kind = 'V' AND cv.ps = e.vnr_ps "
-                        "WHERE $1::bigint IS NULL "
-                        "OR e.registered_at <= timestamptz 'epoch' + $1::bigint * interval '1 millisecond' "
-                        "ORDER BY rep";
-                rc = pgio_exec_ok(conn, sql, 1, vals, "open event cursor", errstr, errstr_size);
-                if (rc != SWI_OK)
-                        goto done;
-        }
-        for (;;) {
-                res = PQexec(conn, "FETCH 20000 FROM evs");
-                if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                        rc = pgio_fail(conn, res, "fetch events", errstr, errstr_size);
-                        res = NULL;
-                        goto done;
-                }
-                int nr = PQntuples(res);
-                for (int r = 0; r <= nr; r++) {
-                        const char *rep = r < nr ? PQgetvalue(res, r, 10) : NULL;
-                        /* a new cluster starts: derive the finished one */
-                        if (nev > 0 && (r == nr ? nr == 0 : strcmp(rep, cur_rep) != 0)) {
-                                for (size_t i = 0; i < nev; i++)
-                                        evp[i] = &evs[i];
-                                rc = pgs_derive_cluster_p(evp, nev, K, P, out, errstr,
-                                                          errstr_size);
-                                if (rc != SWI_OK)
-                                        goto done;
-                                (*clusters)++;
-                                nev = 0;
-                        }
-                        if (r == nr)
-                                break;
-                        snprintf(cur_rep, sizeof(cur_rep), "%s", rep);
-                        if (nev == evcap) {
-                                evcap = evcap ? evcap * 2 : 256;
-                                swi_event_t *v = realloc(evs, evcap * sizeof(*v));
-                                if (v)
-                                        evs = v;
-                                const swi_event_t **vp = realloc(evp, evcap * sizeof(*vp));
-                                if (vp)
-                                        evp = vp;
-                                if (!v || !vp) {
-                                        rc = SWI_ERR_NOMEM;
-                                        goto done;
-                                }
-                        }
-                        if (pgs_row_to_event(res, r, &evs[nev]) == 0)
-                                nev++;
-                        (*events)++;
-                }
-                PQclear(res);
-                res = NULL;
-                if (nr == 0)
-                        break;
-        }
-        rc = pgio_exec_ok(conn, "CLOSE evs", 0, NULL, "close event cursor", errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgio_exec_ok(conn, "DROP TABLE tmp_rep", 0, NULL, "drop cluster map", errstr,
-                             errstr_size);
-done:
-        PQclear(res);
-        free(evs);
-        free(evp);
         return rc;
 }
 
@@ -912,14 +661,12 @@ static void closed_person(swi_person_t *p)
         p->lbt_score = -1;
 }
 
-/* Tells the live publisher (pg_live.h) which clusters this batch changed:
- * one queue row with the keys (kind byte + pseudonym each) and the persons
- * of those clusters derived at the batch's day (persons: a pgs_persons_*
- * blob, or empty for none: NULL), and a notification, all delivered when the
- * batch commits. Both
- * byte strings go as binary parameters. */
-swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
-                              int64_t since_ms, char *errstr, size_t errstr_size)
+/* Tells the live publisher (publish/live.h) which clusters this batch
+ * changed: one queue row with their keys (kind byte + pseudonym each, as a
+ * binary parameter) and a notification, both delivered when the batch
+ * commits; committed_at is since_ms when that is older than now. */
+swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, int64_t since_ms,
+                              char *errstr, size_t errstr_size)
 {
         char since[32];
         snprintf(since, sizeof(since), "%lld", (long long)(since_ms == INT64_MAX ? 0 : since_ms));
@@ -933,26 +680,24 @@ swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_b
                 keys[i * klen] = (char)ks->v[i].kind;
                 memcpy(keys + i * klen + 1, ks->v[i].ps, SWI_PSEUDO_LEN);
         }
-        const char *vals[3] = {keys, persons->n ? persons->p : NULL, /* none: NULL */
-                               since_ms == INT64_MAX ? NULL : since};
-        int lens[3] = {(int)(ks->n * klen), (int)persons->n, 0};
-        int fmts[3] = {1, 1, 0};
+        const char *vals[2] = {keys, since_ms == INT64_MAX ? NULL : since};
+        int lens[2] = {(int)(ks->n * klen), 0};
+        int fmts[2] = {1, 0};
         /* one round trip in the batch transaction for both; committed_at is
          * the oldest deferral of the work this row carries, if older */
         PGresult *res = PQexecParams(
                 conn,
-                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, persons, committed_at) "
-                "VALUES ($1, $2, least(clock_timestamp(), timestamptz 'epoch' + "
-                "$3::bigint * interval '1 millisecond')) "
+                "WITH q AS (INSERT INTO swi_ops.publish_queue (keys, committed_at) "
+                "VALUES ($1, least(clock_timestamp(), timestamptz 'epoch' + "
+                "$2::bigint * interval '1 millisecond')) "
                 "RETURNING 1) SELECT pg_notify('swi_publish', '') FROM q",
-                3, NULL, vals, lens, fmts, 0);
+                2, NULL, vals, lens, fmts, 0);
         free(keys);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 return pgio_fail(conn, res, "enqueue for the live figures", errstr, errstr_size);
         PQclear(res);
         return SWI_OK;
 }
-
 
 swi_err_t pgs_touch_keys(const swi_traj_touch_t *touches, size_t n, pgs_keyset_t *ks)
 {

@@ -1,10 +1,11 @@
-/* pg_store.h - the cluster store (private to the swi_pg module): the identity
- * clusters in PostgreSQL - sets of identity keys expanded over the identity and
- * reference edges, loading a set of clusters with all their events, loading
- * every cluster, deriving their persons. Used by the trajectory step
- * (pg_trajectory.c), publications (pg_publish.c) and the live publisher
- * (pg_live.c). Statements and buffers come from pg_io.h; the grouping into
- * clusters from transform/identity.h.
+/* pg_store.h - the cluster store (private to the swi_pg module and the
+ * publish stage built on it): the identity clusters in PostgreSQL - sets of
+ * identity keys expanded over the identity and reference edges, loading a
+ * set of clusters with all their events, the trajectory step's locks, edges
+ * and rows, and the publish queue it fills. Used by the trajectory step
+ * (pg_trajectory.c), publications (publish/publication.c) and the live
+ * publisher (publish/live.c). Statements and buffers come from pg_io.h; the
+ * grouping into clusters from transform/identity.h.
  *
  * Thread safety: no global state; key sets and loaded clusters belong to their
  * caller; a connection to one thread at a time. */
@@ -18,7 +19,6 @@
 #include "pg_io.h"
 #include "transform/derive.h"
 #include "transform/identity.h"
-#include "transform/indicators.h"
 #include "transform/trajectory.h"
 
 /* A set of keys: pgs_keyset_add() appends, pgs_keyset_sort() sorts and
@@ -37,12 +37,6 @@ typedef struct pgs_loaded_s {
         swi_idmap_t *map; /* the key set's keys and the events', linked */
         swi_idgroups_t g; /* cluster c: g.evp[g.first[c] .. g.first[c + 1]) */
 } pgs_loaded_t;
-
-/* A growable array of persons. */
-typedef struct pgs_persons_s {
-        swi_person_t *v;
-        size_t n, cap;
-} pgs_persons_t;
 
 /* Appends a key (duplicates go at the next sort); 0, or -1 on out of memory. */
 int pgs_keyset_add(pgs_keyset_t *s, uint8_t kind, const uint8_t *ps);
@@ -65,31 +59,6 @@ void pgs_loaded_free(pgs_loaded_t *ld);
  * pgs_loaded_free(). */
 swi_err_t pgs_load_clusters(PGconn *conn, const pgs_keyset_t *ks, pgs_loaded_t *ld, char *errstr,
                                size_t errstr_size);
-/* Room for one more person at the end of out (counted already); NULL on out
- * of memory. */
-swi_person_t *pgs_persons_push(pgs_persons_t *out);
-/* Resolves one cluster (events evp[0..n)) at K and appends its persons at P. */
-swi_err_t pgs_derive_cluster_p(const swi_event_t *const *evp, size_t n, int64_t K, int32_t P,
-                                  pgs_persons_t *out, char *errstr, size_t errstr_size);
-
-/* The session advisory lock the live publisher holds ("SWILIVE"): one
- * publisher per database. */
-#define PGS_LIVE_LOCK 0x5357494C495645LL
-
-/* ---- persons handed from the trajectory step to the live publisher ----
- * A blob is a header (magic, sizeof(swi_person_t), a tag of the person rules
- * this build was made from, P) followed by the persons byte for byte
- * (swi_person_t is a value type, zeroed before it is derived). Another
- * build's blob - other rules, other layout - is refused, never guessed at. */
-#define PGS_PERSONS_HDR 24
-/* Empties b and writes the header of a blob of persons derived at P. */
-void pgs_persons_begin(pgio_buf_t *b, int32_t P);
-void pgs_persons_add(pgio_buf_t *b, const swi_person_t *p);
-/* The number of persons in blob[0..len), *P their peildatum; -1 when the blob
- * is malformed or from a build with other person rules. Person i starts at
- * blob + PGS_PERSONS_HDR + i * sizeof(swi_person_t), unaligned: copy it out. */
-long pgs_persons_check(const uint8_t *blob, size_t len, int32_t *P);
-
 /* What the step needs of one new event of the batch. */
 typedef struct swi_traj_touch_s {
         bool has_bsn, has_vnr;
@@ -148,13 +117,14 @@ swi_err_t pgs_write_trajectories(PGconn *conn, pgs_traj_key_t *keys, size_t nkey
                                  const swi_derived_t *d, int64_t *versions_written, char *errstr,
                                  size_t errstr_size);
 
-/* Tells the live publisher (pg_live.h) which clusters the batch changed: one
- * queue row with the keys of ks and the persons (a pgs_persons_* blob; empty:
- * none), and a notification, delivered when the batch commits. since_ms: the
- * oldest deferral of work the row carries (ms since 1970; INT64_MAX: none),
- * its committed_at when older than now. */
-swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, const pgio_buf_t *persons,
-                              int64_t since_ms, char *errstr, size_t errstr_size);
+/* Tells the live publisher (publish/live.h) which clusters the batch
+ * changed: one queue row with the keys of ks (every key of those clusters)
+ * and a notification, delivered when the batch commits. The publisher
+ * re-derives the clusters from their stored events. since_ms: the oldest
+ * deferral of work the row carries (ms since 1970; INT64_MAX: none), its
+ * committed_at when older than now. */
+swi_err_t pgs_enqueue_publish(PGconn *conn, const pgs_keyset_t *ks, int64_t since_ms,
+                              char *errstr, size_t errstr_size);
 
 /* ---- the trajectory step deferred (migration 020) ----
  * A batch read from a backlog records the keys it touches in
@@ -192,31 +162,5 @@ swi_err_t pgs_claim_pending(PGconn *conn, const pgs_keyset_t *ks, pgs_claimed_t 
 swi_err_t pgs_pending_seeds(PGconn *conn, size_t max, const uint8_t start[SWI_PSEUDO_LEN],
                             swi_traj_touch_t **touches, size_t *n, char *errstr,
                             size_t errstr_size);
-
-/* ---- publications (pg_publish.c), also used by the live publisher ---- */
-
-/* Every person at (P, K) from all stored events, appended to *out; counts
- * events read and clusters. Inside the caller's transaction. */
-swi_err_t pgs_load_all_persons(PGconn *conn, int64_t K, int32_t P, pgs_persons_t *out,
-                               int64_t *events, int64_t *clusters, char *errstr,
-                               size_t errstr_size);
-
-/* The generated column swi_pub.indicator_values.cell of r, as a COPY text
- * field (no delimiter after it). */
-void pgs_add_cell(pgio_buf_t *b, const swi_ind_row_t *r);
-/* One COPY line of swi.indicator_raw (peildatum, cell, raw_num, raw_den): the
- * unrounded value of r, for researchers (migration 008). */
-void pgs_add_raw_line(pgio_buf_t *b, const swi_ind_row_t *r, int32_t P);
-/* COPY column lists of swi.indicator_raw. */
-#define PGS_RAW_COPY "COPY swi.indicator_raw (peildatum, cell, raw_num, raw_den) FROM STDIN"
-
-/* Replaces every value of publication name (creating or updating its row:
- * P, known_at as text, parameters) with rows, whose known_at column is
- * row_k, and their unrounded values in swi.indicator_raw. b is scratch.
- * Inside the caller's transaction. */
-swi_err_t pgs_write_publication(PGconn *conn, const char *name, int32_t P, const char *known_at,
-                                int64_t row_k, int64_t base, int64_t thr,
-                                const char *description, const swi_ind_rows_t *rows, pgio_buf_t *b,
-                                char *errstr, size_t errstr_size);
 
 #endif

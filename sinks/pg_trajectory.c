@@ -60,28 +60,6 @@ static bool batch_ids_has(const batch_ids_t *s, const swi_event_t *e)
         return false;
 }
 
-/* Is a live publisher running in this database? Only then are the persons at
- * today worth deriving and storing with the queue row (else they would pile
- * up unused: a publisher that starts later rebuilds from the events, and
- * re-derives from them what a row lacks). */
-static swi_err_t publisher_running(PGconn *conn, bool *yes, char *errstr, size_t errstr_size)
-{
-        char sql[512];
-        snprintf(sql, sizeof(sql),
-                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-                 "AND granted AND database = (SELECT oid FROM pg_database WHERE "
-                 "datname = current_database()) AND classid = %lld AND objid = %lld "
-                 "AND objsubid = 1)",
-                 (long long)((uint64_t)PGS_LIVE_LOCK >> 32),
-                 (long long)((uint64_t)PGS_LIVE_LOCK & 0xffffffffu));
-        PGresult *res = PQexec(conn, sql);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                return pgio_fail(conn, res, "look for a live publisher", errstr, errstr_size);
-        *yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        PQclear(res);
-        return SWI_OK;
-}
-
 swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size_t n,
                              swi_traj_stats_t *stats, char *errstr, size_t errstr_size)
 {
@@ -92,21 +70,15 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         int64_t *from_k = NULL, *prev_k = NULL; /* per loaded cluster */
         batch_ids_t ids = {0};
         swi_derived_t der = {0};
-        pgio_buf_t handed = {0};
         pgs_claimed_t claimed = {0};
         swi_err_t rc = SWI_OK;
-        bool publisher = false;
-        /* the live figures' peildatum: today (UTC) */
-        const int32_t today = (int32_t)((int64_t)pgio_now_s() / 86400);
         double tp[6] = {0};
 
         memset(stats, 0, sizeof(*stats));
         if (n == 0)
                 return SWI_OK;
         tp[0] = pgio_now_s();
-        rc = publisher_running(conn, &publisher, errstr, errstr_size);
-        if (rc == SWI_OK)
-                rc = pgs_touch_keys(touches, n, &ks);
+        rc = pgs_touch_keys(touches, n, &ks);
         if (rc == SWI_OK)
                 rc = pgs_insert_identity_edges(conn, touches, n, errstr, errstr_size);
         if (rc != SWI_OK)
@@ -179,10 +151,11 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
         }
 
         tp[3] = pgio_now_s();
-        /* the rules: transform/derive.h */
+        /* the rules: transform/derive.h (the live publisher derives its
+         * persons at today itself, from the queued keys) */
         for (size_t c = 0; c < ld.g.n; c++) {
                 rc = swi_derive_cluster(ld.g.evp + ld.g.first[c], ld.g.first[c + 1] - ld.g.first[c],
-                                        from_k[c], publisher ? today : SWI_DATE_NONE, &gl, &der,
+                                        from_k[c], SWI_DATE_NONE, &gl, &der,
                                         errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
@@ -192,14 +165,7 @@ swi_err_t swi_pg_traj_update(PGconn *conn, const swi_traj_touch_t *touches, size
                                     errstr_size);
         if (rc != SWI_OK)
                 goto done;
-        if (publisher) {
-                pgs_persons_begin(&handed, today);
-                for (size_t i = 0; i < der.nlive; i++)
-                        pgs_persons_add(&handed, &der.live[i]);
-                if (handed.oom)
-                        goto nomem;
-        }
-        rc = pgs_enqueue_publish(conn, &ks, &handed, claimed.oldest_ms, errstr, errstr_size);
+        rc = pgs_enqueue_publish(conn, &ks, claimed.oldest_ms, errstr, errstr_size);
         tp[5] = pgio_now_s();
         SWI_LOG_D("trajectory", "step",
                   "clusters=%lld events=%lld claimed=%lld versions=%lld edges_s=%.3f lock_s=%.3f "
@@ -220,7 +186,6 @@ done:
         free(prev_k);
         free(ids.slot);
         swi_derived_free(&der);
-        pgio_buf_free(&handed);
         pgs_loaded_free(&ld);
         return rc;
 }

@@ -1,5 +1,5 @@
-/* pg_live.c - the live current figures; see pg_live.h. */
-#include "pg_live.h"
+/* live.c - the live current figures; see live.h. */
+#include "live.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -12,8 +12,15 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "pg_store.h"
+#include "publication_int.h"
+#include "publish/person_store.h"
+#include "publish/row_diff.h"
+#include "sinks/pg_store.h"
 #include "transform/indicators.h"
+
+/* The session advisory lock the live publisher holds ("SWILIVE"): one
+ * publisher per database. */
+#define LIVE_LOCK 0x5357494C495645LL
 
 /* The queue rows a round took in (id, commit time in ms) and, once written,
  * their lags (seconds). */
@@ -36,9 +43,7 @@ struct swi_live_s {
         bool overlap; /* a round's write runs on while the next round computes */
         int64_t base, threshold;
         int32_t P;          /* peildatum of the persons held; SWI_DATE_NONE = none */
-        pgs_persons_t persons;  /* every person at (P, everything stored) */
-        uint32_t *slot;     /* open addressing: person index + 1, 0 = empty */
-        size_t nslots;      /* a power of two */
+        swi_pstore_t persons; /* every person at (P, everything stored), indexed */
         /* what swi_pub.indicator_values holds for 'actueel' at P (written by
          * the last round; not used by a rebuild, which rewrites everything) */
         swi_ind_rows_t rows;
@@ -119,8 +124,7 @@ void swi_live_free(swi_live_t *l)
                 return;
         live_drop(l);
         free(l->conninfo);
-        free(l->persons.v);
-        free(l->slot);
+        swi_pstore_free(&l->persons);
         swi_ind_rows_free(&l->rows);
         swi_ind_rows_free(&l->next);
         swi_ind_rows_free(&l->spare);
@@ -134,217 +138,57 @@ void swi_live_free(swi_live_t *l)
         free(l);
 }
 
-/* Hash slot of an identity key (a person key or a swi_person_key_t). */
-static size_t slot_of(uint8_t kind, const uint8_t *ps, size_t mask)
-{
-        uint64_t h;
-        memcpy(&h, ps, sizeof(h)); /* pseudonyms are HMAC output: already uniform */
-        h ^= (uint64_t)kind * 0x9E3779B97F4A7C15ULL;
-        return (size_t)(h ^ h >> 29) & mask;
-}
-
-/* Rebuilds the key index over l->persons. */
-static swi_err_t live_index(swi_live_t *l)
-{
-        size_t need = 64;
-        while (need < 2 * l->persons.n)
-                need <<= 1;
-        if (need != l->nslots) {
-                uint32_t *s = calloc(need, sizeof(*s));
-                if (!s)
-                        return SWI_ERR_NOMEM;
-                free(l->slot);
-                l->slot = s;
-                l->nslots = need;
-        } else {
-                memset(l->slot, 0, need * sizeof(*l->slot));
-        }
-        for (size_t i = 0; i < l->persons.n; i++) {
-                const swi_person_key_t *k = &l->persons.v[i].key;
-                size_t h = slot_of(k->kind, k->ps, l->nslots - 1);
-                while (l->slot[h])
-                        h = (h + 1) & (l->nslots - 1);
-                l->slot[h] = (uint32_t)(i + 1);
-        }
-        return SWI_OK;
-}
-
-/* The index of the person held under a key, or -1. */
-static long live_find(const swi_live_t *l, const swi_person_key_t *k)
-{
-        if (!l->nslots)
-                return -1;
-        size_t h = slot_of(k->kind, k->ps, l->nslots - 1);
-        while (l->slot[h]) {
-                size_t i = l->slot[h] - 1;
-                const swi_person_key_t *pk = &l->persons.v[i].key;
-                if (pk->kind == k->kind && memcmp(pk->ps, k->ps, SWI_PSEUDO_LEN) == 0)
-                        return (long)i;
-                h = (h + 1) & (l->nslots - 1);
-        }
-        return -1;
-}
-
-static int cmp_long_desc(const void *a, const void *b)
-{
-        long x = *(const long *)a, y = *(const long *)b;
-        return (x < y) - (x > y);
-}
-
-/* Removes the persons held under any of the n keys (the index must be
- * current; it is stale afterwards). */
-static swi_err_t live_remove(swi_live_t *l, const swi_person_key_t *keys, size_t n)
-{
-        long *gone = malloc((n ? n : 1) * sizeof(*gone));
-        size_t ngone = 0;
-        if (!gone)
-                return SWI_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-                long at = live_find(l, &keys[i]);
-                if (at >= 0)
-                        gone[ngone++] = at;
-        }
-        /* swap-remove from the highest index down: the last element is never
-         * one still to be removed */
-        qsort(gone, ngone, sizeof(*gone), cmp_long_desc);
-        for (size_t i = 0; i < ngone; i++) {
-                if (i && gone[i] == gone[i - 1])
-                        continue;
-                size_t last = l->persons.n - 1;
-                if ((size_t)gone[i] != last)
-                        l->persons.v[gone[i]] = l->persons.v[last];
-                l->persons.n--;
-        }
-        free(gone);
-        return SWI_OK;
-}
-
 /* Replaces the persons of the clusters of ks (expanded, sorted) by those
  * derived now from their stored events at (P, everything stored). */
 static swi_err_t live_apply(swi_live_t *l, const pgs_keyset_t *ks, int64_t *clusters, char *errstr,
                             size_t errstr_size)
 {
         pgs_loaded_t ld = {0};
+        double t0 = pgio_now_s(), t1;
         swi_err_t rc = pgs_load_clusters(l->conn, ks, &ld, errstr, errstr_size);
         if (rc != SWI_OK)
                 goto done;
-        if (live_remove(l, ks->v, ks->n) != SWI_OK)
-                goto nomem;
-        for (size_t c = 0; c < ld.g.n; c++) {
-                rc = pgs_derive_cluster_p(ld.g.evp + ld.g.first[c],
-                                          ld.g.first[c + 1] - ld.g.first[c], SWI_K_ALL, l->P,
-                                          &l->persons, errstr, errstr_size);
-                if (rc != SWI_OK)
-                        goto done;
-        }
-        *clusters = (int64_t)ld.g.n;
-        rc = live_index(l);
-        if (rc != SWI_OK)
-                goto nomem;
-        goto done;
-nomem:
-        snprintf(errstr, errstr_size, "live figures: out of memory");
-        rc = SWI_ERR_NOMEM;
+        t1 = pgio_now_s();
+        rc = swi_pstore_replace(&l->persons, ks->v, ks->n, &ld.g, l->P, errstr, errstr_size);
+        if (rc == SWI_OK)
+                *clusters = (int64_t)ld.g.n;
+        SWI_LOG_D("publish", "clusters derived again",
+                  "keys=%zu clusters=%zu events=%zu load_s=%.3f derive_s=%.3f", ks->n, ld.g.n,
+                  ld.nev, t1 - t0, pgio_now_s() - t1);
 done:
         pgs_loaded_free(&ld);
         return rc;
 }
 
-/* The latest queue row (in queue order) that names each key. */
-typedef struct latest_s {
-        swi_person_key_t *key; /* NULL = empty slot */
-        int row;
-} latest_t;
-
-static latest_t *latest_at(latest_t *t, size_t mask, const swi_person_key_t *k)
-{
-        size_t h = slot_of(k->kind, k->ps, mask);
-        while (t[h].key && memcmp(t[h].key, k, sizeof(*k)) != 0)
-                h = (h + 1) & mask;
-        return &t[h];
-}
-
-/* Takes in the drained queue rows of res (binary: keys, persons, committed
- * ms; in queue order). The persons a batch handed over (derived at l->P by a
- * build with the same person rules) replace those held under the keys of its
- * clusters; rows without usable persons have their clusters re-derived from
- * the snapshot's events, after the others (newer than any row). Because a
- * batch holds the locks of all its clusters' keys until it commits, a later
- * queue row for a key saw the earlier ones' events: for each key the latest
- * row wins, and a handed person is taken only from the latest row naming its
- * key. */
-static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_t *clusters,
-                           char *errstr, size_t errstr_size)
+/* Takes in the drained queue rows of res (binary: keys first; in queue
+ * order): every key they name, expanded to its whole cluster as the
+ * snapshot has it (a later batch may have merged clusters), and the persons
+ * of those clusters derived again from the snapshot's events - one load for
+ * the whole round. A row from an older build may also hold the persons its
+ * batch derived (swi_ops.publish_queue.persons, not read): the snapshot's
+ * events are at least as new, so nothing is lost by ignoring them. */
+static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *clusters, char *errstr,
+                           size_t errstr_size)
 {
         const size_t klen = 1 + SWI_PSEUDO_LEN;
         int nrows = PQntuples(res);
-        size_t total = 0, cap = 64;
-        latest_t *t = NULL;
-        swi_person_key_t *keys = NULL;
-        long *np = NULL; /* per row: persons it hands over, -1 = none usable */
         pgs_keyset_t ks = {0};
         swi_err_t rc = SWI_OK;
 
-        for (int r = 0; r < nrows; r++)
-                total += (size_t)PQgetlength(res, r, 0) / klen;
-        while (cap < 2 * total)
-                cap <<= 1;
-        t = calloc(cap, sizeof(*t));
-        keys = malloc((total ? total : 1) * sizeof(*keys));
-        np = malloc((nrows ? (size_t)nrows : 1) * sizeof(*np));
-        if (!t || !keys || !np)
-                goto nomem;
-        total = 0;
         for (int r = 0; r < nrows; r++) {
                 const uint8_t *kb = (const uint8_t *)PQgetvalue(res, r, 0);
                 size_t nk = (size_t)PQgetlength(res, r, 0) / klen;
-                int32_t P = SWI_DATE_NONE;
-                np[r] = PQgetisnull(res, r, 1)
-                                ? -1
-                                : pgs_persons_check((const uint8_t *)PQgetvalue(res, r, 1),
-                                                    (size_t)PQgetlength(res, r, 1), &P);
-                if (P != l->P)
-                        np[r] = -1;
                 for (size_t i = 0; i < nk; i++) {
-                        swi_person_key_t *k = &keys[total];
-                        k->kind = kb[i * klen];
-                        memcpy(k->ps, kb + i * klen + 1, SWI_PSEUDO_LEN);
-                        if (k->kind != SWI_PKEY_BSN && k->kind != SWI_PKEY_VNR)
+                        uint8_t kind = kb[i * klen];
+                        if (kind != SWI_PKEY_BSN && kind != SWI_PKEY_VNR)
                                 continue;
-                        latest_t *e = latest_at(t, cap - 1, k);
-                        if (!e->key) {
-                                e->key = k;
-                                total++;
+                        if (pgs_keyset_add(&ks, kind, kb + i * klen + 1) < 0) {
+                                snprintf(errstr, errstr_size, "live figures: out of memory");
+                                rc = SWI_ERR_NOMEM;
+                                goto done;
                         }
-                        e->row = r;
-                        if (np[r] < 0 && pgs_keyset_add(&ks, k->kind, k->ps) < 0)
-                                goto nomem;
                 }
         }
-        /* every key named: its persons go (the index is current) */
-        if (live_remove(l, keys, total) != SWI_OK)
-                goto nomem;
-        for (int r = 0; r < nrows; r++) {
-                const uint8_t *blob = (const uint8_t *)PQgetvalue(res, r, 1);
-                for (long i = 0; i < np[r]; i++) {
-                        swi_person_t p;
-                        swi_person_key_t k;
-                        memcpy(&p, blob + PGS_PERSONS_HDR + (size_t)i * sizeof(p), sizeof(p));
-                        k.kind = p.key.kind;
-                        memcpy(k.ps, p.key.ps, SWI_PSEUDO_LEN);
-                        latest_t *e = latest_at(t, cap - 1, &k);
-                        if (e->key && e->row != r)
-                                continue; /* a later batch re-derived this person's cluster */
-                        swi_person_t *to = pgs_persons_push(&l->persons);
-                        if (!to)
-                                goto nomem;
-                        *to = p;
-                        (*handed)++;
-                }
-        }
-        rc = live_index(l);
-        if (rc != SWI_OK)
-                goto nomem;
         if (ks.n) {
                 int added;
                 do {
@@ -354,98 +198,16 @@ static swi_err_t live_take(swi_live_t *l, PGresult *res, int64_t *handed, int64_
                 } while (added > 0);
                 rc = live_apply(l, &ks, clusters, errstr, errstr_size);
         }
-        goto done;
-nomem:
-        snprintf(errstr, errstr_size, "live figures: out of memory");
-        rc = SWI_ERR_NOMEM;
 done:
-        free(t);
-        free(keys);
-        free(np);
         free(ks.v);
         return rc;
-}
-
-static bool same_cell(const swi_ind_row_t *a, const swi_ind_row_t *b)
-{
-        if (a->breakdown != b->breakdown || a->measure != b->measure || a->ndims != b->ndims ||
-            strcmp(a->cohort, b->cohort) != 0 || strcmp(a->doelgroep, b->doelgroep) != 0)
-                return false;
-        for (int d = 0; d < a->ndims; d++)
-                if (strcmp(a->dim_value[d], b->dim_value[d]) != 0)
-                        return false;
-        return true;
-}
-
-static bool same_value(const swi_ind_row_t *a, const swi_ind_row_t *b)
-{
-        return a->value == b->value && a->onderdrukt == b->onderdrukt &&
-               a->undefined == b->undefined && a->reden == b->reden && a->decimals == b->decimals;
-}
-
-static uint64_t fnv(uint64_t h, const char *s)
-{
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-        return (h ^ 0x1f) * 0x100000001b3ULL;
-}
-
-static uint64_t cell_hash(const swi_ind_row_t *r)
-{
-        uint64_t h = 0xcbf29ce484222325ULL;
-        h = fnv(h, r->breakdown);
-        h = fnv(h, r->cohort);
-        h = fnv(h, r->doelgroep);
-        for (int d = 0; d < r->ndims; d++)
-                h = fnv(h, r->dim_value[d]);
-        return fnv(h, r->measure);
 }
 
 /* A cell key as one COPY line. */
 static void add_cell(pgio_buf_t *b, const swi_ind_row_t *r)
 {
-        pgs_add_cell(b, r);
+        pub_add_cell(b, r);
         pgio_buf_add(b, "\n", 1);
-}
-
-/* For every row of nw, the index of the same cell in old or -1:
- * by position when the cells are the same in the same order (the common
- * case), else through a hash of the cells. */
-static swi_err_t live_match(const swi_ind_rows_t *old, const swi_ind_rows_t *nw, long *old_of)
-{
-        bool same = old->n == nw->n;
-        for (size_t i = 0; same && i < nw->n; i++)
-                same = same_cell(&old->v[i], &nw->v[i]);
-        if (same) {
-                for (size_t i = 0; i < nw->n; i++)
-                        old_of[i] = (long)i;
-                return SWI_OK;
-        }
-        size_t cap = 64;
-        while (cap < 2 * old->n)
-                cap <<= 1;
-        uint32_t *slot = calloc(cap, sizeof(*slot));
-        if (!slot)
-                return SWI_ERR_NOMEM;
-        for (size_t i = 0; i < old->n; i++) {
-                size_t h = (size_t)cell_hash(&old->v[i]) & (cap - 1);
-                while (slot[h])
-                        h = (h + 1) & (cap - 1);
-                slot[h] = (uint32_t)(i + 1);
-        }
-        for (size_t i = 0; i < nw->n; i++) {
-                size_t h = (size_t)cell_hash(&nw->v[i]) & (cap - 1);
-                old_of[i] = -1;
-                while (slot[h]) {
-                        if (same_cell(&old->v[slot[h] - 1], &nw->v[i])) {
-                                old_of[i] = (long)slot[h] - 1;
-                                break;
-                        }
-                        h = (h + 1) & (cap - 1);
-                }
-        }
-        free(slot);
-        return SWI_OK;
 }
 
 /* COPYs b into a temporary table (copy_sql), then runs stmt; *affected
@@ -481,8 +243,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 "dim2_name, dim2_value, dim3_name, dim3_value, measure, unit, value, onderdrukt, "
                 "reden, noemer)";
         swi_err_t rc = SWI_OK;
-        long *old_of = NULL;
-        bool *used = NULL;
+        swi_rowdiff_t d = {0};
         pgio_buf_t ins = {0}, del = {0}, raw = {0}, rawins = {0};
         size_t nupd = 0, nins = 0, ndel = 0, nraw = 0, affected = 0;
         char sql[512], pbuf[SWI_DATE_BUF];
@@ -491,43 +252,36 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
         *written = 0;
         if (rewrite)
                 goto rewrite;
-        old_of = malloc((l->wrows.n ? l->wrows.n : 1) * sizeof(*old_of));
-        used = calloc(l->rows.n ? l->rows.n : 1, sizeof(*used));
-        if (!old_of || !used || live_match(&l->rows, &l->wrows, old_of) != SWI_OK)
+        if (swi_rowdiff_compute(&d, &l->rows, &l->wrows) != SWI_OK)
                 goto nomem;
         l->b.n = 0;
         for (size_t i = 0; i < l->wrows.n; i++) {
                 char line[1024];
                 const swi_ind_row_t *r = &l->wrows.v[i];
-                if (old_of[i] >= 0) {
-                        const swi_ind_row_t *o = &l->rows.v[old_of[i]];
-                        used[old_of[i]] = true;
-                        if (o->raw_num != r->raw_num || o->raw_den != r->raw_den) {
-                                pgs_add_cell(&raw, r);
-                                pgio_buf_printf(&raw, "\t%lld\t%lld\n", (long long)r->raw_num,
-                                               (long long)r->raw_den);
-                                nraw++;
-                        }
-                        if (same_value(o, r))
-                                continue;
+                if (d.raw_changed[i]) {
+                        pub_add_cell(&raw, r);
+                        pgio_buf_printf(&raw, "\t%lld\t%lld\n", (long long)r->raw_num,
+                                        (long long)r->raw_den);
+                        nraw++;
                 }
+                if (d.op[i] == SWI_ROWDIFF_SAME)
+                        continue;
                 int len = swi_ind_row_copy_line(r, l->P, SWI_K_ALL, line, sizeof(line));
                 if (len <= 0)
                         continue;
-                if (old_of[i] >= 0) {
+                if (d.op[i] == SWI_ROWDIFF_UPDATE) {
                         pgio_buf_add(&l->b, line, (size_t)len);
                         nupd++;
                 } else {
                         pgio_buf_add(&ins, line, (size_t)len);
-                        pgs_add_raw_line(&rawins, r, l->P);
+                        pub_add_raw_line(&rawins, r, l->P);
                         nins++;
                 }
         }
-        for (size_t j = 0; j < l->rows.n; j++)
-                if (!used[j]) {
-                        add_cell(&del, &l->rows.v[j]);
-                        ndel++;
-                }
+        for (size_t j = 0; j < d.ngone; j++) {
+                add_cell(&del, &l->rows.v[d.gone[j]]);
+                ndel++;
+        }
         if (l->b.oom || ins.oom || del.oom || raw.oom || rawins.oom)
                 goto nomem;
         rc = pgio_exec_ok(l->wconn,
@@ -599,7 +353,7 @@ static swi_err_t live_write(swi_live_t *l, bool rewrite, bool *full, int64_t *wr
                 if (rc == SWI_OK)
                         rc = pgio_copy_in(l->wconn, sql, &ins, "COPY new cells", errstr, errstr_size);
                 if (rc == SWI_OK)
-                        rc = pgio_copy_in(l->wconn, PGS_RAW_COPY, &rawins, "COPY new raw values",
+                        rc = pgio_copy_in(l->wconn, PUB_RAW_COPY, &rawins, "COPY new raw values",
                                          errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto done;
@@ -612,7 +366,7 @@ differs:
                   "updates=%zu deletes=%zu affected=%zu", nupd, ndel, affected);
 rewrite:
         *full = true;
-        rc = pgs_write_publication(l->wconn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
+        rc = pub_write_publication(l->wconn, "actueel", l->P, "now", SWI_K_ALL, l->base, l->threshold,
                                NULL, &l->wrows, &l->b, errstr, errstr_size);
         *written = (int64_t)l->wrows.n;
         goto done;
@@ -620,8 +374,7 @@ nomem:
         snprintf(errstr, errstr_size, "live figures: out of memory");
         rc = SWI_ERR_NOMEM;
 done:
-        free(old_of);
-        free(used);
+        swi_rowdiff_free(&d);
         free(ins.p);
         free(del.p);
         free(raw.p);
@@ -924,7 +677,7 @@ swi_err_t swi_live_round(swi_live_t *l, int64_t now_ms, swi_live_stats_t *st, ch
         }
         if (!l->leader) {
                 char sql[64];
-                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", PGS_LIVE_LOCK);
+                snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LIVE_LOCK);
                 res = PQexec(l->conn, sql);
                 if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                         rc = pgio_fail(l->conn, res, "publisher lock", errstr, errstr_size);
@@ -952,14 +705,14 @@ again:
         if (rc != SWI_OK)
                 goto fail;
         /* every queue row but those of the write in flight (it deletes them);
-         * binary results: keys and persons as raw bytes, id and ms as int8 */
+         * binary results: keys as raw bytes, id and ms as int8 */
         array_of(&l->rb, &l->wtook, l->writing ? l->wtook.n : 0, false);
         if (l->rb.oom)
                 goto nomem;
         {
                 const char *vals[1] = {l->rb.p};
                 res = PQexecParams(l->conn,
-                                   "SELECT keys, persons, id, "
+                                   "SELECT keys, id, "
                                    "(extract(epoch FROM committed_at) * 1000)::bigint "
                                    "FROM swi_ops.publish_queue WHERE id <> ALL ($1::bigint[]) "
                                    "ORDER BY id",
@@ -972,10 +725,10 @@ again:
         }
         for (int r = 0; r < PQntuples(res); r++) {
                 uint64_t id = 0, ms = 0; /* int8, binary: network byte order */
-                if (PQgetlength(res, r, 2) == (int)sizeof(id))
-                        memcpy(&id, PQgetvalue(res, r, 2), sizeof(id));
-                if (PQgetlength(res, r, 3) == (int)sizeof(ms))
-                        memcpy(&ms, PQgetvalue(res, r, 3), sizeof(ms));
+                if (PQgetlength(res, r, 1) == (int)sizeof(id))
+                        memcpy(&id, PQgetvalue(res, r, 1), sizeof(id));
+                if (PQgetlength(res, r, 2) == (int)sizeof(ms))
+                        memcpy(&ms, PQgetvalue(res, r, 2), sizeof(ms));
                 if (taken_push(&l->took, (int64_t)be64toh(id), (int64_t)be64toh(ms)) < 0)
                         goto nomem;
         }
@@ -1003,19 +756,21 @@ again:
         }
         if (rebuild) {
                 int64_t evn = 0, cln = 0;
-                l->persons.n = 0;
+                swi_pstore_clear(&l->persons);
                 l->P = P;
-                rc = pgs_load_all_persons(l->conn, SWI_K_ALL, P, &l->persons, &evn, &cln, errstr,
+                rc = pub_load_all_persons(l->conn, SWI_K_ALL, P, &l->persons, &evn, &cln, errstr,
                                           errstr_size);
-                if (rc == SWI_OK)
-                        rc = live_index(l);
+                if (rc == SWI_OK && swi_pstore_index(&l->persons) != SWI_OK) {
+                        snprintf(errstr, errstr_size, "live figures: out of memory");
+                        rc = SWI_ERR_NOMEM;
+                }
                 if (rc != SWI_OK) {
                         l->P = SWI_DATE_NONE;
                         goto fail;
                 }
                 cur.clusters = cln;
         } else {
-                rc = live_take(l, res, &cur.handed, &cur.clusters, errstr, errstr_size);
+                rc = live_take(l, res, &cur.clusters, errstr, errstr_size);
                 if (rc != SWI_OK)
                         goto fail;
         }

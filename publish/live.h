@@ -1,33 +1,33 @@
-/* pg_live.h - the live current figures: publication 'actueel' (P = today,
- * everything stored) kept up to date batch by batch.
+/* live.h - the live current figures: publication 'actueel' (P = today,
+ * everything stored) kept up to date batch by batch; the publish stage's
+ * daemon part (swi-publish is the other: publication.h).
  *
  * Every batch that runs the trajectory step queues the identity keys of the
- * clusters it changed and their persons derived at the batch's day
- * (swi_ops.publish_queue), and notifies channel swi_publish, all at its
- * commit. The live publisher holds every person, derived at P, in memory. A
- * round reads the queue in one REPEATABLE READ snapshot and replaces the
- * queued clusters' persons by those the batches handed over - or, where a
- * batch's persons are not at P or come from a build with other person rules,
- * re-derives those clusters from their stored events. It then recomputes the
- * ten families over all persons it holds (transform/indicators.h) and writes
- * only the values that changed - or, on the first round and whenever P moves
- * to a new day, derives every person and rewrites everything. The write and
- * the deletion of the queue rows the round read are one transaction, on a
+ * clusters it changed (swi_ops.publish_queue, only keys) and notifies
+ * channel swi_publish, both at its commit. The live publisher holds every
+ * person, derived at P, in memory (publish/person_store.h). A round reads
+ * the queue in one REPEATABLE READ snapshot, expands the queued keys to
+ * their whole clusters, loads those clusters' stored events in one query
+ * and replaces their persons by those derived again from the events. It
+ * then recomputes the ten families over all persons it holds
+ * (transform/indicators.h) and writes only the values that changed
+ * (publish/row_diff.h) - or, on the first round and whenever P moves to a
+ * new day, derives every person and rewrites everything. The write and the
+ * deletion of the queue rows the round read are one transaction, on a
  * second connection; with overlap (below) it runs while the next round
- * reads (every queue row but those being written) and computes. A batch holds
- * the locks of its clusters' keys until it commits, so for each key the
- * latest queue row has the newest persons; and because the drained rows and
- * the events read come from one snapshot, a batch is in a round's figures
- * exactly when its queue row was read by that round - and deleted by that
- * round's write.
+ * reads (every queue row but those being written) and computes. Because the
+ * drained rows and the events read come from one snapshot, a batch is in a
+ * round's figures exactly when its queue row was read by that round - and
+ * deleted by that round's write. Rows from older builds that also carry
+ * the persons their batch derived are taken by their keys alone.
  *
  * One publisher per database: a session advisory lock elects it; other
  * instances' rounds return at once with leader = false and retry.
  *
  * Thread safety: one swi_live_t per thread; it has its own connections and,
  * with overlap, a writer thread of its own. */
-#ifndef SWI_PG_LIVE_H
-#define SWI_PG_LIVE_H
+#ifndef SWI_PUBLISH_LIVE_H
+#define SWI_PUBLISH_LIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,8 +45,7 @@ typedef struct swi_live_stats_s {
         bool in_flight;       /* a write is still running (overlap): call again */
         bool rebuild;         /* every person was derived (first round, new P) */
         int64_t batches;      /* queue rows drained */
-        int64_t handed;       /* persons taken as the batches derived them (delta) */
-        int64_t clusters;     /* clusters re-derived from their events */
+        int64_t clusters;     /* clusters derived from their events (rebuild: all) */
         int64_t persons;      /* persons held after the round */
         int64_t rows;         /* published values */
         int64_t rows_written; /* values inserted or updated */

@@ -1,4 +1,4 @@
-/* pg_publish.h - publications of the indicator table (indicators.md §5-§6).
+/* publication.h - publications of the indicator table (indicators.md §5-§6).
  *
  * swi_pg_publish() recomputes every figure from the stored events alone, at a
  * peildatum P and a knowledge time K: it clusters the identities, resolves each
@@ -10,8 +10,8 @@
  * everything known now) shows their revisions in swi_pub.revisions.
  *
  * Thread safety: opens its own connection; any thread. */
-#ifndef SWI_PG_PUBLISH_H
-#define SWI_PG_PUBLISH_H
+#ifndef SWI_PUBLISH_PUBLICATION_H
+#define SWI_PUBLISH_PUBLICATION_H
 
 #include <stdbool.h>
 #include <stddef.h>
