@@ -43,9 +43,16 @@ static void log_effective_config(const swi_conf_t *conf)
 
 static void usage(FILE *out)
 {
+        fprintf(out, "Usage: swi-etl [options]\nConsumes the");
+        /* "the IND, COA, DUO and gemeente event topics": SWI_SOURCES' labels */
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                fprintf(out, "%s %s",
+                        s == 0                  ? ""
+                        : s == SWI_SRC__CNT - 1 ? " and"
+                                                : ",",
+                        swi_source_info((swi_source_t)s)->label);
         fprintf(out,
-                "Usage: swi-etl [options]\n"
-                "Consumes the IND, COA, DUO and gemeente event topics and loads validated,\n"
+                " event topics and loads validated,\n"
                 "pseudonymised events into PostgreSQL, exactly once.\n\n"
                 "Options:\n"
                 "  -c, --config FILE          read properties from FILE (name = value lines)\n"

@@ -763,10 +763,8 @@ swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t er
         p->metrics.liveness_timeout_ms = (uint64_t)conf->liveness_timeout_s * 1000;
         p->metrics.registry_http = *conf->registry_url ? 1 : 0;
         p->vconf.date_tolerance_days = (int)conf->date_tolerance_days;
-        p->topics[SWI_SRC_IND] = conf->topic_ind;
-        p->topics[SWI_SRC_COA] = conf->topic_coa;
-        p->topics[SWI_SRC_DUO] = conf->topic_duo;
-        p->topics[SWI_SRC_GEMEENTE] = conf->topic_gemeente;
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                p->topics[s] = conf->topic[s];
         kill = getenv("SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT");
         p->kill_after_commits = kill ? strtol(kill, NULL, 10) : 0;
 

@@ -231,6 +231,64 @@ START_TEST(test_pg_sink_migrate_twice_is_noop)
 }
 END_TEST
 
+/* The migrations know the sources of SWI_SOURCES (transform/event.h), no
+ * more and no fewer: every CHECK constraint on a column "source" lists
+ * exactly their names, and the per-source views have a row for each. */
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(test_pg_sink_sources_match_migrations)
+{
+        static const char *const views[] = {"swi_pub.freshness", "swi_pub.source_status"};
+        swi_pg_sink_t *s = new_sink();
+        const char *names[SWI_SRC__CNT];
+        char want[512] = "";
+        PGresult *r;
+        bool events_checked = false;
+
+        for (int i = 0; i < SWI_SRC__CNT; i++)
+                names[i] = swi_source_name((swi_source_t)i);
+        qsort(names, SWI_SRC__CNT, sizeof(names[0]), cmp_str);
+        for (int i = 0; i < SWI_SRC__CNT; i++)
+                snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? "," : "",
+                         names[i]);
+
+        r = PQexec(vconn,
+                   "SELECT c.conrelid::regclass::text,"
+                   " array_to_string(ARRAY(SELECT m[1] FROM regexp_matches("
+                   "   pg_get_constraintdef(c.oid), '''([^'']+)''', 'g') AS m ORDER BY 1), ',')"
+                   " FROM pg_constraint c"
+                   " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+                   " WHERE c.contype = 'c' AND a.attname = 'source'"
+                   " AND c.connamespace::regnamespace::text IN ('swi', 'swi_ops', 'swi_pub')"
+                   " ORDER BY 1");
+        ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(vconn));
+        /* swi.events, swi_ops.dead_letters, swi.reference_edges at least */
+        ck_assert_int_ge(PQntuples(r), 3);
+        for (int i = 0; i < PQntuples(r); i++) {
+                ck_assert_msg(strcmp(PQgetvalue(r, i, 1), want) == 0,
+                              "CHECK of %s.source lists %s; SWI_SOURCES has %s",
+                              PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), want);
+                if (strcmp(PQgetvalue(r, i, 0), "swi.events") == 0)
+                        events_checked = true;
+        }
+        PQclear(r);
+        ck_assert(events_checked);
+        for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+                char sql[160], *got;
+                snprintf(sql, sizeof(sql), "SELECT string_agg(source, ',' ORDER BY source) FROM %s",
+                         views[v]);
+                got = q_str(sql, NULL);
+                ck_assert_msg(got && strcmp(got, want) == 0, "%s has %s; SWI_SOURCES has %s",
+                              views[v], got ? got : "no row", want);
+                free(got);
+        }
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
 /* Migration 007: a share over 0 persons is NULL but not onderdrukt (§6);
  * any other NULL value is a suppressed one, and a suppressed one is NULL. */
 START_TEST(test_pg_sink_share_over_zero_storable)
@@ -1670,6 +1728,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_checked_fixture(tc, db_setup, db_teardown);
         tcase_add_test(tc, test_pg_sink_migrate_twice_is_noop);
         tcase_add_test(tc, test_pg_sink_schema_is_documented);
+        tcase_add_test(tc, test_pg_sink_sources_match_migrations);
         tcase_add_test(tc, test_pg_sink_load_offset_none_is_beginning);
         tcase_add_test(tc, test_pg_sink_batch_commits_atomically_with_stats);
         tcase_add_test(tc, test_pg_sink_duplicates_absorbed_and_recorded);
