@@ -14,7 +14,7 @@
 #include "ingest/schema_registry.h"
 #include "ingest/wire_format.h"
 #include "sinks/pg_live.h"
-#include "sinks/pg_sink.h"
+#include "sinks/sink.h"
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
 
@@ -33,7 +33,7 @@ struct swi_pipeline_s {
         swi_decoder_t *decoder;
         swi_pseudonym_t *pseudonym;
         swi_validate_conf_t vconf;
-        swi_pg_sink_t *sink;
+        swi_sink_t *sink;
         swi_kafka_consumer_t *consumer;
         swi_kafka_producer_t *dlq;
         const char *topics[SWI_SRC__CNT];
@@ -130,20 +130,21 @@ static void pg_state(swi_pipeline_t *p, const char *err)
 static swi_err_t connect_postgres(swi_pipeline_t *p, char *errstr, size_t errstr_size)
 {
         const uint64_t t0 = swi_now_ms();
+        const swi_sink_conf_t sconf = {.conninfo = p->conf->pg_conninfo,
+                                       .group_id = p->conf->group_id,
+                                       .trajectories = p->conf->trajectories};
         int attempt = 0;
 
         for (;;) {
                 char err[1024] = "";
                 p->metrics.heartbeat_ms = swi_now_ms();
-                p->sink =
-                    swi_pg_sink_new(p->conf->pg_conninfo, p->conf->group_id, err, sizeof(err));
+                p->sink = swi_sink_open(&swi_pg_sink_ops, &sconf, err, sizeof(err));
                 if (p->sink) {
-                        swi_pg_sink_set_trajectories(p->sink, p->conf->trajectories);
-                        if (swi_pg_sink_migrate(p->sink) == SWI_OK)
+                        if (swi_sink_migrate(p->sink) == SWI_OK)
                                 break;
                         snprintf(err, sizeof(err), "migrations failed: %s",
-                                 swi_pg_sink_errstr(p->sink));
-                        swi_pg_sink_destroy(p->sink);
+                                 swi_sink_errstr(p->sink));
+                        swi_sink_close(p->sink);
                         p->sink = NULL;
                 }
                 attempt++;
@@ -182,15 +183,15 @@ static void health_tick(swi_pipeline_t *p, uint64_t now)
                 return;
         p->health_ms = now;
         if (now - p->pg_ok_ms >= interval) {
-                if (swi_pg_sink_ping(p->sink) == SWI_OK) {
+                if (swi_sink_ping(p->sink) == SWI_OK) {
                         if (p->metrics.pg_down)
                                 SWI_LOG_I("pg", "PostgreSQL reachable again", "%s", "");
                         pg_state(p, NULL);
                 } else {
                         if (!p->metrics.pg_down)
                                 SWI_LOG_W("pg", "PostgreSQL health check failed", "error=%s",
-                                          swi_pg_sink_errstr(p->sink));
-                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                                          swi_sink_errstr(p->sink));
+                        pg_state(p, swi_sink_errstr(p->sink));
                 }
         }
         if (*p->conf->registry_url && now - p->reg_ok_ms >= interval) {
@@ -445,7 +446,7 @@ static void pending_free(swi_pipeline_t *p)
 
 /* A rejected message: a row in the batch now; the raw message goes to the
  * dead-letter topic at commit, once the batch knows it stays a dead letter
- * (a later copy of a stored event is a duplicate: swi_pg_sink_settle_dead_letters). */
+ * (a later copy of a stored event is a duplicate: swi_sink_settle_dead_letters). */
 static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_source_t src,
                              swi_reason_t reason, const char *detail, int32_t schema_id,
                              swi_evtype_t type, const char *event_id)
@@ -490,7 +491,7 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
                 free(d->topic);
                 return SWI_ERR_NOMEM;
         }
-        swi_err_t rc = swi_pg_sink_add_dead_letter(p->sink, &dl);
+        swi_err_t rc = swi_sink_add_dead_letter(p->sink, &dl);
         if (rc != SWI_OK) {
                 free(d->key);
                 free(d->payload);
@@ -509,12 +510,12 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
  * offsets can commit (at-least-once there; see docs). */
 static swi_err_t publish_dead_letters(swi_pipeline_t *p)
 {
-        swi_err_t rc = swi_pg_sink_settle_dead_letters(p->sink);
+        swi_err_t rc = swi_sink_settle_dead_letters(p->sink);
         size_t produced = 0;
 
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "dead letters not settled; batch retried", "error=\"%s\"",
-                          swi_pg_sink_errstr(p->sink));
+                          swi_sink_errstr(p->sink));
                 return rc;
         }
         for (size_t i = 0; i < p->npending; i++) {
@@ -523,7 +524,7 @@ static swi_err_t publish_dead_letters(swi_pipeline_t *p)
                 const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic",
                                     "swi.source.partition", "swi.source.offset"};
                 const char *hv[] = {swi_reason2str(d->reason), d->detail, d->topic, part, off};
-                if (!swi_pg_sink_dead_letter_kept(p->sink, i) || !p->dlq)
+                if (!swi_sink_dead_letter_kept(p->sink, i) || !p->dlq)
                         continue;
                 snprintf(part, sizeof(part), "%d", (int)d->partition);
                 snprintf(off, sizeof(off), "%lld", (long long)d->offset);
@@ -554,8 +555,8 @@ static swi_err_t publish_dead_letters(swi_pipeline_t *p)
 static void abandon_batch(swi_pipeline_t *p)
 {
         p->metrics.commit_failures++;
-        pg_state(p, swi_pg_sink_errstr(p->sink));
-        swi_pg_sink_batch_reset(p->sink);
+        pg_state(p, swi_sink_errstr(p->sink));
+        swi_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
         pending_free(p);
         if (p->consumer)
@@ -572,7 +573,7 @@ static void abandon_batch(swi_pipeline_t *p)
 static void count_kept_dead_letters(const swi_pipeline_t *p, uint64_t *per_reason)
 {
         for (size_t i = 0; i < p->npending; i++)
-                if (swi_pg_sink_dead_letter_kept(p->sink, i))
+                if (swi_sink_dead_letter_kept(p->sink, i))
                         per_reason[p->pending[i].reason]++;
 }
 
@@ -610,7 +611,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         uint64_t t0 = swi_now_ms();
         swi_err_t rc;
 
-        int64_t messages = swi_pg_sink_batch_count(p->sink);
+        int64_t messages = swi_sink_batch_count(p->sink);
 
         if (messages == 0)
                 return SWI_OK;
@@ -618,10 +619,10 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         if (rc != SWI_OK)
                 goto failed;
         count_kept_dead_letters(p, dead_letters);
-        rc = swi_pg_sink_commit(p->sink, &st);
+        rc = swi_sink_commit(p->sink, &st);
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
-                          "error=\"%s\"", swi_pg_sink_errstr(p->sink));
+                          "error=\"%s\"", swi_sink_errstr(p->sink));
                 goto failed;
         }
         pg_state(p, NULL);
@@ -652,7 +653,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
 failed:
         p->commit_failures_in_row++;
         {
-                int64_t n = swi_pg_sink_batch_count(p->sink);
+                int64_t n = swi_sink_batch_count(p->sink);
                 if (n > 1 && p->batch_limit > n / 2)
                         p->batch_limit = n / 2;
                 SWI_LOG_W("etl", "batch size lowered after a failed commit",
@@ -662,7 +663,7 @@ failed:
         abandon_batch(p);
         return rc;
 reset:
-        swi_pg_sink_batch_reset(p->sink);
+        swi_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
         pending_free(p);
         return SWI_OK;
@@ -677,13 +678,12 @@ static swi_err_t on_assign(void *opaque, int n, const char *const *topics,
         if (p->stop)
                 return SWI_ERR_STOPPED; /* shutting down: do not wait for PostgreSQL */
         for (int i = 0; i < n; i++) {
-                swi_err_t rc =
-                    swi_pg_sink_load_offset(p->sink, topics[i], partitions[i], &offsets[i]);
+                swi_err_t rc = swi_sink_load_offset(p->sink, topics[i], partitions[i], &offsets[i]);
                 if (rc != SWI_OK) {
                         SWI_LOG_E("pg", "cannot load stored offsets",
                                   "topic=%s partition=%d error=\"%s\"", topics[i], partitions[i],
-                                  swi_pg_sink_errstr(p->sink));
-                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                                  swi_sink_errstr(p->sink));
+                        pg_state(p, swi_sink_errstr(p->sink));
                         return rc;
                 }
         }
@@ -738,11 +738,11 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
                 return dead_letter(p, m, src, reason, detail, schema_id, ev.type, event_id_of(&ev));
         if (ev.registered_at > p->batch_max_registered[src])
                 p->batch_max_registered[src] = ev.registered_at;
-        rc = swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
+        rc = swi_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
         if (rc == SWI_ERR_INVALID_ARG) {
                 /* Something PostgreSQL could not store (invalid UTF-8, a date
                  * outside its range): bad data, so a dead letter, not a stop. */
-                snprintf(detail, sizeof(detail), "not storable: %s", swi_pg_sink_errstr(p->sink));
+                snprintf(detail, sizeof(detail), "not storable: %s", swi_sink_errstr(p->sink));
                 return dead_letter(p, m, src, SWI_REASON_INVALID_VALUE, detail, schema_id, ev.type,
                                    event_id_of(&ev));
         }
@@ -857,7 +857,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         while (!p->stop) {
                 swi_kafka_msg_t m;
                 int got = 0;
-                int64_t pending = swi_pg_sink_batch_count(p->sink);
+                int64_t pending = swi_sink_batch_count(p->sink);
                 uint64_t now = swi_now_ms();
                 int timeout = 100;
 
@@ -872,7 +872,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 if (rc != SWI_OK)
                         break;
                 if (got) {
-                        if (swi_pg_sink_batch_count(p->sink) == 0)
+                        if (swi_sink_batch_count(p->sink) == 0)
                                 p->batch_started_ms = swi_now_ms();
                         p->metrics.messages_consumed++;
                         rc = process(p, &m);
@@ -901,8 +901,8 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         }
                         registry_backoff = 100;
                         if (rc == SWI_OK)
-                                rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
-                                                            m.offset + 1);
+                                rc = swi_sink_add_offset(p->sink, m.topic, m.partition,
+                                                         m.offset + 1);
                         if (rc == SWI_OK)
                                 swi_kafka_consumer_stage(p->consumer, &m);
                         swi_kafka_msg_release(&m);
@@ -912,7 +912,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                                 break;
                         }
                 }
-                pending = swi_pg_sink_batch_count(p->sink);
+                pending = swi_sink_batch_count(p->sink);
                 bool caught_up = swi_kafka_consumer_caught_up(p->consumer);
                 p->metrics.caught_up = caught_up;
                 if (pending >= p->batch_limit ||
@@ -921,7 +921,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 now = swi_now_ms();
                 lag_tick(p, now);
                 health_tick(p, now);
-                progress_tick(p, now, caught_up && swi_pg_sink_batch_count(p->sink) == 0);
+                progress_tick(p, now, caught_up && swi_sink_batch_count(p->sink) == 0);
                 if (p->conf->exit_at_end && p->metrics.refused_partitions > 0) {
                         SWI_LOG_E("etl",
                                   "not caught up: partitions refused (stored offsets beyond "
@@ -930,7 +930,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         rc = SWI_ERR_KAFKA;
                         break;
                 }
-                if (p->conf->exit_at_end && caught_up && swi_pg_sink_batch_count(p->sink) == 0)
+                if (p->conf->exit_at_end && caught_up && swi_sink_batch_count(p->sink) == 0)
                         break;
         }
         p->metrics.phase = SWI_PHASE_STOPPING;
@@ -978,7 +978,7 @@ void swi_pipeline_destroy(swi_pipeline_t *p)
          * shutdown.timeout.ms once a stop was seen. */
         swi_kafka_consumer_close(p->consumer, stop_budget_ms(p));
         swi_kafka_producer_close(p->dlq, stop_budget_ms(p));
-        swi_pg_sink_destroy(p->sink);
+        swi_sink_close(p->sink);
         pending_free(p);
         free(p->pending);
         swi_decoder_destroy(p->decoder);

@@ -29,6 +29,7 @@
 #include "sinks/pg_live.h"
 #include "sinks/pg_publish.h"
 #include "sinks/pg_sink.h"
+#include "sinks/sink.h"
 
 static const char *test_pg;
 static pid_t runner_pid;
@@ -1719,6 +1720,79 @@ START_TEST(test_live_overlap_failed_write_rebuilds)
 }
 END_TEST
 
+/* The sink interface (sinks/sink.h) over the PostgreSQL sink: what the
+ * pipeline calls reaches swi_pg_sink_*, the offsets commit with the rows, and
+ * the open configuration's trajectory switch takes effect. */
+START_TEST(test_pg_sink_interface_commits_rows_and_offsets)
+{
+        swi_sink_conf_t conf = {.conninfo = db_conninfo, .group_id = "test-group"};
+        swi_event_t t[REF_TARGETS], r[REF_REFS];
+        swi_batch_stats_t st = {-1, -1, -1};
+        swi_dead_letter_t dl = make_dl(SWI_REASON_UNDECODABLE, "truncated", 7);
+        char err[512] = "";
+        int64_t off = 0;
+        swi_sink_t *s;
+
+        swi_sink_close(NULL); /* a no-op */
+        conf.conninfo = "host=/nonexistent-swi-socket-dir connect_timeout=1";
+        ck_assert_ptr_null(swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err)));
+        ck_assert_msg(err[0] != '\0', "no error text");
+        conf.conninfo = db_conninfo;
+
+        s = swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err));
+        ck_assert_msg(s != NULL, "open: %s", err);
+        ck_assert_str_eq(swi_sink_name(s), "postgresql");
+        ck_assert_msg(swi_sink_migrate(s) == SWI_OK, "migrate: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(swi_sink_ping(s), SWI_OK);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, -2);
+
+        ref_events(t, r);
+        ck_assert_int_eq(swi_sink_add_event(s, &t[0], "duo.events", 0, 0), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "duo.events", 0, 1), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_dead_letter(s, &dl), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_batch_count(s), 2);
+        ck_assert_int_eq(swi_sink_settle_dead_letters(s), SWI_OK);
+        ck_assert(swi_sink_dead_letter_kept(s, 0));
+        ck_assert_msg(swi_sink_commit(s, &st) == SWI_OK, "commit: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 0);
+        ck_assert_int_eq(st.dead_letters, 1);
+        ck_assert_int_eq(swi_sink_batch_count(s), 0);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 8);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters WHERE kafka_offset = 7"),
+                         1);
+        /* trajectories off (the default): none derived */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 0);
+
+        /* a batch dropped leaves nothing */
+        ck_assert_int_eq(swi_sink_add_event(s, &t[1], "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 9), SWI_OK);
+        swi_sink_batch_reset(s);
+        ck_assert_int_eq(swi_sink_batch_count(s), 0);
+        ck_assert_int_eq(swi_sink_commit(s, &st), SWI_OK);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 8);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 1);
+        swi_sink_close(s);
+
+        /* trajectories on: the batch derives its person's trajectory */
+        conf.trajectories = true;
+        s = swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err));
+        ck_assert_msg(s != NULL, "open: %s", err);
+        ck_assert_int_eq(swi_sink_add_event(s, &t[1], "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 9), SWI_OK);
+        ck_assert_msg(swi_sink_commit(s, &st) == SWI_OK, "commit: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 1);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 9);
+        swi_sink_close(s);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -1742,6 +1816,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_dead_letter_of_a_stored_event_is_a_duplicate);
         tcase_add_test(tc, test_pg_sink_dead_letter_after_its_event_in_the_batch_is_a_duplicate);
         tcase_add_test(tc, test_pg_sink_settle_reports_pg_errors);
+        tcase_add_test(tc, test_pg_sink_interface_commits_rows_and_offsets);
         tcase_add_test(tc, test_pg_traj_references_judged_where_the_target_is);
         tcase_add_test(tc, test_pg_traj_reference_and_target_committed_at_once);
         tcase_add_test(tc, test_pg_traj_late_knowledge_times_rewrite_versions);
