@@ -25,11 +25,12 @@ static const swi_prop_t props[] = {
      "start-up (0: keep retrying)"},
     {"group.id", SWI_PROP_STR, "swi-etl", 0, 0, OFF(group_id),
      "Kafka consumer group; also the key of the offsets stored in PostgreSQL"},
-    {"topic.ind", SWI_PROP_STR, "ind.events", 0, 0, OFF(topic_ind), "IND source topic"},
-    {"topic.coa", SWI_PROP_STR, "coa.events", 0, 0, OFF(topic_coa), "COA source topic"},
-    {"topic.duo", SWI_PROP_STR, "duo.events", 0, 0, OFF(topic_duo), "DUO source topic"},
-    {"topic.gemeente", SWI_PROP_STR, "gemeente.events", 0, 0, OFF(topic_gemeente),
-     "gemeente source topic"},
+/* topic.<source>: one row per row of SWI_SOURCES */
+#define SWI__X(e, name, default_topic, ident, label, intrekking, lag)                              \
+        {"topic." name, SWI_PROP_STR, default_topic, 0, 0, OFF(topic[SWI_SRC_##e]),                \
+         label " source topic"},
+    SWI_SOURCES(SWI__X)
+#undef SWI__X
     {"topic.dead_letter", SWI_PROP_STR, "swi.dead-letters", 0, 0, OFF(topic_dead_letter),
      "dead-letter topic: rejected messages, raw, with reason headers"},
     {"dead_letter.topic.enable", SWI_PROP_BOOL, "true", 0, 1, OFF(dlq_topic_enabled),

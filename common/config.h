@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "swi_err.h"
+#include "../transform/event.h"
 
 #define SWI_CONF_MAX_PASSTHROUGH 64
 #define SWI_CONF_MAX_PROPS       96
@@ -38,7 +39,7 @@
 typedef struct swi_conf_s {
         char *pg_conninfo;
         char *group_id;
-        char *topic_ind, *topic_coa, *topic_duo, *topic_gemeente;
+        char *topic[SWI_SRC__CNT]; /* topic.<source>, indexed by source */
         char *topic_dead_letter;
         char *schema_dir;
         char *registry_url;

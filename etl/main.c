@@ -9,7 +9,8 @@
 #include "common/log.h"
 #include "etl/metrics.h"
 #include "etl/pipeline.h"
-#include "sinks/pg_sink.h"
+#include "sinks/pg_sink.h" /* swi_pg_conninfo_redact */
+#include "sinks/sink.h"
 
 static swi_pipeline_t *running;
 
@@ -43,9 +44,16 @@ static void log_effective_config(const swi_conf_t *conf)
 
 static void usage(FILE *out)
 {
+        fprintf(out, "Usage: swi-etl [options]\nConsumes the");
+        /* "the IND, COA, DUO and gemeente event topics": SWI_SOURCES' labels */
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                fprintf(out, "%s %s",
+                        s == 0                  ? ""
+                        : s == SWI_SRC__CNT - 1 ? " and"
+                                                : ",",
+                        swi_source_info((swi_source_t)s)->label);
         fprintf(out,
-                "Usage: swi-etl [options]\n"
-                "Consumes the IND, COA, DUO and gemeente event topics and loads validated,\n"
+                " event topics and loads validated,\n"
                 "pseudonymised events into PostgreSQL, exactly once.\n\n"
                 "Options:\n"
                 "  -c, --config FILE          read properties from FILE (name = value lines)\n"
@@ -175,17 +183,18 @@ int main(int argc, char **argv)
         }
         log_effective_config(&conf);
         if (migrate_only) {
-                swi_pg_sink_t *sink =
-                    swi_pg_sink_new(conf.pg_conninfo, conf.group_id, err, sizeof(err));
+                const swi_sink_conf_t sconf = {.conninfo = conf.pg_conninfo,
+                                               .group_id = conf.group_id};
+                swi_sink_t *sink = swi_sink_open(&swi_pg_sink_ops, &sconf, err, sizeof(err));
                 /* no retries here: a deploy job should fail and say why */
-                if (!sink || swi_pg_sink_migrate(sink) != SWI_OK) {
+                if (!sink || swi_sink_migrate(sink) != SWI_OK) {
                         SWI_LOG_E("etl", "migrations failed", "error=\"%s\"",
-                                  sink ? swi_pg_sink_errstr(sink) : err);
-                        swi_pg_sink_destroy(sink);
+                                  sink ? swi_sink_errstr(sink) : err);
+                        swi_sink_close(sink);
                         swi_conf_free(&conf);
                         return 1;
                 }
-                swi_pg_sink_destroy(sink);
+                swi_sink_close(sink);
                 SWI_LOG_I("etl", "migrations applied", "%s", "");
                 swi_conf_free(&conf);
                 return 0;

@@ -14,7 +14,7 @@
 #include "ingest/schema_registry.h"
 #include "ingest/wire_format.h"
 #include "publish/live.h"
-#include "sinks/pg_sink.h"
+#include "sinks/sink.h"
 #include "transform/pseudonym.h"
 #include "transform/validate.h"
 
@@ -33,7 +33,7 @@ struct swi_pipeline_s {
         swi_decoder_t *decoder;
         swi_pseudonym_t *pseudonym;
         swi_validate_conf_t vconf;
-        swi_pg_sink_t *sink;
+        swi_sink_t *sink;
         swi_kafka_consumer_t *consumer;
         swi_kafka_producer_t *dlq;
         const char *topics[SWI_SRC__CNT];
@@ -139,20 +139,21 @@ static void pg_state(swi_pipeline_t *p, const char *err)
 static swi_err_t connect_postgres(swi_pipeline_t *p, char *errstr, size_t errstr_size)
 {
         const uint64_t t0 = swi_now_ms();
+        const swi_sink_conf_t sconf = {.conninfo = p->conf->pg_conninfo,
+                                       .group_id = p->conf->group_id,
+                                       .trajectories = p->conf->trajectories};
         int attempt = 0;
 
         for (;;) {
                 char err[1024] = "";
                 p->metrics.heartbeat_ms = swi_now_ms();
-                p->sink =
-                    swi_pg_sink_new(p->conf->pg_conninfo, p->conf->group_id, err, sizeof(err));
+                p->sink = swi_sink_open(&swi_pg_sink_ops, &sconf, err, sizeof(err));
                 if (p->sink) {
-                        swi_pg_sink_set_trajectories(p->sink, p->conf->trajectories);
-                        if (swi_pg_sink_migrate(p->sink) == SWI_OK)
+                        if (swi_sink_migrate(p->sink) == SWI_OK)
                                 break;
                         snprintf(err, sizeof(err), "migrations failed: %s",
-                                 swi_pg_sink_errstr(p->sink));
-                        swi_pg_sink_destroy(p->sink);
+                                 swi_sink_errstr(p->sink));
+                        swi_sink_close(p->sink);
                         p->sink = NULL;
                 }
                 attempt++;
@@ -191,15 +192,15 @@ static void health_tick(swi_pipeline_t *p, uint64_t now)
                 return;
         p->health_ms = now;
         if (now - p->pg_ok_ms >= interval) {
-                if (swi_pg_sink_ping(p->sink) == SWI_OK) {
+                if (swi_sink_ping(p->sink) == SWI_OK) {
                         if (p->metrics.pg_down)
                                 SWI_LOG_I("pg", "PostgreSQL reachable again", "%s", "");
                         pg_state(p, NULL);
                 } else {
                         if (!p->metrics.pg_down)
                                 SWI_LOG_W("pg", "PostgreSQL health check failed", "error=%s",
-                                          swi_pg_sink_errstr(p->sink));
-                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                                          swi_sink_errstr(p->sink));
+                        pg_state(p, swi_sink_errstr(p->sink));
                 }
         }
         if (*p->conf->registry_url && now - p->reg_ok_ms >= interval) {
@@ -454,7 +455,7 @@ static void pending_free(swi_pipeline_t *p)
 
 /* A rejected message: a row in the batch now; the raw message goes to the
  * dead-letter topic at commit, once the batch knows it stays a dead letter
- * (a later copy of a stored event is a duplicate: swi_pg_sink_settle_dead_letters). */
+ * (a later copy of a stored event is a duplicate: swi_sink_settle_dead_letters). */
 static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_source_t src,
                              swi_reason_t reason, const char *detail, int32_t schema_id,
                              swi_evtype_t type, const char *event_id)
@@ -499,7 +500,7 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
                 free(d->topic);
                 return SWI_ERR_NOMEM;
         }
-        swi_err_t rc = swi_pg_sink_add_dead_letter(p->sink, &dl);
+        swi_err_t rc = swi_sink_add_dead_letter(p->sink, &dl);
         if (rc != SWI_OK) {
                 free(d->key);
                 free(d->payload);
@@ -518,12 +519,12 @@ static swi_err_t dead_letter(swi_pipeline_t *p, const swi_kafka_msg_t *m, swi_so
  * offsets can commit (at-least-once there; see docs). */
 static swi_err_t publish_dead_letters(swi_pipeline_t *p)
 {
-        swi_err_t rc = swi_pg_sink_settle_dead_letters(p->sink);
+        swi_err_t rc = swi_sink_settle_dead_letters(p->sink);
         size_t produced = 0;
 
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "dead letters not settled; batch retried", "error=\"%s\"",
-                          swi_pg_sink_errstr(p->sink));
+                          swi_sink_errstr(p->sink));
                 return rc;
         }
         for (size_t i = 0; i < p->npending; i++) {
@@ -532,7 +533,7 @@ static swi_err_t publish_dead_letters(swi_pipeline_t *p)
                 const char *hn[] = {"swi.reason", "swi.detail", "swi.source.topic",
                                     "swi.source.partition", "swi.source.offset"};
                 const char *hv[] = {swi_reason2str(d->reason), d->detail, d->topic, part, off};
-                if (!swi_pg_sink_dead_letter_kept(p->sink, i) || !p->dlq)
+                if (!swi_sink_dead_letter_kept(p->sink, i) || !p->dlq)
                         continue;
                 snprintf(part, sizeof(part), "%d", (int)d->partition);
                 snprintf(off, sizeof(off), "%lld", (long long)d->offset);
@@ -563,8 +564,8 @@ static swi_err_t publish_dead_letters(swi_pipeline_t *p)
 static void abandon_batch(swi_pipeline_t *p)
 {
         p->metrics.commit_failures++;
-        pg_state(p, swi_pg_sink_errstr(p->sink));
-        swi_pg_sink_batch_reset(p->sink);
+        pg_state(p, swi_sink_errstr(p->sink));
+        swi_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
         pending_free(p);
         if (p->consumer)
@@ -581,7 +582,7 @@ static void abandon_batch(swi_pipeline_t *p)
 static void count_kept_dead_letters(const swi_pipeline_t *p, uint64_t *per_reason)
 {
         for (size_t i = 0; i < p->npending; i++)
-                if (swi_pg_sink_dead_letter_kept(p->sink, i))
+                if (swi_sink_dead_letter_kept(p->sink, i))
                         per_reason[p->pending[i].reason]++;
 }
 
@@ -633,15 +634,15 @@ static bool drain_deferred(swi_pipeline_t *p, bool all)
                 uint64_t t0 = swi_now_ms();
                 p->metrics.heartbeat_ms = t0;
                 swi_err_t rc =
-                    swi_pg_sink_drain(p->sink, (size_t)p->conf->trajectories_drain_keys, &st);
+                    swi_sink_drain(p->sink, (size_t)p->conf->trajectories_drain_keys, &st);
                 uint64_t now = swi_now_ms();
                 p->drain_check_ms = now;
                 if (rc != SWI_OK) {
                         p->drain_failures++;
                         p->drain_retry_ms = now + (uint64_t)pg_backoff_ms(p, p->drain_failures);
                         SWI_LOG_E("trajectory", "deferred trajectories not worked off; retrying",
-                                  "error=\"%s\"", swi_pg_sink_errstr(p->sink));
-                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                                  "error=\"%s\"", swi_sink_errstr(p->sink));
+                        pg_state(p, swi_sink_errstr(p->sink));
                         return false;
                 }
                 p->drain_failures = 0;
@@ -657,7 +658,7 @@ static bool drain_deferred(swi_pipeline_t *p, bool all)
                 }
                 p->metrics.traj_drained_keys += (uint64_t)st.keys;
                 int64_t left = -1;
-                if (swi_pg_sink_pending_keys(p->sink, &left) == SWI_OK)
+                if (swi_sink_pending_keys(p->sink, &left) == SWI_OK)
                         p->metrics.traj_pending_keys = left;
                 SWI_LOG_I("trajectory", "deferred trajectories derived",
                           "keys=%lld clusters=%lld events_loaded=%lld versions=%lld ms=%llu "
@@ -678,7 +679,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         uint64_t t0 = swi_now_ms();
         swi_err_t rc;
 
-        int64_t messages = swi_pg_sink_batch_count(p->sink);
+        int64_t messages = swi_sink_batch_count(p->sink);
 
         if (messages == 0)
                 return SWI_OK;
@@ -686,11 +687,11 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         if (rc != SWI_OK)
                 goto failed;
         count_kept_dead_letters(p, dead_letters);
-        swi_pg_sink_defer_next(p->sink, should_defer(p, messages));
-        rc = swi_pg_sink_commit(p->sink, &st);
+        swi_sink_defer_next(p->sink, should_defer(p, messages));
+        rc = swi_sink_commit(p->sink, &st);
         if (rc != SWI_OK) {
                 SWI_LOG_E("pg", "batch commit failed; re-reading from stored offsets",
-                          "error=\"%s\"", swi_pg_sink_errstr(p->sink));
+                          "error=\"%s\"", swi_sink_errstr(p->sink));
                 goto failed;
         }
         pg_state(p, NULL);
@@ -703,7 +704,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
         }
         count_committed(p, &st, messages, dead_letters);
         uint64_t now = swi_now_ms();
-        int64_t deferred = swi_pg_sink_deferred_keys(p->sink);
+        int64_t deferred = swi_sink_deferred_keys(p->sink);
         if (deferred > 0) {
                 p->metrics.traj_deferred_keys += (uint64_t)deferred;
                 p->drain_wanted = true;
@@ -728,7 +729,7 @@ static swi_err_t commit_batch(swi_pipeline_t *p)
 failed:
         p->commit_failures_in_row++;
         {
-                int64_t n = swi_pg_sink_batch_count(p->sink);
+                int64_t n = swi_sink_batch_count(p->sink);
                 if (n > 1 && p->batch_limit > n / 2)
                         p->batch_limit = n / 2;
                 SWI_LOG_W("etl", "batch size lowered after a failed commit",
@@ -738,7 +739,7 @@ failed:
         abandon_batch(p);
         return rc;
 reset:
-        swi_pg_sink_batch_reset(p->sink);
+        swi_sink_batch_reset(p->sink);
         memset(p->batch_max_registered, 0, sizeof(p->batch_max_registered));
         pending_free(p);
         return SWI_OK;
@@ -753,13 +754,12 @@ static swi_err_t on_assign(void *opaque, int n, const char *const *topics,
         if (p->stop)
                 return SWI_ERR_STOPPED; /* shutting down: do not wait for PostgreSQL */
         for (int i = 0; i < n; i++) {
-                swi_err_t rc =
-                    swi_pg_sink_load_offset(p->sink, topics[i], partitions[i], &offsets[i]);
+                swi_err_t rc = swi_sink_load_offset(p->sink, topics[i], partitions[i], &offsets[i]);
                 if (rc != SWI_OK) {
                         SWI_LOG_E("pg", "cannot load stored offsets",
                                   "topic=%s partition=%d error=\"%s\"", topics[i], partitions[i],
-                                  swi_pg_sink_errstr(p->sink));
-                        pg_state(p, swi_pg_sink_errstr(p->sink));
+                                  swi_sink_errstr(p->sink));
+                        pg_state(p, swi_sink_errstr(p->sink));
                         return rc;
                 }
         }
@@ -814,11 +814,11 @@ static swi_err_t process(swi_pipeline_t *p, const swi_kafka_msg_t *m)
                 return dead_letter(p, m, src, reason, detail, schema_id, ev.type, event_id_of(&ev));
         if (ev.registered_at > p->batch_max_registered[src])
                 p->batch_max_registered[src] = ev.registered_at;
-        rc = swi_pg_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
+        rc = swi_sink_add_event(p->sink, &ev, m->topic, m->partition, m->offset);
         if (rc == SWI_ERR_INVALID_ARG) {
                 /* Something PostgreSQL could not store (invalid UTF-8, a date
                  * outside its range): bad data, so a dead letter, not a stop. */
-                snprintf(detail, sizeof(detail), "not storable: %s", swi_pg_sink_errstr(p->sink));
+                snprintf(detail, sizeof(detail), "not storable: %s", swi_sink_errstr(p->sink));
                 return dead_letter(p, m, src, SWI_REASON_INVALID_VALUE, detail, schema_id, ev.type,
                                    event_id_of(&ev));
         }
@@ -839,10 +839,8 @@ swi_pipeline_t *swi_pipeline_new(const swi_conf_t *conf, char *errstr, size_t er
         p->metrics.liveness_timeout_ms = (uint64_t)conf->liveness_timeout_s * 1000;
         p->metrics.registry_http = *conf->registry_url ? 1 : 0;
         p->vconf.date_tolerance_days = (int)conf->date_tolerance_days;
-        p->topics[SWI_SRC_IND] = conf->topic_ind;
-        p->topics[SWI_SRC_COA] = conf->topic_coa;
-        p->topics[SWI_SRC_DUO] = conf->topic_duo;
-        p->topics[SWI_SRC_GEMEENTE] = conf->topic_gemeente;
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                p->topics[s] = conf->topic[s];
         kill = getenv("SWI_FAULT_KILL_BEFORE_KAFKA_COMMIT");
         p->kill_after_commits = kill ? strtol(kill, NULL, 10) : 0;
         p->defer_mode = strcmp(conf->trajectories_defer, "off") == 0      ? DEFER_OFF
@@ -939,7 +937,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
         while (!p->stop) {
                 swi_kafka_msg_t m;
                 int got = 0;
-                int64_t pending = swi_pg_sink_batch_count(p->sink);
+                int64_t pending = swi_sink_batch_count(p->sink);
                 uint64_t now = swi_now_ms();
                 int timeout = 100;
 
@@ -954,7 +952,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 if (rc != SWI_OK)
                         break;
                 if (got) {
-                        if (swi_pg_sink_batch_count(p->sink) == 0)
+                        if (swi_sink_batch_count(p->sink) == 0)
                                 p->batch_started_ms = swi_now_ms();
                         p->metrics.messages_consumed++;
                         rc = process(p, &m);
@@ -983,8 +981,8 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         }
                         registry_backoff = 100;
                         if (rc == SWI_OK)
-                                rc = swi_pg_sink_add_offset(p->sink, m.topic, m.partition,
-                                                            m.offset + 1);
+                                rc = swi_sink_add_offset(p->sink, m.topic, m.partition,
+                                                         m.offset + 1);
                         if (rc == SWI_OK)
                                 swi_kafka_consumer_stage(p->consumer, &m);
                         swi_kafka_msg_release(&m);
@@ -994,7 +992,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                                 break;
                         }
                 }
-                pending = swi_pg_sink_batch_count(p->sink);
+                pending = swi_sink_batch_count(p->sink);
                 bool caught_up = swi_kafka_consumer_caught_up(p->consumer);
                 p->metrics.caught_up = caught_up;
                 if (pending >= p->batch_limit ||
@@ -1003,7 +1001,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                 now = swi_now_ms();
                 lag_tick(p, now);
                 health_tick(p, now);
-                progress_tick(p, now, caught_up && swi_pg_sink_batch_count(p->sink) == 0);
+                progress_tick(p, now, caught_up && swi_sink_batch_count(p->sink) == 0);
                 if (p->conf->exit_at_end && p->metrics.refused_partitions > 0) {
                         SWI_LOG_E("etl",
                                   "not caught up: partitions refused (stored offsets beyond "
@@ -1012,7 +1010,7 @@ swi_err_t swi_pipeline_run(swi_pipeline_t *p)
                         rc = SWI_ERR_KAFKA;
                         break;
                 }
-                bool idle = caught_up && swi_pg_sink_batch_count(p->sink) == 0;
+                bool idle = caught_up && swi_sink_batch_count(p->sink) == 0;
                 if (p->conf->trajectories && now >= p->drain_retry_ms) {
                         bool overdue = p->deferring_since_ms > 0 &&
                                        now - p->deferring_since_ms >=
@@ -1072,7 +1070,7 @@ void swi_pipeline_destroy(swi_pipeline_t *p)
          * shutdown.timeout.ms once a stop was seen. */
         swi_kafka_consumer_close(p->consumer, stop_budget_ms(p));
         swi_kafka_producer_close(p->dlq, stop_budget_ms(p));
-        swi_pg_sink_destroy(p->sink);
+        swi_sink_close(p->sink);
         pending_free(p);
         free(p->pending);
         swi_decoder_destroy(p->decoder);

@@ -1621,3 +1621,122 @@ done:
                 *stats = st;
         return rc;
 }
+
+/* ---- the sink interface (sink.h) ------------------------------------------ */
+
+static void *ops_open(const swi_sink_conf_t *conf, char *errstr, size_t errstr_size)
+{
+        swi_pg_sink_t *s = swi_pg_sink_new(conf->conninfo, conf->group_id, errstr, errstr_size);
+        if (s)
+                swi_pg_sink_set_trajectories(s, conf->trajectories);
+        return s;
+}
+
+static swi_err_t ops_migrate(void *s)
+{
+        return swi_pg_sink_migrate(s);
+}
+
+static swi_err_t ops_ping(void *s)
+{
+        return swi_pg_sink_ping(s);
+}
+
+static const char *ops_errstr(const void *s)
+{
+        return swi_pg_sink_errstr(s);
+}
+
+static void ops_close(void *s)
+{
+        swi_pg_sink_destroy(s);
+}
+
+static swi_err_t ops_load_offset(void *s, const char *topic, int32_t partition,
+                                 int64_t *next_offset)
+{
+        return swi_pg_sink_load_offset(s, topic, partition, next_offset);
+}
+
+static swi_err_t ops_add_offset(void *s, const char *topic, int32_t partition, int64_t next_offset)
+{
+        return swi_pg_sink_add_offset(s, topic, partition, next_offset);
+}
+
+static swi_err_t ops_add_event(void *s, const swi_event_t *ev, const char *topic, int32_t partition,
+                               int64_t offset)
+{
+        return swi_pg_sink_add_event(s, ev, topic, partition, offset);
+}
+
+static swi_err_t ops_add_dead_letter(void *s, const swi_dead_letter_t *dl)
+{
+        return swi_pg_sink_add_dead_letter(s, dl);
+}
+
+static swi_err_t ops_settle_dead_letters(void *s)
+{
+        return swi_pg_sink_settle_dead_letters(s);
+}
+
+static bool ops_dead_letter_kept(const void *s, size_t i)
+{
+        return swi_pg_sink_dead_letter_kept(s, i);
+}
+
+static int64_t ops_batch_count(const void *s)
+{
+        return swi_pg_sink_batch_count(s);
+}
+
+static void ops_batch_reset(void *s)
+{
+        swi_pg_sink_batch_reset(s);
+}
+
+static swi_err_t ops_commit(void *s, swi_batch_stats_t *stats)
+{
+        return swi_pg_sink_commit(s, stats);
+}
+
+static void ops_defer_next(void *s, bool defer)
+{
+        swi_pg_sink_defer_next(s, defer);
+}
+
+static int64_t ops_deferred_keys(const void *s)
+{
+        return swi_pg_sink_deferred_keys(s);
+}
+
+static swi_err_t ops_drain(void *s, size_t max_keys, swi_drain_stats_t *st)
+{
+        return swi_pg_sink_drain(s, max_keys, st);
+}
+
+static swi_err_t ops_pending_keys(void *s, int64_t *keys)
+{
+        return swi_pg_sink_pending_keys(s, keys);
+}
+
+const swi_sink_ops_t swi_pg_sink_ops = {
+    .name = "postgresql",
+    .open = ops_open,
+    .migrate = ops_migrate,
+    .ping = ops_ping,
+    .errstr = ops_errstr,
+    .close = ops_close,
+    .load_offset = ops_load_offset,
+    .add_offset = ops_add_offset,
+    .add_event = ops_add_event,
+    .add_dead_letter = ops_add_dead_letter,
+    .settle_dead_letters = ops_settle_dead_letters,
+    .dead_letter_kept = ops_dead_letter_kept,
+    .batch_count = ops_batch_count,
+    .batch_reset = ops_batch_reset,
+    .commit = ops_commit,
+    .defer_next = ops_defer_next,
+    .deferred_keys = ops_deferred_keys,
+    .drain = ops_drain,
+    .pending_keys = ops_pending_keys,
+};

@@ -5,6 +5,10 @@
  * absorbed), dead letters, absorbed duplicates, and the consumer offsets of the
  * batch. That transaction is the exactly-once boundary.
  *
+ * The pipeline uses it through the sink interface (sink.h, swi_pg_sink_ops,
+ * which wraps these functions); swi_dead_letter_t and swi_batch_stats_t are
+ * that interface's.
+ *
  * Ownership: strings passed to add_* are copied.
  * Thread safety: one sink per thread (one PGconn). */
 #ifndef SWI_PG_SINK_H
@@ -15,30 +19,9 @@
 
 #include "../common/swi_err.h"
 #include "../transform/event.h"
+#include "sink.h"
 
 typedef struct swi_pg_sink_s swi_pg_sink_t;
-
-typedef struct swi_dead_letter_s {
-        swi_reason_t reason;
-        const char *detail;    /* human-readable; no identifier values */
-        swi_source_t source;   /* source of the topic it was read from */
-        swi_evtype_t type;     /* SWI_EV_NONE if not known */
-        int32_t schema_id;     /* -1 if not known */
-        const char *topic;
-        int32_t partition;
-        int64_t offset;
-        int64_t kafka_timestamp_ms; /* -1 if none */
-        /* The event_id it carries when it decoded that far, else NULL: a
-         * later copy of a stored event is a duplicate, never a dead letter
-         * (events.md), whatever it is judged to be now. */
-        const char *event_id;
-} swi_dead_letter_t;
-
-typedef struct swi_batch_stats_s {
-        int64_t events_inserted;
-        int64_t duplicates; /* absorbed: within the batch or already stored */
-        int64_t dead_letters;
-} swi_batch_stats_t;
 
 /* Connects. group_id keys the stored offsets. NULL + errstr on failure. */
 swi_pg_sink_t *swi_pg_sink_new(const char *conninfo, const char *group_id, char *errstr,
@@ -107,12 +90,6 @@ void swi_pg_sink_trajectory_stats(const swi_pg_sink_t *s, int64_t *clusters,
 void swi_pg_sink_defer_next(swi_pg_sink_t *s, bool defer);
 /* Keys the last commit deferred (0: it ran the step, or touched nothing). */
 int64_t swi_pg_sink_deferred_keys(const swi_pg_sink_t *s);
-
-typedef struct swi_drain_stats_s {
-        int64_t seeds;            /* pending keys read to start from (0: none left) */
-        int64_t keys;             /* pending rows taken (the seeds' clusters' keys) */
-        int64_t clusters, events_loaded, versions_written;
-} swi_drain_stats_t;
 
 /* One chunk of deferred work (outside a batch: call with no batch open).
  * st->seeds == 0: nothing was pending. */

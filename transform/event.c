@@ -19,19 +19,34 @@ static const char *const reasons[SWI_REASON__CNT] = {
 #undef SWI__X
 };
 
-static const char *const sources[SWI_SRC__CNT] = {"ind", "coa", "duo", "gemeente"};
+static const swi_source_info_t sources[SWI_SRC__CNT] = {
+#define SWI__X(e, name, topic, ident, label, intrekking, lag)                                      \
+        {name, topic, ident, label, SWI_EV_##intrekking, lag},
+        SWI_SOURCES(SWI__X)
+#undef SWI__X
+};
+
+const swi_source_info_t *swi_source_info(swi_source_t src)
+{
+        return (unsigned)src < SWI_SRC__CNT ? &sources[src] : NULL;
+}
 
 const char *swi_source_name(swi_source_t src)
 {
-        return (unsigned)src < SWI_SRC__CNT ? sources[src] : "?";
+        return (unsigned)src < SWI_SRC__CNT ? sources[src].name : "?";
 }
 
 swi_source_t swi_source_from_name(const char *name)
 {
         for (int i = 0; i < SWI_SRC__CNT; i++)
-                if (strcmp(name, sources[i]) == 0)
+                if (strcmp(name, sources[i].name) == 0)
                         return (swi_source_t)i;
         return SWI_SRC__CNT;
+}
+
+swi_ident_t swi_source_ident(swi_source_t src)
+{
+        return (unsigned)src < SWI_SRC__CNT ? sources[src].ident : SWI_IDENT_NONE;
 }
 
 const char *swi_evtype_name(swi_evtype_t t)
@@ -46,8 +61,7 @@ swi_source_t swi_evtype_source(swi_evtype_t t)
 
 bool swi_evtype_is_intrekking(swi_evtype_t t)
 {
-        return t == SWI_EV_IND_INTREKKING || t == SWI_EV_COA_INTREKKING ||
-               t == SWI_EV_DUO_INTREKKING || t == SWI_EV_GEM_INTREKKING;
+        return (unsigned)t < SWI_EV__CNT && sources[evtypes[t].src].intrekking == t;
 }
 
 swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name)

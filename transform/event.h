@@ -1,8 +1,10 @@
 /* event.h - the canonical event: what every registry message becomes after
  * unframing and decoding, before validation and pseudonymisation.
  *
- * The table SWI_EVENT_TYPES is the single list of event types of events.md;
- * schemas/, the decoder, the validator, the generator and the sink all key on it.
+ * The table SWI_SOURCES is the single list of sources (registries), and
+ * SWI_EVENT_TYPES the single list of event types of events.md; schemas/, the
+ * configuration, the decoder, the validator, the generator and the sink all
+ * key on them.
  *
  * Ownership: swi_event_t is a plain value type with inline storage; it owns no
  * heap memory and may be copied with memcpy/assignment.
@@ -14,12 +16,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The identifier a source's events are keyed by (and must carry). */
+typedef enum swi_ident_e {
+        SWI_IDENT_NONE = 0,
+        SWI_IDENT_BSN,
+        SWI_IDENT_VNUMMER,
+} swi_ident_t;
+
+/* SWI_SOURCES is the single list of the registries swi-stream reads
+ * (docs/sources.md: what adding one takes). Per source:
+ *   ENUM_SUFFIX  SWI_SRC_<ENUM_SUFFIX>
+ *   name         swi.events.source and swi_ops.dead_letters.source, the Avro
+ *                namespace nl.swi.<name>, the schema directory schemas/<name>/,
+ *                the property topic.<name>, the source="<name>" label of the
+ *                metrics
+ *   topic        the default of topic.<name>; <name>.events, which the
+ *                freshness views (swi_pub.freshness, source_status) assume
+ *   ident        the identifier its events carry and are keyed by in Kafka
+ *   label        how --help and logs name it ("IND source topic")
+ *   intrekking   its retraction event type (SWI_EV_<intrekking>)
+ *   gen_lag_days swi-gen only: registrations lag up to this many days
+ * tests/unit/check_event.c checks the table against schemas/ and
+ * check_pg_sink.c against the migrations.
+ * X(ENUM_SUFFIX, "name", "topic", ident, "label", intrekking, gen_lag_days) */
+#define SWI_SOURCES(X)                                                                             \
+        X(IND, "ind", "ind.events", SWI_IDENT_VNUMMER, "IND", IND_INTREKKING, 14)                  \
+        X(COA, "coa", "coa.events", SWI_IDENT_VNUMMER, "COA", COA_INTREKKING, 7)                   \
+        X(DUO, "duo", "duo.events", SWI_IDENT_BSN, "DUO", DUO_INTREKKING, 28)                      \
+        X(GEMEENTE, "gemeente", "gemeente.events", SWI_IDENT_BSN, "gemeente", GEM_INTREKKING, 42)
+
 typedef enum swi_source_e {
-        SWI_SRC_IND = 0,
-        SWI_SRC_COA,
-        SWI_SRC_DUO,
-        SWI_SRC_GEMEENTE,
-        SWI_SRC__CNT
+#define SWI__X(e, name, topic, ident, label, intrekking, lag) SWI_SRC_##e,
+        SWI_SOURCES(SWI__X)
+#undef SWI__X
+                SWI_SRC__CNT
 } swi_source_t;
 
 /* X(ENUM_SUFFIX, "EventTypeName", SOURCE) */
@@ -154,14 +184,28 @@ typedef struct swi_event_s {
         swi_field_t fields[SWI_MAX_FIELDS]; /* payload, in schema order */
 } swi_event_t;
 
-/* Static names. swi_source_name: "ind", "coa", "duo", "gemeente". */
+/* A row of SWI_SOURCES (static; see there). */
+typedef struct swi_source_info_s {
+        const char *name;
+        const char *topic; /* default topic */
+        swi_ident_t ident;
+        const char *label;
+        swi_evtype_t intrekking;
+        int gen_lag_days;
+} swi_source_info_t;
+
+/* The row of src; NULL for anything but a source (SWI_SRC__CNT included). */
+const swi_source_info_t *swi_source_info(swi_source_t src);
+/* Static names. swi_source_name: "ind", "coa", "duo", "gemeente"; "?" if none. */
 const char *swi_source_name(swi_source_t src);
 /* Parses a source name; returns SWI_SRC__CNT if unknown. */
 swi_source_t swi_source_from_name(const char *name);
+/* The identifier src's events carry; SWI_IDENT_NONE for no source. */
+swi_ident_t swi_source_ident(swi_source_t src);
 /* Event type name ("PipVastgesteld"); "?" for SWI_EV_NONE. */
 const char *swi_evtype_name(swi_evtype_t t);
 swi_source_t swi_evtype_source(swi_evtype_t t);
-/* True for the Intrekking of any source. */
+/* True for the Intrekking of any source (its row's intrekking). */
 bool swi_evtype_is_intrekking(swi_evtype_t t);
 /* Finds the event type by (source, name); SWI_EV_NONE if none. */
 swi_evtype_t swi_evtype_lookup(swi_source_t src, const char *name);

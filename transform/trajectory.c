@@ -267,8 +267,7 @@ static int ev_id_cmp(const void *pa, const void *pb)
 
 static bool is_intrekking(swi_evtype_t t)
 {
-        return t == SWI_EV_IND_INTREKKING || t == SWI_EV_COA_INTREKKING ||
-               t == SWI_EV_DUO_INTREKKING || t == SWI_EV_GEM_INTREKKING;
+        return swi_evtype_is_intrekking(t);
 }
 
 static bool same_identity(const swi_event_t *a, const swi_event_t *b)

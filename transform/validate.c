@@ -201,12 +201,11 @@ swi_reason_t swi_validate_event(const swi_event_t *ev, const swi_validate_conf_t
                                 char *detail, size_t detail_size)
 {
         static const int32_t y1900 = -25567; /* 1900-01-01 */
-        bool need_bsn = ev->source == SWI_SRC_DUO || ev->source == SWI_SRC_GEMEENTE ||
-                        ev->type == SWI_EV_IND_BSN_TOEGEKEND;
-        bool need_vnr = ev->source == SWI_SRC_IND || ev->source == SWI_SRC_COA;
-        bool is_intrekking = ev->type == SWI_EV_IND_INTREKKING ||
-                             ev->type == SWI_EV_COA_INTREKKING ||
-                             ev->type == SWI_EV_DUO_INTREKKING || ev->type == SWI_EV_GEM_INTREKKING;
+        const swi_ident_t ident = swi_source_ident(ev->source);
+        /* BsnToegekend links a v_nummer to its bsn: it carries both */
+        bool need_bsn = ident == SWI_IDENT_BSN || ev->type == SWI_EV_IND_BSN_TOEGEKEND;
+        bool need_vnr = ident == SWI_IDENT_VNUMMER;
+        bool is_intrekking = swi_evtype_is_intrekking(ev->type);
         char d1[SWI_DATE_BUF], d2[SWI_DATE_BUF];
         swi_reason_t r;
 

@@ -15,7 +15,7 @@ START_TEST(test_config_defaults)
 {
         swi_conf_t c;
         ck_assert_int_eq(swi_conf_init(&c), SWI_OK);
-        ck_assert_str_eq(c.topic_ind, "ind.events");
+        ck_assert_str_eq(c.topic[SWI_SRC_IND], "ind.events");
         ck_assert_str_eq(c.group_id, "swi-etl");
         ck_assert_int_eq(c.batch_size, 5000);
         ck_assert_int_eq(c.date_tolerance_days, 1);

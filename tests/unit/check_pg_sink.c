@@ -29,6 +29,7 @@
 #include "publish/live.h"
 #include "publish/publication.h"
 #include "sinks/pg_sink.h"
+#include "sinks/sink.h"
 
 static const char *test_pg;
 static pid_t runner_pid;
@@ -227,6 +228,64 @@ START_TEST(test_pg_sink_migrate_twice_is_noop)
         ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.schema_migrations"), nfiles);
         free(before);
         free(after);
+        swi_pg_sink_destroy(s);
+}
+END_TEST
+
+/* The migrations know the sources of SWI_SOURCES (transform/event.h), no
+ * more and no fewer: every CHECK constraint on a column "source" lists
+ * exactly their names, and the per-source views have a row for each. */
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(test_pg_sink_sources_match_migrations)
+{
+        static const char *const views[] = {"swi_pub.freshness", "swi_pub.source_status"};
+        swi_pg_sink_t *s = new_sink();
+        const char *names[SWI_SRC__CNT];
+        char want[512] = "";
+        PGresult *r;
+        bool events_checked = false;
+
+        for (int i = 0; i < SWI_SRC__CNT; i++)
+                names[i] = swi_source_name((swi_source_t)i);
+        qsort(names, SWI_SRC__CNT, sizeof(names[0]), cmp_str);
+        for (int i = 0; i < SWI_SRC__CNT; i++)
+                snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? "," : "",
+                         names[i]);
+
+        r = PQexec(vconn,
+                   "SELECT c.conrelid::regclass::text,"
+                   " array_to_string(ARRAY(SELECT m[1] FROM regexp_matches("
+                   "   pg_get_constraintdef(c.oid), '''([^'']+)''', 'g') AS m ORDER BY 1), ',')"
+                   " FROM pg_constraint c"
+                   " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+                   " WHERE c.contype = 'c' AND a.attname = 'source'"
+                   " AND c.connamespace::regnamespace::text IN ('swi', 'swi_ops', 'swi_pub')"
+                   " ORDER BY 1");
+        ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(vconn));
+        /* swi.events, swi_ops.dead_letters, swi.reference_edges at least */
+        ck_assert_int_ge(PQntuples(r), 3);
+        for (int i = 0; i < PQntuples(r); i++) {
+                ck_assert_msg(strcmp(PQgetvalue(r, i, 1), want) == 0,
+                              "CHECK of %s.source lists %s; SWI_SOURCES has %s",
+                              PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), want);
+                if (strcmp(PQgetvalue(r, i, 0), "swi.events") == 0)
+                        events_checked = true;
+        }
+        PQclear(r);
+        ck_assert(events_checked);
+        for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+                char sql[160], *got;
+                snprintf(sql, sizeof(sql), "SELECT string_agg(source, ',' ORDER BY source) FROM %s",
+                         views[v]);
+                got = q_str(sql, NULL);
+                ck_assert_msg(got && strcmp(got, want) == 0, "%s has %s; SWI_SOURCES has %s",
+                              views[v], got ? got : "no row", want);
+                free(got);
+        }
         swi_pg_sink_destroy(s);
 }
 END_TEST
@@ -1654,6 +1713,79 @@ START_TEST(test_live_overlap_failed_write_rebuilds)
 }
 END_TEST
 
+/* The sink interface (sinks/sink.h) over the PostgreSQL sink: what the
+ * pipeline calls reaches swi_pg_sink_*, the offsets commit with the rows, and
+ * the open configuration's trajectory switch takes effect. */
+START_TEST(test_pg_sink_interface_commits_rows_and_offsets)
+{
+        swi_sink_conf_t conf = {.conninfo = db_conninfo, .group_id = "test-group"};
+        swi_event_t t[REF_TARGETS], r[REF_REFS];
+        swi_batch_stats_t st = {-1, -1, -1};
+        swi_dead_letter_t dl = make_dl(SWI_REASON_UNDECODABLE, "truncated", 7);
+        char err[512] = "";
+        int64_t off = 0;
+        swi_sink_t *s;
+
+        swi_sink_close(NULL); /* a no-op */
+        conf.conninfo = "host=/nonexistent-swi-socket-dir connect_timeout=1";
+        ck_assert_ptr_null(swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err)));
+        ck_assert_msg(err[0] != '\0', "no error text");
+        conf.conninfo = db_conninfo;
+
+        s = swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err));
+        ck_assert_msg(s != NULL, "open: %s", err);
+        ck_assert_str_eq(swi_sink_name(s), "postgresql");
+        ck_assert_msg(swi_sink_migrate(s) == SWI_OK, "migrate: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(swi_sink_ping(s), SWI_OK);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, -2);
+
+        ref_events(t, r);
+        ck_assert_int_eq(swi_sink_add_event(s, &t[0], "duo.events", 0, 0), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "duo.events", 0, 1), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_dead_letter(s, &dl), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_batch_count(s), 2);
+        ck_assert_int_eq(swi_sink_settle_dead_letters(s), SWI_OK);
+        ck_assert(swi_sink_dead_letter_kept(s, 0));
+        ck_assert_msg(swi_sink_commit(s, &st) == SWI_OK, "commit: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(st.events_inserted, 1);
+        ck_assert_int_eq(st.duplicates, 0);
+        ck_assert_int_eq(st.dead_letters, 1);
+        ck_assert_int_eq(swi_sink_batch_count(s), 0);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 8);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 1);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi_ops.dead_letters WHERE kafka_offset = 7"),
+                         1);
+        /* trajectories off (the default): none derived */
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 0);
+
+        /* a batch dropped leaves nothing */
+        ck_assert_int_eq(swi_sink_add_event(s, &t[1], "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 9), SWI_OK);
+        swi_sink_batch_reset(s);
+        ck_assert_int_eq(swi_sink_batch_count(s), 0);
+        ck_assert_int_eq(swi_sink_commit(s, &st), SWI_OK);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 8);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.events"), 1);
+        swi_sink_close(s);
+
+        /* trajectories on: the batch derives its person's trajectory */
+        conf.trajectories = true;
+        s = swi_sink_open(&swi_pg_sink_ops, &conf, err, sizeof(err));
+        ck_assert_msg(s != NULL, "open: %s", err);
+        ck_assert_int_eq(swi_sink_add_event(s, &t[1], "gemeente.events", 0, 8), SWI_OK);
+        ck_assert_int_eq(swi_sink_add_offset(s, "gemeente.events", 0, 9), SWI_OK);
+        ck_assert_msg(swi_sink_commit(s, &st) == SWI_OK, "commit: %s", swi_sink_errstr(s));
+        ck_assert_int_eq(q_int("SELECT count(*) FROM swi.trajectories"), 1);
+        ck_assert_int_eq(swi_sink_load_offset(s, "gemeente.events", 0, &off), SWI_OK);
+        ck_assert_int_eq(off, 9);
+        swi_sink_close(s);
+}
+END_TEST
+
 static Suite *pg_sink_suite(void)
 {
         Suite *su = suite_create("pg_sink");
@@ -1663,6 +1795,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_checked_fixture(tc, db_setup, db_teardown);
         tcase_add_test(tc, test_pg_sink_migrate_twice_is_noop);
         tcase_add_test(tc, test_pg_sink_schema_is_documented);
+        tcase_add_test(tc, test_pg_sink_sources_match_migrations);
         tcase_add_test(tc, test_pg_sink_load_offset_none_is_beginning);
         tcase_add_test(tc, test_pg_sink_batch_commits_atomically_with_stats);
         tcase_add_test(tc, test_pg_sink_duplicates_absorbed_and_recorded);
@@ -1676,6 +1809,7 @@ static Suite *pg_sink_suite(void)
         tcase_add_test(tc, test_pg_sink_dead_letter_of_a_stored_event_is_a_duplicate);
         tcase_add_test(tc, test_pg_sink_dead_letter_after_its_event_in_the_batch_is_a_duplicate);
         tcase_add_test(tc, test_pg_sink_settle_reports_pg_errors);
+        tcase_add_test(tc, test_pg_sink_interface_commits_rows_and_offsets);
         tcase_add_test(tc, test_pg_traj_references_judged_where_the_target_is);
         tcase_add_test(tc, test_pg_traj_reference_and_target_committed_at_once);
         tcase_add_test(tc, test_pg_traj_late_knowledge_times_rewrite_versions);

@@ -23,11 +23,10 @@
 
 #include "common/log.h"
 #include "ingest/kafka.h"
+#include "transform/event.h"
 
 #define SUB "broker"
 
-static const char *const source_topics[] = {"ind.events", "coa.events", "duo.events",
-                                            "gemeente.events"};
 #define DEAD_LETTER_TOPIC      "swi.dead-letters"
 #define DEAD_LETTER_PARTITIONS 4
 #define REPARTITION_TOPIC      "swi.repartition"
@@ -64,13 +63,19 @@ static void usage(FILE *f)
                 "  -h, --help                this text\n"
                 "  -V, --version             print the version\n"
                 "\n"
-                "Topics: ind.events coa.events duo.events gemeente.events (N partitions each),\n"
+                "Topics:",
+                REPARTITION_TOPIC);
+        /* the sources' topics (transform/event.h SWI_SOURCES) */
+        for (int s = 0; s < SWI_SRC__CNT; s++)
+                fprintf(f, " %s", swi_source_info((swi_source_t)s)->topic);
+        fprintf(f,
+                " (N partitions each),\n"
                 "%s (%d partitions), %s (N partitions, internal).\n"
                 "Ports are chosen by the kernel: read them from stdout or the bootstrap file.\n"
                 "Each partition keeps about 5 MiB of (compressed) batches; older ones are\n"
                 "dropped. One message over 5 MiB drops the partition's whole history\n"
                 "(docs/architecture.md). Everything is in memory.\n",
-                REPARTITION_TOPIC, DEAD_LETTER_TOPIC, DEAD_LETTER_PARTITIONS, REPARTITION_TOPIC);
+                DEAD_LETTER_TOPIC, DEAD_LETTER_PARTITIONS, REPARTITION_TOPIC);
 }
 
 /* Parses a positive int in [1, max]; returns -1 if it is not one. */
@@ -235,8 +240,8 @@ int main(int argc, char **argv)
                 SWI_LOG_E(SUB, "cannot start the mock cluster", "detail=\"%s\"", errstr);
                 goto done;
         }
-        for (size_t i = 0; i < sizeof(source_topics) / sizeof(source_topics[0]); i++) {
-                if (create_topic(m, source_topics[i], partitions) != 0)
+        for (int s = 0; s < SWI_SRC__CNT; s++) {
+                if (create_topic(m, swi_source_info((swi_source_t)s)->topic, partitions) != 0)
                         goto done;
         }
         if (create_topic(m, DEAD_LETTER_TOPIC, DEAD_LETTER_PARTITIONS) != 0 ||

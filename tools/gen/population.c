@@ -438,9 +438,9 @@ static swi_field_t *ffind(swi_event_t *ev, const char *name)
 /* Registration lag: hours to weeks, most of it short. */
 static int64_t lag_ms(rng_t *r, swi_source_t src)
 {
-        static const int64_t max_days[SWI_SRC__CNT] = {14, 7, 28, 42};
+        const int64_t max_days = swi_source_info(src)->gen_lag_days;
         double u = unif(r);
-        return HOUR_MS + (int64_t)(u * u * u * (double)(max_days[src] * DAY_MS - HOUR_MS));
+        return HOUR_MS + (int64_t)(u * u * u * (double)(max_days * DAY_MS - HOUR_MS));
 }
 
 static int64_t clamp_reg(const swi_gen_t *g, int64_t reg, int32_t date)
@@ -496,7 +496,7 @@ static bool is_obligation_event(swi_evtype_t t)
 static swi_event_t *add(swi_gen_t *g, const person_t *p, swi_evtype_t t, int32_t date)
 {
         swi_source_t src = swi_evtype_source(t);
-        bool by_bsn = src == SWI_SRC_DUO || src == SWI_SRC_GEMEENTE;
+        bool by_bsn = swi_source_ident(src) == SWI_IDENT_BSN;
         pev_t *pe;
         swi_event_t *ev;
         int64_t reg;
@@ -1291,7 +1291,7 @@ static msg_t *emit(swi_gen_t *g, swi_source_t topic, const char *key, const swi_
 
 static const char *key_of(const swi_event_t *ev)
 {
-        bool by_bsn = ev->source == SWI_SRC_DUO || ev->source == SWI_SRC_GEMEENTE;
+        bool by_bsn = swi_source_ident(ev->source) == SWI_IDENT_BSN;
         if (by_bsn)
                 return ev->has_bsn ? ev->bsn : NULL;
         return ev->has_vnr ? ev->vnr : NULL;
@@ -1458,7 +1458,7 @@ static void bad_base(swi_gen_t *g, const person_t *p, swi_evtype_t t, int32_t da
         ev->event_date = date;
         ev->registered_at = clamp_reg(g, (int64_t)date * DAY_MS + lag_ms(r, src), date);
         ev->schema_id = g->cur_id[t];
-        if (src == SWI_SRC_DUO || src == SWI_SRC_GEMEENTE) {
+        if (swi_source_ident(src) == SWI_IDENT_BSN) {
                 ev->has_bsn = true;
                 memcpy(ev->bsn, p->bsn, sizeof(p->bsn));
         } else {
@@ -1696,8 +1696,9 @@ swi_gen_t *swi_gen_run(const swi_gen_opts_t *o, swi_gen_encoder_t *enc, char *er
         g->horizon_end_ms = ((int64_t)o->until + 1) * DAY_MS - 1;
         rng_seed(&g->ref_rng, o->seed, 0xbefULL << 40);
         for (int s = 0; s < SWI_SRC__CNT; s++) {
-                snprintf(g->topics[s], sizeof(g->topics[s]), "%s%s.events",
-                         o->topic_prefix ? o->topic_prefix : "", swi_source_name((swi_source_t)s));
+                snprintf(g->topics[s], sizeof(g->topics[s]), "%s%s",
+                         o->topic_prefix ? o->topic_prefix : "",
+                         swi_source_info((swi_source_t)s)->topic);
                 g->intrekking[s] = swi_evtype_lookup((swi_source_t)s, "Intrekking");
         }
         for (int t = 0; t < SWI_EV__CNT; t++)
