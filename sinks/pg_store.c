@@ -1209,11 +1209,7 @@ swi_err_t pgs_defer_touches(PGconn *conn, const swi_traj_touch_t *touches, size_
         }
         pgio_buf_add(&b, "", 0);
         for (size_t i = 0; i < u; i++) {
-                if (i)
-                        pgio_buf_add(&b, ",", 1);
-                pgio_buf_add(&b, pgs_kind_name(v[i].key.kind), 3);
-                pgio_buf_add(&b, ":", 1);
-                pgio_buf_hex(&b, v[i].key.ps);
+                add_key_item(&b, &v[i].key);
                 pgio_buf_printf(&b, ":%lld", (long long)v[i].from_k);
         }
         if (b.oom)
@@ -1260,13 +1256,8 @@ swi_err_t pgs_claim_pending(PGconn *conn, const pgs_keyset_t *ks, pgs_claimed_t 
         out->n = 0;
         out->oldest_ms = INT64_MAX;
         pgio_buf_add(&b, "", 0);
-        for (size_t i = 0; i < ks->n; i++) {
-                if (i)
-                        pgio_buf_add(&b, ",", 1);
-                pgio_buf_add(&b, pgs_kind_name(ks->v[i].kind), 3);
-                pgio_buf_add(&b, ":", 1);
-                pgio_buf_hex(&b, ks->v[i].ps);
-        }
+        for (size_t i = 0; i < ks->n; i++)
+                add_key_item(&b, &ks->v[i]);
         if (b.oom) {
                 free(b.p);
                 snprintf(errstr, errstr_size, "trajectory step: out of memory");
@@ -1315,16 +1306,18 @@ swi_err_t pgs_pending_seeds(PGconn *conn, size_t max, const uint8_t start[SWI_PS
                 "UNION ALL "
                 "(SELECT kind, encode(ps, 'hex'), from_k FROM swi_ops.trajectory_pending "
                 "WHERE (kind, ps) < ($3, decode($1, 'hex')) ORDER BY kind, ps LIMIT $2)";
-        char hex[2 * SWI_PSEUDO_LEN + 1], lim[32];
-        static const char digits[] = "0123456789abcdef";
-        for (int i = 0; i < SWI_PSEUDO_LEN; i++) {
-                hex[2 * i] = digits[start[i] >> 4];
-                hex[2 * i + 1] = digits[start[i] & 15];
+        pgio_buf_t hex = {0};
+        char lim[32];
+        pgio_buf_hex(&hex, start); /* NUL-terminated, as every pgio_buf_t */
+        if (hex.oom) {
+                pgio_buf_free(&hex);
+                snprintf(errstr, errstr_size, "trajectory step: out of memory");
+                return SWI_ERR_NOMEM;
         }
-        hex[2 * SWI_PSEUDO_LEN] = '\0';
         snprintf(lim, sizeof(lim), "%zu", max);
-        const char *vals[3] = {hex, lim, start[0] & 1 ? "VNR" : "BSN"};
+        const char *vals[3] = {hex.p, lim, start[0] & 1 ? "VNR" : "BSN"};
         PGresult *res = pgio_exec_params(conn, sql, 3, vals);
+        pgio_buf_free(&hex);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 return pgio_fail(conn, res, "read deferred trajectory work", errstr, errstr_size);
         size_t rows = (size_t)PQntuples(res);
