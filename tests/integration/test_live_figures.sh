@@ -62,10 +62,11 @@ check_eq "delta rounds derived the queued clusters from their events (the queue 
 compare_with_scratch "one instance"
 
 # 2. two instances in one group on the rest of the stream: one publishes;
-#    with the default trajectories.defer = auto, so that the backlog's batches
-#    defer their step and both instances work the deferred clusters off
+#    every batch deferring its step (trajectories.defer = always: whether auto
+#    defers depends on how full the batches get, i.e. on timing), so that both
+#    instances work the deferred clusters off while one publishes
 write_conf "$work/etl2.conf" "publish.interval.s = 1" "batch.size = 250" "log.level = debug" \
-  "kafka.session.timeout.ms = 6000" "trajectories.drain.keys = 40"
+  "kafka.session.timeout.ms = 6000" "trajectories.defer = always" "trajectories.drain.keys = 40"
 lag_before=$(q "SELECT count(*) FROM swi_ops.publish_lag")
 replay --from $((total * 6 / 10))
 "$SWI_BIN/swi-etl" -c "$work/etl2.conf" --until-caught-up 2>"$work/etl_a.log" &
